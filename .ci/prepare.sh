@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests need on a CI machine; every step is idempotent.
+set -eu
+log() { printf '[ci] %s\n' "$*" >&2; }
+
+need_apt=""
+for tool in nginx:nginx promtool:prometheus amtool:prometheus-alertmanager prometheus-alertmanager:prometheus-alertmanager \
+  prometheus-node-exporter:prometheus-node-exporter prometheus-postgres-exporter:prometheus-postgres-exporter \
+  prometheus-redis-exporter:prometheus-redis-exporter prometheus-nginx-exporter:prometheus-nginx-exporter \
+  shellcheck:shellcheck testssl:testssl.sh rclone:rclone wrk:wrk rsync:rsync pg_dump:postgresql-client openssl:openssl; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt="$need_apt ${tool#*:}"
+done
+if [ -n "$need_apt" ]; then
+  log "installing:$need_apt"
+  apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086 # one word per package
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_apt >/dev/null
+fi
+# Debian's packages start their daemons on install; the tests start their own on loopback ports.
+for d in nginx prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter \
+  prometheus-redis-exporter prometheus-nginx-exporter; do
+  # The kernel keeps 15 characters of a process name.
+  pkill -x "$(printf '%.15s' "$d")" 2>/dev/null || true
+done
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  log "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+
+lab=../shared/lab/compose/lab.sh
+if [ -x "$lab" ] || [ -f "$lab" ]; then
+  log "preparing the container lab"
+  bash "$lab" setup
+  # npm's CA for image builds, and the stand-in tags for the images the compose files name.
+  sh test/stack/prepare-lab.sh
+fi

@@ -1,0 +1,123 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { freePort, startNodeProcess, type NodeProcess } from '../../test/support/node-process';
+import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
+
+/** Peak resident set size (VmHWM) of a live process, in bytes. */
+export async function peakRss(pid: number | undefined): Promise<number | undefined> {
+  if (!pid) return undefined;
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+export interface Ferry {
+  url: string;
+  token: string;
+  stageRoot: string;
+  productsRoot: string;
+  db: TestDatabase;
+  request(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  register(product: { data_id: string; data_type: string; stage_path: string }): Promise<void>;
+  waitPublished(count: number, timeoutMs?: number): Promise<void>;
+  peakRss(): Promise<{ api?: number; worker?: number }>;
+  stop(): Promise<void>;
+}
+
+async function stop(p: NodeProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill(), 30000);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A real Ferry for one benchmark part: api and worker from dist/, production settings, its own
+ * database, Redis prefix and data roots under workDir. Rate limits are lifted: the load is ours.
+ */
+export async function startFerry(workDir: string, opts: { mode?: 'copy' | 'move'; concurrency?: number; worker?: boolean } = {}): Promise<Ferry> {
+  const stageRoot = path.join(workDir, 'stage');
+  const productsRoot = path.join(workDir, 'products');
+  await fs.mkdir(stageRoot, { recursive: true });
+  await fs.mkdir(productsRoot, { recursive: true });
+  const db = await createTestDatabase();
+  const prefix = testRedisPrefix();
+  const token = crypto.randomBytes(32).toString('hex');
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    DATABASE_POOL_MAX: '20',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    STAGE_ROOT: stageRoot,
+    PRODUCTS_ROOT: productsRoot,
+    PRODUCT_TYPES: 'image,mosaic,caltable,ms',
+    PUBLISH_MODE: opts.mode ?? 'copy',
+    PUBLISH_CONCURRENCY: String(opts.concurrency ?? 8),
+    PUBLISH_FREE_SPACE_MARGIN_MB: '64',
+    FERRY_ADMIN_TOKEN: token,
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    METRICS_HOST: '127.0.0.1',
+    API_WORKERS: '1',
+    RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_TOKEN: '1000000',
+    WORKER_HEARTBEAT_FILE: path.join(workDir, 'worker.heartbeat'),
+    // BENCH_NODE_OPTIONS reaches the api and worker, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+  };
+  const api = startNodeProcess('api/main.js', { ...env, PORT: String(port), METRICS_PORT: String(await freePort()) });
+  const worker = opts.worker === false ? undefined : startNodeProcess('worker/main.js', { ...env, METRICS_PORT: String(await freePort()) });
+  const url = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+  const ferry: Ferry = {
+    url, token, stageRoot, productsRoot, db,
+    async request(method, p, body) {
+      const res = await fetch(url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    async register(product) {
+      const res = await this.request('POST', '/api/products', product);
+      if (res.status !== 201) throw new Error(`register ${product.data_id}: ${res.status} ${JSON.stringify(res.body)}`);
+    },
+    async waitPublished(count, timeoutMs = 900000) {
+      const t0 = Date.now();
+      for (;;) {
+        // Straight from the registry's trigger-kept counts: polling an API endpoint every 25 ms
+        // would spend a good part of the 2 cores on the observer rather than on the publishes.
+        const res = await db.pool.query<{ status: string; n: number }>(
+          `SELECT status::text AS status, sum(count)::bigint AS n FROM product_status_counts WHERE status IN ('published', 'failed') GROUP BY status`,
+        );
+        const body = Object.fromEntries(res.rows.map((r) => [r.status, Number(r.n)]));
+        if ((body.published ?? 0) >= count) return;
+        if ((body.failed ?? 0) > 0) throw new Error(`publishes failed: ${JSON.stringify(body)}`);
+        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${count} published: ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async peakRss() {
+      return { api: await peakRss(api.child.pid), worker: await peakRss(worker?.child.pid) };
+    },
+    async stop() {
+      await Promise.all([stop(api), worker && stop(worker)]);
+      await deleteRedisPrefix(prefix);
+      await db.drop();
+    },
+  };
+
+  const t0 = Date.now();
+  while ((await fetch(`${url}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() - t0 > 60000 || api.child.exitCode !== null) {
+      const why = api.stderr.join('') || JSON.stringify(api.lines.slice(-3));
+      await ferry.stop();
+      throw new Error(`Ferry did not become ready: ${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return ferry;
+}

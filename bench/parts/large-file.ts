@@ -1,0 +1,75 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { emptyDir, writeRandomFile } from '../lib/files';
+import { startFerry } from '../lib/ferry';
+import { have, medianOf, since, sq, timeShell } from '../lib/measure';
+import { withRatios, type BenchContext, type PartResult, type Row } from '../lib/result';
+
+/** Part 1: one large file, register → published (verified, fsynced), against cp + sync and the tools that verify. */
+export async function largeFile(ctx: BenchContext): Promise<PartResult> {
+  const bytes = ctx.largeBytes;
+  const dir = path.join(ctx.workDir, 'large');
+  const src = path.join(dir, 'pool', 'large.fits');
+  const dst = path.join(dir, 'dst');
+  await writeRandomFile(src, bytes);
+  // Every contender starts with the source in the page cache and nothing dirty.
+  const settle = () => timeShell(`cat ${sq(src)} > /dev/null; sync`);
+  const out = sq(path.join(dst, 'large.fits'));
+  const rows: Row[] = [];
+  const tool = async (name: string, script: string, verifies: 'no' | 'yes') => {
+    rows.push({ name, seconds: await medianOf(ctx.repeat, async () => { await emptyDir(dst); await settle(); }, () => timeShell(script)), verifies });
+  };
+
+  await tool('cp + sync', `cp ${sq(src)} ${out} && sync`, 'no');
+  await tool('cp && sync && sha256sum', `cp ${sq(src)} ${out} && sync && sha256sum ${out} >/dev/null`, 'yes');
+  if (await have('rsync')) await tool('rsync --checksum', `rsync --checksum ${sq(src)} ${sq(dst)}/ && sync`, 'yes');
+  if (await have('rclone')) {
+    // rclone move consumes its source: move a hard link of the pool file so every run starts alike.
+    // On one file system rclone renames instead of copying, so it neither copies nor verifies.
+    const moveDir = path.join(dir, 'rclone-src');
+    rows.push({
+      name: 'rclone move --checksum (renames)',
+      seconds: await medianOf(ctx.repeat, async () => {
+        await emptyDir(dst);
+        await emptyDir(moveDir);
+        await fs.link(src, path.join(moveDir, 'large.fits'));
+        await settle();
+      }, () => timeShell(`rclone move --checksum --config /dev/null ${sq(moveDir)} ${sq(dst)} 2>/dev/null && sync`)),
+      verifies: 'rename',
+    });
+  }
+
+  const ferry = await startFerry(path.join(dir, 'ferry'), { mode: 'copy', concurrency: 1 });
+  let peak;
+  try {
+    const seconds = await medianOf(ctx.repeat, async (i) => {
+      await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
+      await settle();
+    }, async (i) => {
+      const t0 = process.hrtime.bigint();
+      await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
+      await ferry.waitPublished(i + 1);
+      return since(t0);
+    });
+    rows.push({ name: 'Ferry', seconds, verifies: 'yes' });
+    peak = await ferry.peakRss();
+  } finally {
+    await ferry.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  const base = rows[0]!;
+  const ferryRow = rows.at(-1)!;
+  const verifiers = rows.filter((r) => r.verifies === 'yes' && r !== ferryRow);
+  return {
+    part: 'large',
+    title: `Large file: ${(bytes / 2 ** 30).toFixed(2)} GiB, median of ${ctx.repeat}`,
+    baseline: base.name,
+    rows: withRatios(rows, base).map((r) => ({ ...r, mib_per_s: bytes / 2 ** 20 / r.seconds! })),
+    peak_rss: peak,
+    targets: [
+      { name: 'Ferry no slower than 1.5 × cp + sync', ok: ferryRow.seconds! <= 1.5 * base.seconds! },
+      { name: 'Ferry faster than every tool that also verifies a checksum', ok: verifiers.every((r) => ferryRow.seconds! < r.seconds!) },
+    ],
+  };
+}

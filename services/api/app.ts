@@ -1,0 +1,69 @@
+import express, { type Express } from 'express';
+import { healthRouter } from './health/health.routes';
+import type { ApiDeps } from './api-deps';
+import { authenticate } from './middleware/authenticate';
+import { errorHandler, notFound, requireJsonBody } from './middleware/error-handler';
+import { httpMetrics } from './middleware/http-metrics';
+import { createRateLimit } from './middleware/rate-limit';
+import { requestContext } from './middleware/request-context';
+import { requestTimeout } from './middleware/request-timeout';
+import { requireScope } from './middleware/require-scope';
+import { noStore, securityHeaders } from './middleware/security-headers';
+import { openApiRoutes } from './routes/openapi.routes';
+import { monitoringRoutes } from './routes/monitoring.routes';
+import { productsRoutes } from './routes/products.routes';
+import { reconcileRoutes } from './routes/reconcile.routes';
+import { statusRoutes } from './routes/status.routes';
+import { systemMetricsRouter } from './routes/system-metrics.routes';
+import { tokensRouter } from './routes/tokens.routes';
+
+/** Largest JSON body accepted (1 MiB); larger → 413 payload_too_large. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Builds the Express app; never listens, so tests drive it with supertest. The order matters:
+ * request context → security headers → http metrics → health (no token) → the public OpenAPI
+ * document → authenticate → rate limit → JSON body → /api routers (each route guarded by
+ * requireScope) → 404 → the one error handler.
+ */
+export function createApp(deps: ApiDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // Only the nginx hop is trusted for X-Forwarded-For, so req.ip is the real client and cannot be spoofed.
+  app.set('trust proxy', config.http.trustProxy);
+  app.set('query parser', 'simple');
+
+  // 1. Request context: request id, child logger, access log.
+  app.use(requestContext(logger));
+  // 2. Security headers (those nginx does not set) and no caching.
+  app.use(securityHeaders(), noStore());
+  // 3. HTTP metrics by route pattern.
+  app.use(httpMetrics(deps.metrics));
+  app.use(requestTimeout(config.http.requestTimeoutMs));
+
+  const auth = authenticate({ db: deps.pool, adminToken: config.auth.adminToken });
+  // 4. Health: no token (except /health/detailed, which authenticates itself).
+  app.use(healthRouter({ config, pool: deps.pool, redis: deps.redis, queue: deps.queue, cpu: deps.cpu, authenticate: auth }));
+  // 5. The OpenAPI document is public.
+  app.use('/api/openapi.json', openApiRoutes());
+
+  // 6. Authenticate (resolves the token; requireScope answers 401/403), 7. rate limit per token / IP.
+  app.use('/api', auth);
+  app.use('/api', createRateLimit({ redis: deps.redis, prefix: config.redis.prefix, ...config.http.rateLimit, logger }));
+  app.use('/api', requireJsonBody(), express.json({ limit: MAX_BODY_BYTES, strict: true }));
+
+  // 8. The API, each route with its scope.
+  const registry = { pool: deps.pool, queue: deps.queue, config, logger };
+  app.use('/api/products', productsRoutes(registry));
+  app.use('/api/monitoring/publish', reconcileRoutes({ pool: deps.pool, queue: deps.queue, config }));
+  app.use('/api/monitoring', monitoringRoutes({ ...registry, requestTimeoutMs: config.http.requestTimeoutMs, metrics: deps.metrics }));
+  app.use('/api/status', statusRoutes({ queue: deps.queue, redis: deps.redis, config }));
+  app.use('/api/metrics', requireScope('read'), systemMetricsRouter({ config, cpu: deps.cpu }));
+  app.use('/api/tokens', requireScope('admin'), tokensRouter({ db: deps.pool }));
+
+  // 9. Unknown routes, then the one error handler.
+  app.use(notFound());
+  app.use(errorHandler(logger));
+  return app;
+}

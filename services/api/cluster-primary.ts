@@ -1,0 +1,80 @@
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { Config } from '../core/config';
+import type { Logger } from '../core/logging/create-logger';
+import { startMetricsServer, type MetricsServer } from '../core/metrics/metrics-server';
+
+/** Restart delay after a crash: doubles per crash in a row, capped; a worker that lived a minute resets it. */
+const RESTART_BASE_MS = 500;
+const RESTART_MAX_MS = 30000;
+const STABLE_AFTER_MS = 60000;
+
+/**
+ * The cluster primary (API_WORKERS > 1), like gunicorn's arbiter: forks the workers, restarts a
+ * crashed one with backoff, and on SIGTERM/SIGINT forwards the signal, waits for every worker to
+ * finish its in-flight requests, and exits 0. Each worker keeps its own prom-client registry; the
+ * primary serves /metrics on METRICS_PORT by aggregating them (AggregatorRegistry): counters and
+ * histograms summed, registry-wide gauges taken once.
+ */
+export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  let crashesInARow = 0;
+  const startedAt = new Map<number, number>();
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+    return worker;
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? Date.now());
+    startedAt.delete(worker.id);
+    if (stopping) return;
+    crashesInARow = lived >= STABLE_AFTER_MS ? 1 : crashesInARow + 1;
+    const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (crashesInARow - 1));
+    logger.error('api worker exited; restarting', { worker_pid: worker.process.pid, code, signal, restart_in_ms: delay });
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, delay).unref();
+  });
+
+  const metrics: MetricsServer = await startMetricsServer({
+    host: config.metrics.host,
+    port: config.metrics.port,
+    contentType: aggregator.contentType,
+    render: () => aggregator.clusterMetrics(),
+    onError: (err) => logger.warn('metrics aggregation failed', { err }),
+  });
+  logger.info('metrics listening', { host: config.metrics.host, port: metrics.port });
+
+  for (let i = 0; i < config.http.workers; i++) fork();
+  logger.info('api primary started', { workers: config.http.workers, pid: process.pid });
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('api primary stopping', { signal });
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    for (const w of workers) w.process.kill('SIGTERM');
+    // Workers enforce SHUTDOWN_GRACE_SECONDS themselves; this only guards against a hung one.
+    let forced = false;
+    const force = setTimeout(() => {
+      forced = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    }, config.shutdown.graceMs + 5000);
+    force.unref();
+    const waitAll = Promise.all(workers.map((w) => (w.isDead() ? Promise.resolve() : new Promise<void>((resolve) => w.once('exit', () => resolve())))));
+    void waitAll
+      .then(() => metrics.close())
+      .then(() => {
+        clearTimeout(force);
+        logger.info('api primary stopped', { forced });
+        logger.on('finish', () => process.exit(forced ? 1 : 0));
+        logger.end();
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

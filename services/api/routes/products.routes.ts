@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import { getProduct } from '../../core/domain/products/get-product';
+import { listProducts } from '../../core/domain/products/list-products';
+import { registerProduct } from '../../core/domain/products/register-product';
+import { requestPublish } from '../../core/domain/products/request-publish';
+import type { RegistryDeps } from '../../core/domain/registry-deps';
+import { requireScope } from '../middleware/require-scope';
+import { dataIdParamsSchema } from '../schemas/common.schemas';
+import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
+import { presentEvent, presentProduct } from './product.presenter';
+
+/**
+ * /api/products: register (201 new, 200 when the identical product was registered before), list
+ * with keyset pagination, one product with its events, and a publish request (202).
+ */
+export function productsRoutes(deps: RegistryDeps): Router {
+  const router = Router();
+
+  router.post('/', requireScope('publish'), async (req, res) => {
+    const body = registerProductSchema.parse(req.body ?? {});
+    const { product, created } = await registerProduct(deps, body);
+    res.status(created ? 201 : 200).json(presentProduct(product));
+  });
+
+  router.get('/', requireScope('read'), async (req, res) => {
+    const page = await listProducts(deps, listProductsQuerySchema.parse(req.query));
+    res.json({ products: page.products.map(presentProduct), next_cursor: page.next_cursor });
+  });
+
+  router.get('/:data_id', requireScope('read'), async (req, res) => {
+    const { data_id } = dataIdParamsSchema.parse(req.params);
+    const { product, events } = await getProduct(deps, data_id);
+    // The per-file manifest only here (not in lists): `ferryctl audit` re-hashes against it.
+    res.json({ ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent) });
+  });
+
+  router.post('/:data_id/publish', requireScope('publish'), async (req, res) => {
+    const { data_id } = dataIdParamsSchema.parse(req.params);
+    res.status(202).json(await requestPublish(deps, data_id));
+  });
+
+  return router;
+}

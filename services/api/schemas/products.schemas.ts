@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { dataIdSchema, queryInt } from './common.schemas';
+
+/** Largest page GET /api/products returns. */
+export const MAX_PAGE_SIZE = 500;
+
+/** Deepest metadata nesting accepted: comparisons of metadata recurse, and no real producer nests deeper. */
+export const MAX_METADATA_DEPTH = 32;
+
+/**
+ * What is wrong with a metadata value PostgreSQL or the registry cannot handle: a NUL in a key or
+ * string (jsonb refuses it) or nesting deeper than MAX_METADATA_DEPTH. Iterative, so any input is safe.
+ */
+function metadataProblem(value: unknown): string | undefined {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [v, depth] = pending.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return 'must not contain a NUL character (\\u0000) in any key or string: remove it';
+    } else if (v && typeof v === 'object') {
+      if (depth >= MAX_METADATA_DEPTH) return `must not nest deeper than ${MAX_METADATA_DEPTH} levels: flatten it`;
+      for (const [k, inner] of Object.entries(v)) {
+        if (k.includes('\0')) return 'must not contain a NUL character (\\u0000) in any key or string: remove it';
+        pending.push([inner, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** POST /api/products body. Unknown fields are refused so a misspelt one never goes unnoticed. */
+export const registerProductSchema = z.strictObject({
+  data_id: dataIdSchema,
+  data_type: z.string().min(1).max(64),
+  stage_path: z.string().min(1, 'must name a file or directory under STAGE_ROOT'),
+  expected_sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
+    .transform((s) => s.toLowerCase())
+    .nullish(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .superRefine((m, ctx) => {
+      const problem = metadataProblem(m);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  auto_publish: z.boolean().optional(),
+});
+export type RegisterProductBody = z.infer<typeof registerProductSchema>;
+
+/** GET /api/products query. */
+export const listProductsQuerySchema = z.strictObject({
+  status: z.enum(PRODUCT_STATUSES as [ProductStatus, ...ProductStatus[]]).optional(),
+  data_type: z.string().min(1).max(64).refine((s) => !s.includes('\0'), 'must not contain a NUL character').optional(),
+  created_since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  created_until: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+  limit: queryInt(1, MAX_PAGE_SIZE).default(50),
+});
+export type ListProductsQuery = z.infer<typeof listProductsQuerySchema>;

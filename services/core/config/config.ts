@@ -1,0 +1,38 @@
+import type { ConfigRole, Env } from './env-schema';
+
+/** The validated, nested configuration every process receives from loadConfig(). */
+export interface Config {
+  readonly role: ConfigRole;
+  readonly env: Env['NODE_ENV'];
+  readonly instance: string;
+  readonly version: string;
+  readonly database: { readonly url: string; readonly poolMax: number; readonly statementTimeoutMs: number };
+  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly paths: { readonly stageRoot: string; readonly productsRoot: string; readonly requireMarker: boolean };
+  readonly products: { readonly types: readonly string[] };
+  readonly publish: {
+    readonly mode: 'move' | 'copy';
+    readonly maxAttempts: number;
+    readonly concurrency: number;
+    readonly leaseSeconds: number;
+    readonly backoffBaseSeconds: number;
+    readonly backoffMaxSeconds: number;
+    readonly freeSpaceMarginBytes: number;
+    readonly reconcileIntervalSeconds: number;
+    /** Test-only copy throttle in bytes per second; 0 = off. */
+    readonly testThrottleBytesPerSec: number;
+  };
+  readonly heartbeat: { readonly file: string; readonly intervalSeconds: number; readonly staleSeconds: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly workers: number;
+    readonly trustProxy: string;
+    readonly requestTimeoutMs: number;
+    readonly rateLimit: { readonly windowSeconds: number; readonly perIp: number; readonly perToken: number };
+  };
+  readonly metrics: { readonly host: string; readonly port: number };
+  readonly shutdown: { readonly graceMs: number };
+  readonly auth: { readonly adminToken: string | undefined };
+  readonly log: { readonly level: Env['LOG_LEVEL'] };
+}

@@ -1,0 +1,78 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Roles that read the configuration; some defaults depend on the role (the metrics port). */
+export type ConfigRole = 'api' | 'worker' | 'migrate' | 'healthcheck';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => path.isAbsolute(p), 'must be an absolute path')
+  .transform((p) => path.resolve(p));
+const logLevel = z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
+
+/** Every environment variable Ferry reads, with its default. Secrets are resolved from *_FILE before this runs. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+  FERRY_INSTANCE: z.string().min(1).max(100).default(os.hostname()),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  DATABASE_PASSWORD: z.string().min(1).optional(),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600000).default(30000),
+
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)')
+    .default('ferry'),
+
+  STAGE_ROOT: absolutePath,
+  PRODUCTS_ROOT: absolutePath,
+  REQUIRE_DATA_ROOT_MARKER: bool.default(false),
+  PRODUCT_TYPES: z
+    .string()
+    .default('image,mosaic,caltable,ms')
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9_-]{1,64}$/, 'types are lower-case [a-z0-9_-]')).min(1)),
+
+  PUBLISH_MODE: z.enum(['move', 'copy']).default('move'),
+  PUBLISH_MAX_ATTEMPTS: int(1, 100).default(5),
+  PUBLISH_CONCURRENCY: int(1, 64).default(8),
+  PUBLISH_LEASE_SECONDS: int(5, 3600).default(60),
+  PUBLISH_BACKOFF_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
+  PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
+  PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86400).default(60),
+  // Test-only: slows every publish copy to this many bytes per second (0 = off) so tests can act mid-copy.
+  PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: int(0, 1_000_000_000_000).default(0),
+  WORKER_HEARTBEAT_FILE: z.string().default(path.join(os.tmpdir(), 'ferry-worker.heartbeat')),
+  WORKER_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
+  WORKER_HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(1, 65535).default(8000),
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  METRICS_PORT: int(0, 65535).optional(),
+  API_WORKERS: int(1, 256).default(Math.max(1, os.availableParallelism())),
+  TRUST_PROXY: z.string().default('loopback, uniquelocal'),
+  REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
+  RATE_LIMIT_PER_IP: int(1, 1_000_000).default(600),
+  RATE_LIMIT_PER_TOKEN: int(1, 1_000_000).default(1200),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(25),
+
+  FERRY_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  LOG_LEVEL: logLevel.default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Variables that hold secrets: each may instead be given as a path in NAME_FILE. */
+export const SECRET_VARIABLES = ['DATABASE_URL', 'DATABASE_PASSWORD', 'REDIS_URL', 'REDIS_PASSWORD', 'FERRY_ADMIN_TOKEN'] as const;

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import { ConfigError } from '../errors/config-error';
+import { version } from '../version';
+import type { Config } from './config';
+import { envSchema, SECRET_VARIABLES, type ConfigRole, type Env } from './env-schema';
+
+const DEFAULT_METRICS_PORT: Record<ConfigRole, number> = { api: 9464, worker: 9465, migrate: 0, healthcheck: 0 };
+
+/** Replaces each NAME_FILE with the file's contents as NAME, as Docker secrets expect. */
+function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) {
+      problems.push(`${name} and ${name}_FILE are both set: keep one`);
+      continue;
+    }
+    try {
+      out[name] = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return out;
+}
+
+/** Puts a separately supplied password into a connection URL. */
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
+}
+
+function shape(e: Env, role: ConfigRole): Config {
+  return {
+    role,
+    env: e.NODE_ENV,
+    instance: e.FERRY_INSTANCE,
+    version,
+    database: {
+      url: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
+      poolMax: e.DATABASE_POOL_MAX,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
+    redis: { url: withPassword(e.REDIS_URL, e.REDIS_PASSWORD), prefix: e.REDIS_PREFIX },
+    paths: { stageRoot: e.STAGE_ROOT, productsRoot: e.PRODUCTS_ROOT, requireMarker: e.REQUIRE_DATA_ROOT_MARKER },
+    products: { types: e.PRODUCT_TYPES },
+    publish: {
+      mode: e.PUBLISH_MODE,
+      maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
+      concurrency: e.PUBLISH_CONCURRENCY,
+      leaseSeconds: e.PUBLISH_LEASE_SECONDS,
+      backoffBaseSeconds: e.PUBLISH_BACKOFF_BASE_SECONDS,
+      backoffMaxSeconds: e.PUBLISH_BACKOFF_MAX_SECONDS,
+      freeSpaceMarginBytes: e.PUBLISH_FREE_SPACE_MARGIN_MB * 1024 * 1024,
+      reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+      testThrottleBytesPerSec: e.PUBLISH_TEST_THROTTLE_BYTES_PER_SEC,
+    },
+    heartbeat: {
+      file: e.WORKER_HEARTBEAT_FILE,
+      intervalSeconds: e.WORKER_HEARTBEAT_INTERVAL_SECONDS,
+      staleSeconds: e.WORKER_HEARTBEAT_STALE_SECONDS,
+    },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      workers: e.API_WORKERS,
+      trustProxy: e.TRUST_PROXY,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
+      rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perIp: e.RATE_LIMIT_PER_IP, perToken: e.RATE_LIMIT_PER_TOKEN },
+    },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT ?? DEFAULT_METRICS_PORT[role] },
+    shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000 },
+    auth: { adminToken: e.FERRY_ADMIN_TOKEN },
+    log: { level: e.LOG_LEVEL },
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Validates the environment once and returns a frozen Config.
+ * Throws a ConfigError that lists every problem, one per line, so an operator fixes them in one pass.
+ */
+export function loadConfig(role: ConfigRole, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const resolved = resolveSecretFiles(env, problems);
+  const parsed = envSchema.safeParse(resolved);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.') || '(environment)';
+      const message = issue.code === 'invalid_type' && resolved[name] === undefined ? 'is required' : issue.message;
+      problems.push(`${name}: ${message}`);
+    }
+  }
+  if (parsed.success && parsed.data.STAGE_ROOT === parsed.data.PRODUCTS_ROOT) {
+    problems.push('PRODUCTS_ROOT: must differ from STAGE_ROOT');
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return deepFreeze(shape(parsed.data, role));
+}

@@ -1,0 +1,15 @@
+import { enqueuePublish, type EnqueueOutcome } from '../../jobs/publish-queue';
+import type { RegistryDeps } from '../registry-deps';
+
+/**
+ * Enqueues a product already committed as due in PostgreSQL. A Redis failure is logged, not thrown:
+ * the row is the truth, and the worker's reconciler enqueues every due product the queue lacks.
+ */
+export async function enqueueSafely(deps: Pick<RegistryDeps, 'queue' | 'logger'>, dataId: string): Promise<EnqueueOutcome | 'deferred'> {
+  try {
+    return await enqueuePublish(deps.queue, dataId);
+  } catch (err) {
+    deps.logger.warn('enqueue failed; the reconciler will enqueue the product', { data_id: dataId, err });
+    return 'deferred';
+  }
+}

@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { withTransaction } from '../../db/transaction';
+import { ConflictError, ValidationError } from '../../errors';
+import { resolveStagePath } from '../../publish/stage-path';
+import { findDestinationOverlap, findProductByDataId, insertProductIfFree, lockDestination } from '../../repositories/product.repository';
+import type { ProductRow } from '../../repositories/product.types';
+import type { RegistryDeps } from '../registry-deps';
+import { enqueueSafely } from './enqueue-safely';
+
+/** What a producer registers. */
+export interface RegisterProductInput {
+  data_id: string;
+  data_type: string;
+  stage_path: string;
+  expected_sha256?: string | null;
+  metadata?: Record<string, unknown>;
+  auto_publish?: boolean;
+}
+
+export interface RegisterProductResult {
+  product: ProductRow;
+  /** False when the identical product was registered before and is returned unchanged. */
+  created: boolean;
+}
+
+
+/** JSON with object keys sorted, so equal metadata compares equal whatever the key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The fields of an existing product that differ from a new registration of the same data_id. */
+async function differences(deps: Pick<RegistryDeps, 'config'>, existing: ProductRow, input: RegisterProductInput): Promise<string[]> {
+  const diff: string[] = [];
+  if (existing.data_type !== input.data_type) diff.push('data_type');
+  if ((existing.expected_sha256 ?? null) !== (input.expected_sha256 ?? null)) diff.push('expected_sha256');
+  if (canonical(existing.metadata ?? {}) !== canonical(input.metadata ?? {})) diff.push('metadata');
+  const root = deps.config.paths.stageRoot;
+  const lexical = path.relative(root, path.resolve(root, input.stage_path)).split(path.sep).join('/');
+  if (lexical !== existing.stage_path) {
+    // The source may have moved on (published with PUBLISH_MODE=move): only resolve when the text differs.
+    const resolved = await resolveStagePath(root, input.stage_path).then((s) => s.relativePath, () => undefined);
+    if (resolved !== existing.stage_path) diff.push('stage_path');
+  }
+  return diff;
+}
+
+async function sameOrConflict(deps: Pick<RegistryDeps, 'config'>, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
+  const diff = await differences(deps, existing, input);
+  if (diff.length > 0) {
+    throw new ConflictError(
+      'data_id_conflict',
+      `data_id ${input.data_id} is already registered with a different ${diff.join(', ')}: choose a new data_id or register the identical product`,
+      { fields: diff },
+    );
+  }
+  return { product: existing, created: false };
+}
+
+function destinationConflict(dest: string, other: ProductRow): ConflictError {
+  const how = other.destination_path === dest ? 'already publishes to' : 'would nest with';
+  return new ConflictError(
+    'destination_conflict',
+    `product ${other.data_id} ${how} ${other.destination_path}: two products cannot publish to the same or nested paths; move the source`,
+    { data_id: other.data_id, destination_path: other.destination_path },
+  );
+}
+
+/**
+ * Registers a staged product after every safeguard passed, in one transaction that writes the
+ * row and its `registered` event, then enqueues it unless auto_publish is false. Registering
+ * the identical product again returns the existing row (created false) and writes nothing.
+ */
+export async function registerProduct(deps: RegistryDeps, input: RegisterProductInput): Promise<RegisterProductResult> {
+  const types = deps.config.products.types;
+  if (!types.includes(input.data_type)) {
+    throw new ValidationError('unknown_data_type', `data_type ${input.data_type} is not allowed: use one of ${types.join(', ')}`, 422, {
+      allowed: [...types],
+    });
+  }
+  const existing = await findProductByDataId(deps.pool, input.data_id);
+  if (existing) return sameOrConflict(deps, existing, input);
+
+  // Slow file-system work (a directory walk) happens before the transaction and its lock.
+  const source = await resolveStagePath(deps.config.paths.stageRoot, input.stage_path).catch(async (err: unknown) => {
+    // A concurrent registration of the same product may have won meanwhile, and the worker may
+    // already have published it and removed its source (move mode): that is the identical product.
+    const raced = err instanceof ValidationError ? await findProductByDataId(deps.pool, input.data_id) : undefined;
+    if (raced) return raced;
+    throw err;
+  });
+  if ('data_id' in source) return sameOrConflict(deps, source, input);
+  const autoPublish = input.auto_publish !== false;
+
+  const result = await withTransaction(deps.pool, async (tx) => {
+    await lockDestination(tx, source.relativePath, input.data_id);
+    // The usual case in one statement; only when something is in the way find out what.
+    const product = await insertProductIfFree(tx, {
+      data_id: input.data_id,
+      data_type: input.data_type,
+      stage_path: source.relativePath,
+      destination_path: source.relativePath,
+      kind: source.kind,
+      size_bytes: source.sizeBytes,
+      file_count: source.fileCount,
+      expected_sha256: input.expected_sha256 ?? null,
+      metadata: input.metadata ?? {},
+      due: autoPublish,
+    });
+    if (!product) {
+      const raced = await findProductByDataId(tx, input.data_id);
+      if (raced) return sameOrConflict(deps, raced, input);
+      const overlap = await findDestinationOverlap(tx, source.relativePath);
+      if (overlap) throw destinationConflict(source.relativePath, overlap);
+      // The locks make this impossible short of a writer that bypasses this function.
+      throw new ConflictError('destination_conflict', `data_id ${input.data_id} or its destination was taken concurrently: retry`);
+    }
+    return { product, created: true };
+  });
+  if (result.created && autoPublish) await enqueueSafely(deps, result.product.data_id);
+  return result;
+}

@@ -1,0 +1,44 @@
+import { withTransaction } from '../../db/transaction';
+import type { PublishError } from '../../errors/publish-error';
+import { appendEvent } from '../../repositories/event.repository';
+import { endLease, lockLeasedProduct } from '../../repositories/lease.repository';
+import { backoffMs } from './backoff';
+import type { Lease, PublishingDeps } from './publishing.types';
+
+/** What became of a failed attempt. */
+export type FailureOutcome =
+  | { outcome: 'retry'; nextAttemptAt: Date; delayMs: number }
+  | { outcome: 'failed' }
+  | { outcome: 'lease_lost' };
+
+/**
+ * Records a failed attempt under the lease: a permanent failure, or a retryable one that used the
+ * last of PUBLISH_MAX_ATTEMPTS, goes to `failed` (terminal until an operator retries); any other
+ * goes back to `staging` due after exponential backoff with jitter. One event either way, with the
+ * error class. A worker that lost its lease records nothing: the row belongs to someone else.
+ */
+export async function recordFailure(deps: PublishingDeps, lease: Lease, error: PublishError, random: () => number = Math.random): Promise<FailureOutcome> {
+  return withTransaction(deps.pool, async (tx) => {
+    const row = await lockLeasedProduct(tx, lease.productId, lease.token);
+    if (!row) return { outcome: 'lease_lost' as const };
+    const { maxAttempts, backoffBaseSeconds, backoffMaxSeconds } = deps.config.publish;
+    const final = !error.retryable || row.publish_attempts >= maxAttempts;
+    const message = final && error.retryable ? `${error.message} (gave up after ${row.publish_attempts} attempts)` : error.message;
+    if (final) {
+      await endLease(tx, row.id, { status: 'failed', nextAttemptAt: null, error: message, errorClass: error.errorClass });
+      await appendEvent(tx, {
+        product_id: row.id, data_id: row.data_id, event: 'failed', attempt: row.publish_attempts, from_status: 'publishing',
+        to_status: 'failed', error_class: error.errorClass, error: message, worker: deps.config.instance,
+      });
+      return { outcome: 'failed' as const };
+    }
+    const delayMs = backoffMs(row.publish_attempts, backoffBaseSeconds, backoffMaxSeconds, random);
+    const nextAttemptAt = new Date(Date.now() + delayMs);
+    await endLease(tx, row.id, { status: 'staging', nextAttemptAt, error: message, errorClass: error.errorClass });
+    await appendEvent(tx, {
+      product_id: row.id, data_id: row.data_id, event: 'retry_scheduled', attempt: row.publish_attempts, from_status: 'publishing',
+      to_status: 'staging', error_class: error.errorClass, error: message, worker: deps.config.instance,
+    });
+    return { outcome: 'retry' as const, nextAttemptAt, delayMs };
+  });
+}

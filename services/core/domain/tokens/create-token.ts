@@ -1,0 +1,20 @@
+import { ConflictError } from '../../errors';
+import type { Queryable } from '../../db/pool';
+import { insertToken } from '../../repositories/token.repository';
+import type { Scope } from '../../repositories/token.types';
+import { generateToken, hashToken } from './token-secret';
+import { publicToken, type PublicToken } from './public-token';
+
+/** A created token: the only time its plaintext is ever returned. */
+export interface CreatedToken extends PublicToken {
+  token: string;
+}
+
+/** Creates a named token with the given scopes; 409 when the name is taken (revoked names stay taken). */
+export async function createToken(deps: { db: Queryable }, input: { name: string; scopes: Scope[] }): Promise<CreatedToken> {
+  const token = generateToken();
+  const scopes = [...new Set(input.scopes)];
+  const row = await insertToken(deps.db, { name: input.name, token_sha256: hashToken(token), scopes });
+  if (!row) throw new ConflictError('token_name_taken', `a token named "${input.name}" already exists (revoked names stay reserved): pick another name`);
+  return { ...publicToken(row), token };
+}

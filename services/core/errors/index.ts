@@ -1,0 +1,9 @@
+export { AppError } from './app-error';
+export { ConfigError } from './config-error';
+export { ConflictError } from './conflict-error';
+export { NotFoundError } from './not-found-error';
+export { UnavailableError } from './unavailable-error';
+export { ValidationError } from './validation-error';
+export { ForbiddenError } from './forbidden-error';
+export { RateLimitedError } from './rate-limited-error';
+export { UnauthorizedError } from './unauthorized-error';

@@ -1,0 +1,64 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createTestRoots, writeFile, type TestRoots } from '../../../test/support/dirs';
+import { PublishError } from '../errors/publish-error';
+import { copyAndHash } from './copy-and-hash';
+import { scanTree } from './scan-source';
+
+const MiB = 1024 * 1024;
+
+describe('copyAndHash', () => {
+  let roots: TestRoots;
+  beforeAll(async () => {
+    roots = await createTestRoots();
+  });
+  afterAll(() => roots.cleanup());
+
+  async function roundTrip(name: string, content: Buffer, chunkBytes?: number) {
+    const src = await writeFile(roots.stageRoot, name, content);
+    const dest = path.join(roots.productsRoot, name);
+    const snap = await scanTree(src, 'file');
+    const moved: number[] = [];
+    const r = await copyAndHash(src, dest, snap.entries[0]!, { onBytes: (n) => moved.push(n), chunkBytes });
+    return { r, dest, moved };
+  }
+
+  it.each([
+    ['an empty file', 0],
+    ['a file smaller than one chunk', 1000],
+    ['a file of exactly two chunks', 16 * MiB],
+    ['a file of several chunks and a tail', 2 * 8 * MiB + 17],
+  ])('copies %s byte for byte, with the SHA-256 of the bytes moved', async (_label, size) => {
+    const content = crypto.randomBytes(size);
+    const { r, dest, moved } = await roundTrip(`f-${size}.bin`, content);
+    expect(r).toEqual({ sha256: crypto.createHash('sha256').update(content).digest('hex'), size });
+    expect((await fs.readFile(dest)).equals(content)).toBe(true);
+    expect(moved.reduce((a, b) => a + b, 0)).toBe(size);
+  });
+
+  it('copies in small chunks when told to, with the same digest', async () => {
+    const content = crypto.randomBytes(3 * MiB + 5);
+    const { r, moved } = await roundTrip('small-chunks.bin', content, MiB);
+    expect(r.sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
+    expect(moved).toEqual([MiB, MiB, MiB, 5]);
+  });
+
+  it('reports source_changed when the file grew after it was scanned, and leaves no open handle behind', async () => {
+    const src = await writeFile(roots.stageRoot, 'grows.bin', crypto.randomBytes(MiB + 5));
+    const snap = await scanTree(src, 'file');
+    await fs.appendFile(src, 'more');
+    const err = await copyAndHash(src, path.join(roots.productsRoot, 'grows.bin'), snap.entries[0]!).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishError);
+    expect((err as PublishError).errorClass).toBe('source_changed');
+    await fs.rm(path.join(roots.productsRoot, 'grows.bin'));
+  });
+
+  it('stops at the abort signal with its reason', async () => {
+    const src = await writeFile(roots.stageRoot, 'aborted.bin', crypto.randomBytes(2 * MiB));
+    const snap = await scanTree(src, 'file');
+    const ctl = new AbortController();
+    ctl.abort(new PublishError('internal', 'stop now'));
+    await expect(copyAndHash(src, path.join(roots.productsRoot, 'aborted.bin'), snap.entries[0]!, { signal: ctl.signal })).rejects.toThrow('stop now');
+  });
+});

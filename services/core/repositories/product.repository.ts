@@ -1,0 +1,148 @@
+import type { Queryable } from '../db/pool';
+import type { ProductRow, ProductKind, ProductStatus } from './product.types';
+
+export interface NewProduct {
+  data_id: string;
+  data_type: string;
+  stage_path: string;
+  destination_path: string;
+  kind: ProductKind;
+  size_bytes: number;
+  file_count: number;
+  expected_sha256: string | null;
+  metadata: Record<string, unknown>;
+  /** False holds the product (next_attempt_at NULL) until a publish request; default true. */
+  due?: boolean;
+}
+
+/** Inserts a product in `staging`, due now (or held when due is false); undefined if the data_id or destination is taken. */
+export async function insertProduct(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
+                           expected_sha256, metadata, next_attempt_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $10::boolean THEN now() END)
+     ON CONFLICT DO NOTHING
+     RETURNING *`,
+    [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
+      p.due ?? true],
+  );
+  return res.rows[0];
+}
+
+/**
+ * Registers a product in one statement: the row (like insertProduct) and its `registered` event,
+ * only when neither the data_id nor an equal or nested destination is taken. undefined when
+ * something was in the way; the caller then finds out what (findProductByDataId,
+ * findDestinationOverlap). Run it under lockDestination, which makes the checks race-free.
+ */
+export async function insertProductIfFree(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
+  const { ancestors, nestedPattern } = overlapKeys(p.destination_path);
+  const res = await db.query<ProductRow>(
+    `WITH ins AS (
+       INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
+                             expected_sha256, metadata, next_attempt_at)
+       SELECT $1, $2, $3, $4, $5::product_kind, $6::bigint, $7::integer, $8, $9::jsonb, CASE WHEN $10::boolean THEN now() END
+        WHERE NOT EXISTS (SELECT 1 FROM products WHERE data_id = $1)
+          AND NOT EXISTS (SELECT 1 FROM products WHERE destination_path = ANY($11::text[]) OR destination_path LIKE $12 ESCAPE '\\')
+       ON CONFLICT DO NOTHING
+       RETURNING *
+     ), ev AS (
+       INSERT INTO product_events (product_id, data_id, event, attempt, from_status, to_status)
+       SELECT id, data_id, 'registered', 0, NULL, 'staging' FROM ins
+     )
+     SELECT * FROM ins`,
+    [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
+      p.due ?? true, ancestors, nestedPattern],
+  );
+  return res.rows[0];
+}
+
+/** The product with this data_id, or undefined. */
+export async function findProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1', [dataId]);
+  return res.rows[0];
+}
+
+/** Like findProductByDataId, locking the row for the rest of the transaction. */
+export async function lockProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1 FOR UPDATE', [dataId]);
+  return res.rows[0];
+}
+
+/**
+ * Transaction-scoped advisory locks that serialise registrations which could collide, and only
+ * those: shared on every ancestor of `dest`, exclusive on `dest` itself and on the data_id. A
+ * destination and one nested in it (or an equal one) always meet on one key, one of them
+ * exclusive; unrelated destinations share only shared locks and proceed in parallel. The keys
+ * are taken in ascending order, so two registrations can never deadlock on them.
+ */
+export async function lockDestination(db: Queryable, dest: string, dataId: string): Promise<void> {
+  const parts = dest.split('/');
+  const paths = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  await db.query(
+    `SELECT count(CASE WHEN l.exclusive THEN pg_advisory_xact_lock(l.key) ELSE pg_advisory_xact_lock_shared(l.key) END)
+       FROM (SELECT k.key, bool_or(k.exclusive) AS exclusive
+               FROM (SELECT hashtextextended(p, 0) AS key, ord = $2 AS exclusive FROM unnest($1::text[]) WITH ORDINALITY AS u(p, ord)
+                     UNION ALL SELECT hashtextextended($3, 1), true) k
+              GROUP BY k.key
+              ORDER BY k.key) l`,
+    [paths, paths.length, dataId],
+  );
+}
+
+/**
+ * A product whose destination equals `dest`, contains it, or lies inside it — two such products
+ * would publish over one another. Uses the text_pattern_ops index for the "inside" case.
+ */
+export async function findDestinationOverlap(db: Queryable, dest: string): Promise<ProductRow | undefined> {
+  const { ancestors, nestedPattern } = overlapKeys(dest);
+  const res = await db.query<ProductRow>(
+    `SELECT * FROM products
+      WHERE destination_path = ANY($1::text[])
+         OR destination_path LIKE $2 ESCAPE '\\'
+      LIMIT 1`,
+    [ancestors, nestedPattern],
+  );
+  return res.rows[0];
+}
+
+/** The destination and each of its ancestors, and a LIKE pattern for everything nested below it. */
+function overlapKeys(dest: string): { ancestors: string[]; nestedPattern: string } {
+  const ancestors: string[] = [];
+  const parts = dest.split('/');
+  for (let i = 1; i <= parts.length; i++) ancestors.push(parts.slice(0, i).join('/'));
+  return { ancestors, nestedPattern: `${dest.replace(/[\\%_]/g, (c) => `\\${c}`)}/%` };
+}
+
+export interface ProductListFilter {
+  status?: ProductStatus;
+  data_type?: string;
+  created_since?: Date;
+  created_until?: Date;
+  /** Keyset position: rows strictly after (created_at, id); created_at as exact text keeps microseconds. */
+  after?: { created_at: Date | string; id: number };
+  limit: number;
+}
+
+/** A listed row plus its created_at to the microsecond (a JS Date keeps only milliseconds), for cursors. */
+export type ListedProductRow = ProductRow & { created_at_exact: string };
+
+/** One page of products ordered by (created_at, id); keyset pagination keeps every page cheap. */
+export async function listProducts(db: Queryable, f: ProductListFilter): Promise<ListedProductRow[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  if (f.status) where.push(`status = ${arg(f.status)}`);
+  if (f.data_type) where.push(`data_type = ${arg(f.data_type)}`);
+  if (f.created_since) where.push(`created_at >= ${arg(f.created_since)}`);
+  if (f.created_until) where.push(`created_at < ${arg(f.created_until)}`);
+  if (f.after) where.push(`(created_at, id) > (${arg(f.after.created_at)}::timestamptz, ${arg(f.after.id)})`);
+  // Every column but the manifest, which can hold a row per file of a directory product: pages stay small.
+  const sql = `SELECT id, data_id, data_type, stage_path, destination_path, published_path, kind, status, size_bytes, file_count,
+                      checksum_sha256, NULL::jsonb AS manifest, expected_sha256, publish_attempts, publish_error, error_class,
+                      lease_token, lease_owner, lease_expires_at, metadata, created_at, staged_at, published_at, updated_at,
+                      next_attempt_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact
+                 FROM products ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+               ORDER BY created_at, id LIMIT ${arg(f.limit)}`;
+  return (await db.query<ListedProductRow>(sql, args)).rows;
+}

@@ -1,0 +1,57 @@
+/** Lifecycle of a product in the registry. `failed` is terminal until an operator retries. */
+export type ProductStatus = 'staging' | 'publishing' | 'published' | 'failed';
+export const PRODUCT_STATUSES: readonly ProductStatus[] = ['staging', 'publishing', 'published', 'failed'];
+export type ProductKind = 'file' | 'directory';
+
+/** One entry of a directory product's manifest: path relative to the product, size and digest. */
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** A products row as the repositories return it. */
+export interface ProductRow {
+  id: number;
+  data_id: string;
+  data_type: string;
+  stage_path: string;
+  destination_path: string;
+  published_path: string | null;
+  kind: ProductKind;
+  status: ProductStatus;
+  size_bytes: number | null;
+  file_count: number | null;
+  checksum_sha256: string | null;
+  manifest: ManifestEntry[] | null;
+  expected_sha256: string | null;
+  publish_attempts: number;
+  publish_error: string | null;
+  error_class: string | null;
+  lease_token: string | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  staged_at: Date;
+  published_at: Date | null;
+  updated_at: Date;
+  next_attempt_at: Date | null;
+}
+
+/** A product_events row: one state change of one product. */
+export interface ProductEventRow {
+  id: number;
+  product_id: number;
+  data_id: string;
+  event: string;
+  attempt: number;
+  from_status: ProductStatus | null;
+  to_status: ProductStatus;
+  error_class: string | null;
+  error: string | null;
+  bytes: number | null;
+  duration_ms: number | null;
+  worker: string | null;
+  created_at: Date;
+}

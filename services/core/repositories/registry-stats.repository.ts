@@ -1,0 +1,38 @@
+import type { Queryable } from '../db/pool';
+import type { ProductStatus } from './product.types';
+
+/** Registry-wide counts per status, read from the trigger-kept product_status_counts (never scans products). */
+export async function countByStatus(db: Queryable): Promise<Record<ProductStatus, number>> {
+  const res = await db.query<{ status: ProductStatus; count: number }>(
+    'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status',
+  );
+  const out: Record<ProductStatus, number> = { staging: 0, publishing: 0, published: 0, failed: 0 };
+  for (const row of res.rows) out[row.status] = row.count;
+  return out;
+}
+
+/** Failed products that used up at least maxAttempts attempts; reads only the small failed set (partial index). */
+export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Promise<number> {
+  const res = await db.query<{ count: number }>(
+    `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= $1`,
+    [maxAttempts],
+  );
+  return res.rows[0]?.count ?? 0;
+}
+
+/**
+ * Publish attempts that ended since `since`, from the event log: an attempt ends when a product
+ * leaves `publishing`; it succeeded when it went to `published`, and failed otherwise (back to
+ * `staging` for a retry, or to `failed`). A lease released on shutdown (`lease_released`, attempt
+ * refunded) is no attempt at all.
+ */
+export async function attemptOutcomesSince(db: Queryable, since: Date): Promise<{ attempts: number; successes: number }> {
+  const res = await db.query<{ attempts: number; successes: number }>(
+    `SELECT count(*)::bigint AS attempts,
+            count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
+       FROM product_events
+      WHERE created_at >= $1 AND from_status = 'publishing' AND to_status <> 'publishing' AND event <> 'lease_released'`,
+    [since],
+  );
+  return { attempts: res.rows[0]?.attempts ?? 0, successes: res.rows[0]?.successes ?? 0 };
+}

@@ -1,0 +1,60 @@
+import fs from 'node:fs/promises';
+import type Redis from 'ioredis';
+import type { Logger } from '../core/logging/create-logger';
+import type { Metrics } from '../core/metrics/create-metrics';
+
+export interface HeartbeatOptions {
+  file: string;
+  redis: Redis;
+  key: string;
+  intervalSeconds: number;
+  staleSeconds: number;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * Proves the worker's event loop is alive: a timer on that loop writes unix ms to a file
+ * (write + rename, so a reader never sees half a number) and to a Redis key with a TTL, and sets
+ * the heartbeat gauge. A blocked loop stops all three; the health check reads them.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+
+  constructor(private readonly o: HeartbeatOptions) {}
+
+  start(): void {
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), this.o.intervalSeconds * 1000);
+  }
+
+  /** One heartbeat; failures are logged, never thrown (a full /tmp must not kill publishing). */
+  beat(): Promise<void> {
+    if (this.beating) return this.beating;
+    const now = Date.now();
+    this.o.metrics.heartbeat.set(now / 1000);
+    const tmp = `${this.o.file}.${process.pid}.tmp`;
+    const p = Promise.all([
+      fs.writeFile(tmp, `${now}\n`).then(() => fs.rename(tmp, this.o.file)),
+      this.o.redis.set(this.o.key, String(now), 'PX', Math.round(this.o.staleSeconds * 1000)),
+    ])
+      .then(() => undefined)
+      .catch((err) => {
+        this.o.logger.warn('heartbeat write failed', { err });
+      })
+      .finally(() => {
+        this.beating = undefined;
+      });
+    this.beating = p;
+    return p;
+  }
+
+  /** Stops beating and withdraws the Redis key: this instance is going away on purpose. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+    await this.o.redis.del(this.o.key).catch(() => undefined);
+  }
+}

@@ -1,0 +1,87 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { PublishJobData } from '../../core/jobs/publish-queue';
+import type { Logger } from '../../core/logging/create-logger';
+import type { Metrics } from '../../core/metrics/create-metrics';
+import { publishProduct } from '../../core/domain/publishing/publish-product';
+import type { PublishingDeps } from '../../core/domain/publishing/publishing.types';
+
+/** What the publish processor needs from the worker process. */
+export interface PublishProcessorDeps {
+  publishing: PublishingDeps;
+  metrics: Metrics;
+  logger: Logger;
+  /** Aborted when the shutdown grace period runs out: the copy in hand stops and its lease is released. */
+  shutdownSignal: AbortSignal;
+  /** True once shutdown began: jobs fetched but not started are handed back unclaimed. */
+  isStopping: () => boolean;
+}
+
+/** A BullMQ processor: (job, token) => result. */
+export type Processor = (job: Job<PublishJobData>, token?: string) => Promise<unknown>;
+
+/** Puts the job back in the queue for `at` without counting a BullMQ attempt, then tells BullMQ so. */
+async function delayUntil(job: Job, token: string | undefined, at: number): Promise<never> {
+  await job.moveToDelayed(at, token);
+  throw new DelayedError();
+}
+
+/**
+ * The `publish-product` processor. Idempotent: PostgreSQL decides what happens (publishProduct),
+ * and the job only mirrors it — delayed to the row's next_attempt_at for a retry, failed with
+ * UnrecoverableError for a permanent failure, completed otherwise. BullMQ's own attempts and
+ * backoff are not used, so Redis never holds state the reconciler could not rebuild.
+ */
+export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
+  const { metrics } = deps;
+  return async (job, token) => {
+    const dataId = job.data.data_id;
+    let log = deps.logger.child({ data_id: dataId, job_id: job.id });
+    if (deps.isStopping()) return delayUntil(job, token, Date.now());
+    let dataType = 'unknown';
+    const result = await publishProduct(deps.publishing, dataId, {
+      shutdownSignal: deps.shutdownSignal,
+      onClaimed: (lease, product) => {
+        dataType = product.data_type;
+        log = log.child({ attempt: lease.attempt, lease: lease.token });
+        log.info('publish started', { kind: product.kind, destination: product.destination_path });
+      },
+      onWarning: (message, err) => log.warn(message, err ? { err } : {}),
+    });
+    if ('reclaimed' in result && result.reclaimed) metrics.leaseReclaims.inc();
+    switch (result.outcome) {
+      case 'published': {
+        const { digest } = result;
+        metrics.publishesCompleted.inc({ data_type: dataType });
+        metrics.publishDuration.observe({ kind: digest.kind }, result.durationMs / 1000);
+        metrics.publishSize.observe({ kind: digest.kind }, digest.size);
+        if (!result.reusedExisting) metrics.publishedBytes.inc(digest.size);
+        log.info('published', { bytes: digest.size, file_count: digest.fileCount, sha256: digest.sha256, duration_ms: result.durationMs, reused_existing: result.reusedExisting });
+        return { published: true };
+      }
+      case 'already_published':
+      case 'skipped':
+        log.info('nothing to publish', { outcome: result.outcome, reason: 'reason' in result ? result.reason : undefined });
+        return { published: false };
+      case 'not_due':
+        log.debug('not due yet; job delayed', { until: result.until.toISOString() });
+        return delayUntil(job, token, result.until.getTime() + 50);
+      case 'retry':
+        metrics.publishFailures.inc({ error_class: result.error.errorClass, outcome: 'retry' });
+        metrics.retries.inc({ trigger: 'automatic' });
+        log.warn('publish attempt failed; retry scheduled', { error_class: result.error.errorClass, error: result.error.message, next_attempt_at: result.nextAttemptAt.toISOString() });
+        return delayUntil(job, token, result.nextAttemptAt.getTime());
+      case 'failed':
+        metrics.publishFailures.inc({ error_class: result.error.errorClass, outcome: 'failed' });
+        log.error('publish failed', { error_class: result.error.errorClass, error: result.error.message });
+        throw new UnrecoverableError(`${result.error.errorClass}: ${result.error.message}`);
+      case 'released':
+        log.warn('shutdown: copy aborted, lease released');
+        return delayUntil(job, token, Date.now());
+      case 'lease_lost':
+        metrics.publishFailures.inc({ error_class: 'lease_lost', outcome: 'retry' });
+        log.warn('lease lost to another worker; this attempt changed nothing');
+        // Run the job again shortly: the claim then sees what the new lease holder did.
+        return delayUntil(job, token, Date.now() + 1000);
+    }
+  };
+}

@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestRoots, type TestRoots } from '../support/dirs';
+import { testEnv } from '../support/env';
+import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
+
+/** Process-level harness for the ferryctl e2e tests: a real api (and worker) from dist/, ferryctl as a child process. */
+
+const ROOT = path.join(__dirname, '..', '..');
+export const FERRYCTL = path.join(ROOT, 'dist', 'cli', 'ferryctl.js');
+export const ADMIN_TOKEN = 'ferryctl-e2e-admin-token-0123456789abcdef';
+
+/** A port nothing listens on right now (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Managed {
+  child: ChildProcess;
+  output: string[];
+}
+
+function startProcess(script: string, env: NodeJS.ProcessEnv): Managed {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (b: Buffer) => {
+    output.push(b.toString('utf8'));
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output };
+}
+
+async function stopProcess(m: Managed | undefined): Promise<void> {
+  if (!m || m.child.exitCode !== null || m.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => m.child.once('exit', () => resolve()));
+  m.child.kill('SIGTERM');
+  const timer = setTimeout(() => m.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A running api (and optionally a worker) on a database, Redis prefix and roots of its own. */
+export interface FerryStack {
+  url: string;
+  db: TestDatabase;
+  roots: TestRoots;
+  env: NodeJS.ProcessEnv;
+  startWorker(): Promise<void>;
+  /** Registers a product through the API (POST /api/products), as a pipeline would. */
+  register(body: Record<string, unknown>): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Starts `node dist/api/main.js` (API_WORKERS=1) and waits until /health/ready answers 200. */
+export async function startStack(extra: Record<string, string> = {}): Promise<FerryStack> {
+  const db = await createTestDatabase();
+  const roots = await createTestRoots();
+  const redisPrefix = testRedisPrefix();
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    ...testEnv(
+      { databaseUrl: db.url, redisPrefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
+      {
+        FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
+        API_WORKERS: '1',
+        PORT: String(port),
+        METRICS_PORT: '0',
+        WORKER_HEARTBEAT_FILE: path.join(roots.base, 'worker.heartbeat'),
+        RECONCILE_INTERVAL_SECONDS: '1',
+        PUBLISH_BACKOFF_BASE_SECONDS: '0.1',
+        PUBLISH_MODE: 'copy',
+        ...extra,
+      },
+    ),
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const api = startProcess('api/main.js', env);
+  let worker: Managed | undefined;
+  const stack: FerryStack = {
+    url,
+    db,
+    roots,
+    env,
+    async startWorker() {
+      worker = startProcess('worker/main.js', env);
+    },
+    async register(body) {
+      const res = await fetch(`${url}/api/products`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(json)}\napi output:\n${api.output.join('')}`);
+      return json;
+    },
+    async close() {
+      await stopProcess(worker);
+      await stopProcess(api);
+      await deleteRedisPrefix(redisPrefix);
+      await db.drop();
+      await roots.cleanup();
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await fetch(`${url}/health/ready`).then((r) => r.status, () => 0);
+    if (status === 200) return stack;
+    if (api.child.exitCode !== null || Date.now() > deadline) {
+      await stack.close();
+      throw new Error(`api did not become ready (exit ${api.child.exitCode}):\n${api.output.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What a ferryctl run ended with. */
+export interface CtlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/cli/ferryctl.js args` as a separate process with only the given environment (plus PATH). */
+export function ferryctl(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CtlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnFerryctl(args, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ferryctl ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts ferryctl without waiting for it (watch). */
+export function spawnFerryctl(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [FERRYCTL, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The environment pointing ferryctl at a stack with the admin token. */
+export function adminEnv(stack: FerryStack): Record<string, string> {
+  return { FERRY_URL: stack.url, FERRY_TOKEN: ADMIN_TOKEN };
+}

@@ -1,0 +1,260 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import type { ProductEventRow, ProductRow } from '../../services/core/repositories/product.types';
+import type { TestRoots } from './dirs';
+import { testEnv } from './env';
+import { freePort, startNodeProcess, type NodeProcess } from './node-process';
+import { listTree, sha256, waitFor } from './publish-fixtures';
+import { killWorker, spawnWorker, type WorkerProcess } from './worker-process';
+
+/** The admin token every chaos api process accepts. */
+export const CHAOS_ADMIN_TOKEN = 'chaos-admin-token-0123456789abcdef0123456789';
+
+/** One product a chaos test staged: where it is, and what its published bytes must hash to. */
+export interface ChaosProduct {
+  dataId: string;
+  rel: string;
+  size: number;
+  sha256: string;
+}
+
+/** Where a chaos run's processes point: database, Redis and the two roots. */
+export interface ChaosTarget {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  roots: TestRoots;
+}
+
+/** Settings that make crashes recover quickly: short leases, fast sweeps and backoff. */
+export const FAST_RECOVERY: Record<string, string> = {
+  PUBLISH_LEASE_SECONDS: '5',
+  RECONCILE_INTERVAL_SECONDS: '0.5',
+  PUBLISH_BACKOFF_BASE_SECONDS: '0.2',
+  PUBLISH_BACKOFF_MAX_SECONDS: '2',
+  PUBLISH_MODE: 'move',
+};
+
+/** Spawns `node dist/worker/main.js` against the target and waits until it says it started. */
+export async function startChaosWorker(t: ChaosTarget, instance: string, extra: Record<string, string> = {}): Promise<WorkerProcess> {
+  const w = spawnWorker(testEnv({ databaseUrl: t.databaseUrl, redisPrefix: t.redisPrefix, stageRoot: t.roots.stageRoot, productsRoot: t.roots.productsRoot }, {
+    FERRY_INSTANCE: instance, METRICS_PORT: '0', LOG_LEVEL: 'info', REDIS_URL: t.redisUrl,
+    WORKER_HEARTBEAT_FILE: path.join(t.roots.base, `${instance}.heartbeat`), ...FAST_RECOVERY, ...extra,
+  }));
+  try {
+    await w.waitForLog((l) => l.message === 'worker started', 60000);
+  } catch (err) {
+    await killWorker(w);
+    throw err;
+  }
+  return w;
+}
+
+/** A running api process (one HTTP process, no cluster) and its base URL. */
+export interface ChaosApi {
+  proc: NodeProcess;
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node dist/api/main.js` (API_WORKERS=1) against the target and waits until it listens. */
+export async function startChaosApi(t: ChaosTarget, instance: string, extra: Record<string, string> = {}): Promise<ChaosApi> {
+  const port = await freePort();
+  const proc = startNodeProcess('api/main.js', testEnv(
+    { databaseUrl: t.databaseUrl, redisPrefix: t.redisPrefix, stageRoot: t.roots.stageRoot, productsRoot: t.roots.productsRoot },
+    {
+      PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: CHAOS_ADMIN_TOKEN, FERRY_INSTANCE: instance, REDIS_URL: t.redisUrl,
+      LOG_LEVEL: 'info', RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_TOKEN: '1000000', SHUTDOWN_GRACE_SECONDS: '1', ...extra,
+    },
+  ));
+  try {
+    await proc.waitForLog((l) => l.message === 'api listening', 60000);
+  } catch (err) {
+    proc.kill();
+    await proc.exited;
+    throw err;
+  }
+  return {
+    proc,
+    base: `http://127.0.0.1:${port}`,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+/** An answer of the api: status and parsed JSON body. */
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** Calls the api with the chaos admin token; a network failure rejects. */
+export async function callApi(base: string, method: string, url: string, body?: unknown): Promise<ApiAnswer> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { Authorization: `Bearer ${CHAOS_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(20000),
+  });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { unparsed: text };
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Registers a staged product through an api; throws on anything but 201/200. */
+export async function registerViaApi(base: string, p: ChaosProduct, extra: Record<string, unknown> = {}): Promise<ApiAnswer> {
+  const a = await callApi(base, 'POST', '/api/products', { data_id: p.dataId, data_type: 'image', stage_path: p.rel, ...extra });
+  if (a.status !== 201 && a.status !== 200) throw new Error(`registering ${p.dataId}: ${a.status} ${JSON.stringify(a.body)}`);
+  return a;
+}
+
+/**
+ * Writes `count` files under STAGE_ROOT/<dir>/, each of a size drawn from [minBytes, maxBytes]
+ * with content unique to it, and returns what each must publish as.
+ */
+export async function stageFiles(stageRoot: string, dir: string, count: number, minBytes: number, maxBytes: number): Promise<ChaosProduct[]> {
+  await fs.mkdir(path.join(stageRoot, dir), { recursive: true });
+  const out: ChaosProduct[] = [];
+  for (let i = 0; i < count; i++) {
+    const dataId = `${dir.replace(/[^A-Za-z0-9]/g, '-')}-${String(i).padStart(4, '0')}`;
+    const rel = `${dir}/${dataId}.fits`;
+    const size = minBytes + Math.floor(Math.random() * (maxBytes - minBytes + 1));
+    const content = crypto.randomBytes(size);
+    await fs.writeFile(path.join(stageRoot, rel), content);
+    out.push({ dataId, rel, size, sha256: sha256(content) });
+  }
+  return out;
+}
+
+/**
+ * Polls the products root while a chaos run goes on: every file that appears at a final path must
+ * already have its full size (a rename makes it appear whole), and no name appears that is not
+ * one of the products (no renamed duplicates, no strays outside the temporary area).
+ */
+export function watchProductsRoot(productsRoot: string, products: ChaosProduct[], everyMs = 25) {
+  const expected = new Map(products.map((p) => [p.rel, p]));
+  const complete = new Set<string>();
+  const state = { polls: 0, partial: [] as string[], strays: [] as string[] };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const rel of await listTree(productsRoot)) {
+        if (rel === '.ferry-tmp' || rel.startsWith('.ferry-tmp/') || rel === '.ferry-data-root' || complete.has(rel)) continue;
+        const p = expected.get(rel);
+        if (!p) {
+          // Parent directories of products are fine; anything else is a stray.
+          if (![...expected.keys()].some((k) => k.startsWith(`${rel}/`)) && !state.strays.includes(rel)) state.strays.push(rel);
+          continue;
+        }
+        const st = await fs.stat(path.join(productsRoot, rel)).catch(() => undefined);
+        if (!st) continue;
+        if (st.size === p.size) complete.add(rel);
+        else if (!state.partial.some((x) => x.startsWith(`${rel} `))) state.partial.push(`${rel} (${st.size} of ${p.size} bytes)`);
+      }
+      state.polls++;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    state,
+    async stop() {
+      stopped = true;
+      await loop;
+      return state;
+    },
+  };
+}
+
+/** Waits until every product is published (or throws after timeoutMs, listing what is not). */
+export async function waitAllPublished(pool: Pool, products: ChaosProduct[], timeoutMs: number): Promise<void> {
+  try {
+    await waitFor(async () => {
+      const r = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM products WHERE status = 'published'`).catch(() => ({ rows: [{ n: -1 }] }));
+      return r.rows[0]!.n === products.length;
+    }, timeoutMs, 'every product published', 250);
+  } catch (err) {
+    const r = await pool.query<{ status: string; n: number; errors: string[] }>(
+      `SELECT status, count(*)::int AS n, (array_agg(DISTINCT error_class))[1:5] AS errors FROM products GROUP BY status`,
+    ).catch(() => ({ rows: [] }));
+    throw new Error(`${(err as Error).message}; registry: ${JSON.stringify(r.rows)}`);
+  }
+}
+
+/**
+ * Problems with one product's event log: a broken from→to chain, attempts going backwards, and
+ * (unless expectPublished is false) anything but exactly one transition into `published`, last.
+ */
+export function eventLogProblems(dataId: string, events: ProductEventRow[], expectPublished = true): string[] {
+  const problems: string[] = [];
+  if (events.length === 0) return [`${dataId}: no events`];
+  const first = events[0]!;
+  if (first.event !== 'registered' || first.from_status !== null || first.to_status !== 'staging') {
+    problems.push(`${dataId}: first event is ${first.event} ${first.from_status}→${first.to_status}, not registered null→staging`);
+  }
+  for (let i = 1; i < events.length; i++) {
+    const prev = events[i - 1]!;
+    const e = events[i]!;
+    if (e.from_status !== prev.to_status) {
+      problems.push(`${dataId}: event ${i} ${e.event} goes from ${e.from_status} but the previous (${prev.event}) left it ${prev.to_status}`);
+    }
+    // Attempts only grow, except that an operator retry starts a fresh budget.
+    if (e.attempt < prev.attempt && prev.event !== 'retry_requested') {
+      problems.push(`${dataId}: attempt went back from ${prev.attempt} (${prev.event}) to ${e.attempt} (${e.event})`);
+    }
+  }
+  if (!expectPublished) return problems;
+  const published = events.filter((e) => e.event === 'published');
+  if (published.length !== 1) problems.push(`${dataId}: ${published.length} published events`);
+  const toPublished = events.filter((e) => e.to_status === 'published' && e.from_status !== 'published');
+  if (toPublished.length !== 1) problems.push(`${dataId}: ${toPublished.length} transitions into published`);
+  const last = events[events.length - 1]!;
+  if (last.to_status !== 'published') problems.push(`${dataId}: last event ${last.event} leaves it ${last.to_status}`);
+  return problems;
+}
+
+/**
+ * The end-of-run promise of every chaos test: exactly these products are registered, each
+ * `published` once at its own path with the expected checksum (row and bytes on disk), one
+ * `published` event each and a consistent event log, the temporary area is empty, and the
+ * products root holds nothing else.
+ */
+export async function assertChaosInvariants(pool: Pool, productsRoot: string, products: ChaosProduct[]): Promise<void> {
+  const rows = (await pool.query<ProductRow>('SELECT * FROM products ORDER BY data_id')).rows;
+  expect(rows.map((r) => r.data_id)).toEqual(products.map((p) => p.dataId).sort());
+  const byId = new Map(products.map((p) => [p.dataId, p]));
+  const wrong: string[] = [];
+  for (const r of rows) {
+    const p = byId.get(r.data_id)!;
+    if (r.status !== 'published' || r.checksum_sha256 !== p.sha256 || r.published_path !== p.rel || Number(r.size_bytes) !== p.size || r.lease_token !== null) {
+      wrong.push(`${r.data_id}: ${r.status} ${r.published_path} ${r.checksum_sha256} (${r.error_class ?? ''} ${r.publish_error ?? ''})`);
+    }
+  }
+  expect(wrong).toEqual([]);
+
+  const events = (await pool.query<ProductEventRow>('SELECT * FROM product_events ORDER BY product_id, id')).rows;
+  const perProduct = new Map<string, ProductEventRow[]>();
+  for (const e of events) perProduct.set(e.data_id, [...(perProduct.get(e.data_id) ?? []), e]);
+  expect(rows.flatMap((r) => eventLogProblems(r.data_id, perProduct.get(r.data_id) ?? []))).toEqual([]);
+
+  const badBytes: string[] = [];
+  for (const p of products) {
+    const data = await fs.readFile(path.join(productsRoot, p.rel)).catch(() => undefined);
+    if (!data || sha256(data) !== p.sha256) badBytes.push(`${p.rel}: ${data ? `sha256 ${sha256(data)}` : 'missing'}`);
+  }
+  expect(badBytes).toEqual([]);
+
+  expect(await listTree(path.join(productsRoot, '.ferry-tmp'))).toEqual([]);
+  const dirs = new Set(products.flatMap((p) => p.rel.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const rels = new Set(products.map((p) => p.rel));
+  const extra = (await listTree(productsRoot)).filter((f) => f !== '.ferry-tmp' && !dirs.has(f) && !rels.has(f));
+  expect(extra).toEqual([]);
+}

@@ -1,0 +1,125 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { loadCompose, readEnvFile, REPO_ROOT, serviceEnv } from './compose';
+import { freePort } from './node-process';
+
+/** The real nginx/ configuration, rendered for a native run on loopback. */
+export interface NginxUnderTest {
+  dir: string;
+  ports: { http: number; https: number; status: number };
+  /** The template variables used (the compose nginx service's environment, with test overrides). */
+  env: Record<string, string>;
+  /** Runs `nginx -t`; returns its exit status and output. */
+  configTest(): { status: number | null; output: string };
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The JSON access-log lines written so far. */
+  accessLog(): Record<string, unknown>[];
+}
+
+/** Renders a template the way the nginx image's entrypoint does: envsubst of the defined variables only. */
+export function renderTemplate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => (name in env ? env[name]! : whole));
+}
+
+/** The nginx service's environment from docker-compose.prod.yml, interpolated with the example env file. */
+export function composeNginxEnv(): Record<string, string> {
+  const doc = loadCompose(path.join(REPO_ROOT, 'docker-compose.prod.yml'));
+  const example = { ...readEnvFile(path.join(REPO_ROOT, '.env.production.example')), FERRY_DOMAIN: 'localhost', FERRY_PUBLIC_URL: 'https://localhost' };
+  return serviceEnv(doc.services.nginx!, example);
+}
+
+/**
+ * Copies nginx/ into a temporary prefix and renders it. Production paths that need root or a
+ * container (pid file, temp directories, stdout log) are swapped for files in the prefix; every
+ * other line is the production configuration. `overrides` replace template variables.
+ */
+export async function prepareNginx(opts: { cert: string; key: string; apiUpstream?: string; overrides?: Record<string, string> }): Promise<NginxUnderTest> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-nginx-'));
+  // Workers run as nobody when the test runs as root: they must reach the temp directories.
+  fs.chmodSync(dir, 0o755);
+  const ports = { http: await freePort(), https: await freePort(), status: await freePort() };
+  const env: Record<string, string> = {
+    ...composeNginxEnv(),
+    NGINX_HTTP_PORT: String(ports.http),
+    NGINX_HTTPS_PORT: String(ports.https),
+    NGINX_STATUS_PORT: String(ports.status),
+    NGINX_SERVER_NAME: 'localhost',
+    FERRY_PUBLIC_URL: `https://localhost:${ports.https}`,
+    NGINX_SSL_CERTIFICATE: opts.cert,
+    NGINX_SSL_CERTIFICATE_KEY: opts.key,
+    NGINX_ACME_WEBROOT: path.join(dir, 'acme'),
+    // An address, not a name: nothing needs resolving on loopback.
+    NGINX_API_UPSTREAM: opts.apiUpstream ?? '127.0.0.1:9',
+    NGINX_RESOLVER: '127.0.0.1',
+    ...opts.overrides,
+  };
+
+  const src = path.join(REPO_ROOT, 'nginx');
+  fs.cpSync(path.join(src, 'snippets'), path.join(dir, 'snippets'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'conf.d'));
+  fs.mkdirSync(path.join(dir, 'acme', '.well-known', 'acme-challenge'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'cache'));
+  // The rendered templates go where nginx.conf includes them from (NGINX_ENVSUBST_OUTPUT_DIR).
+  for (const t of fs.readdirSync(path.join(src, 'templates')).filter((n) => n.endsWith('.template'))) {
+    const rendered = renderTemplate(fs.readFileSync(path.join(src, 'templates', t), 'utf8'), env);
+    const left = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.exec(rendered);
+    if (left) throw new Error(`${t}: ${left[0]} is not set in the compose nginx environment`);
+    fs.writeFileSync(path.join(dir, 'conf.d', t.replace(/\.template$/, '')), rendered);
+  }
+  // Writable paths of the container (tmpfs under /tmp, /run or /var/cache/nginx) move into the
+  // prefix; the access log goes to a file the tests read. Comments are left as they are.
+  const main = fs.readFileSync(path.join(src, 'nginx.conf'), 'utf8').split('\n').map((line) => {
+    if (line.trim().startsWith('#')) return line;
+    return line
+      .replace(/(?<=[\s"'])\/(tmp|run|var\/cache\/nginx)\//g, `${dir}/`)
+      .replace(/access_log \/dev\/stdout /, `access_log ${dir}/access.log `);
+  }).join('\n');
+  if (!main.includes(`pid ${dir}/`)) throw new Error('nginx.conf: the pid file is no longer under /tmp, /run or /var/cache/nginx: update the test harness');
+  if (!main.includes(`include ${dir}/conf.d/*.conf`) && !/include conf\.d\/\*\.conf/.test(main)) throw new Error('nginx.conf: cannot find where the rendered templates are included');
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), main);
+
+  let child: ChildProcess | undefined;
+  let stderr = '';
+  const args = ['-p', dir, '-c', path.join(dir, 'nginx.conf')];
+  return {
+    dir,
+    ports,
+    env,
+    configTest() {
+      const r = spawnSync('nginx', ['-t', ...args], { encoding: 'utf8' });
+      return { status: r.status, output: r.stdout + r.stderr };
+    },
+    async start() {
+      child = spawn('nginx', [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const deadline = Date.now() + 10000;
+      for (;;) {
+        const up = await new Promise<boolean>((resolve) => {
+          http.get({ host: '127.0.0.1', port: ports.status, path: '/healthz' }, (res) => { res.resume(); resolve(res.statusCode === 200); }).on('error', () => resolve(false));
+        });
+        if (up) return;
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child!.once('exit', resolve));
+        child.kill('SIGQUIT');
+        const timer = setTimeout(() => child!.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    accessLog() {
+      const file = path.join(dir, 'access.log');
+      if (!fs.existsSync(file)) return [];
+      return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Queryable } from '../../services/core/db/pool';
+import type { ProductRow, ProductStatus } from '../../services/core/repositories/product.types';
+
+export interface SeedProduct {
+  data_id: string;
+  data_type?: string;
+  stage_path?: string;
+  status?: ProductStatus;
+  publish_attempts?: number;
+  publish_error?: string | null;
+  error_class?: string | null;
+  published_path?: string | null;
+  created_at?: Date;
+}
+
+/**
+ * Inserts a product row directly (no file, no safeguard), for tests that need a registry in a
+ * given state. stage_path and destination default to `<data_id>.fits`.
+ */
+export async function seedProduct(db: Queryable, p: SeedProduct): Promise<ProductRow> {
+  const stagePath = p.stage_path ?? `${p.data_id}.fits`;
+  const res = await db.query<ProductRow>(
+    `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, status, size_bytes, file_count,
+                           publish_attempts, publish_error, error_class, published_path, published_at, created_at, next_attempt_at)
+     VALUES ($1, $2, $3, $3, 'file', $4::product_status, 1, 1, $5, $6, $7, $8, CASE WHEN $4::product_status = 'published' THEN now() END, $9,
+             CASE WHEN $4::product_status IN ('staging', 'publishing') THEN now() END)
+     RETURNING *`,
+    [p.data_id, p.data_type ?? 'image', stagePath, p.status ?? 'staging', p.publish_attempts ?? 0, p.publish_error ?? null,
+      p.error_class ?? null, p.published_path ?? null, p.created_at ?? new Date()],
+  );
+  return res.rows[0] as ProductRow;
+}
+
+/** Appends one event row with an explicit time, for success-rate windows. */
+export async function seedEvent(
+  db: Queryable,
+  product: Pick<ProductRow, 'id' | 'data_id'>,
+  e: { from: ProductStatus | null; to: ProductStatus; at?: Date; event?: string; error_class?: string },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO product_events (product_id, data_id, event, from_status, to_status, error_class, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [product.id, product.data_id, e.event ?? `${e.from ?? 'none'}_to_${e.to}`, e.from, e.to, e.error_class ?? null, e.at ?? new Date()],
+  );
+}
+
+/** Row counts of the registry tables, to prove a refused request wrote nothing. */
+export async function registryCounts(db: Queryable): Promise<{ products: number; events: number }> {
+  const res = await db.query<{ products: number; events: number }>(
+    'SELECT (SELECT count(*) FROM products)::int AS products, (SELECT count(*) FROM product_events)::int AS events',
+  );
+  return res.rows[0] as { products: number; events: number };
+}
