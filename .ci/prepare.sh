@@ -35,6 +35,11 @@ fi
 lab=../shared/lab/compose/lab.sh
 if [ -x "$lab" ] || [ -f "$lab" ]; then
   log "preparing the container lab"
+  # The lab's runtime wrapper calls runc; podman's package may have brought crun instead.
+  if ! [ -x /usr/sbin/runc ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
+  fi
   bash "$lab" setup
   # npm's CA for image builds, and the stand-in tags for the images the compose files name.
   sh test/stack/prepare-lab.sh
