@@ -7,7 +7,8 @@ need_apt=""
 for tool in nginx:nginx promtool:prometheus amtool:prometheus-alertmanager prometheus-alertmanager:prometheus-alertmanager \
   prometheus-node-exporter:prometheus-node-exporter prometheus-postgres-exporter:prometheus-postgres-exporter \
   prometheus-redis-exporter:prometheus-redis-exporter prometheus-nginx-exporter:prometheus-nginx-exporter \
-  shellcheck:shellcheck testssl:testssl.sh rclone:rclone wrk:wrk rsync:rsync pg_dump:postgresql-client openssl:openssl; do
+  shellcheck:shellcheck testssl:testssl.sh rclone:rclone wrk:wrk rsync:rsync pg_dump:postgresql-client openssl:openssl \
+  docker-compose:docker-compose; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt="$need_apt ${tool#*:}"
 done
 if [ -n "$need_apt" ]; then

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { version } from '../../services/core/version';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
+import { waitFor as waitUntil } from '../support/publish-fixtures';
 import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { parseExposition, promtoolProblems, sumOf } from '../support/prometheus';
@@ -127,7 +128,10 @@ describe('api process (dist/, API_WORKERS=2)', () => {
     // No worker runs: a retry that waits for the outcome holds the request open for the whole wait.
     const started = Date.now();
     const slow = fetch(`${base}/api/monitoring/publish/retry/slow?wait=3`, { method: 'POST', headers: { Authorization: auth.Authorization } });
-    await new Promise((r) => setTimeout(r, 700));
+    // Signal only once the request is inside the handler (its row lock shows in pg_stat_activity).
+    await waitUntil(async () => (await db.pool.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT * FROM products WHERE data_id = $1 FOR UPDATE%'`,
+    )).rowCount! > 0, 10000, 'the retry request to reach the api');
     api.child.kill('SIGTERM');
     const res = await slow;
     expect(res.status).toBe(200);

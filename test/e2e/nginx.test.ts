@@ -10,6 +10,7 @@ import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
 import { composeNginxEnv, prepareNginx, type NginxUnderTest } from '../support/nginx';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { waitFor as waitUntil } from '../support/publish-fixtures';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { REPO_ROOT } from '../support/compose';
 
@@ -166,7 +167,11 @@ describe('nginx configuration', () => {
   });
   it('answers 429 to a client past its concurrent-connection limit', async () => {
     // A slow stand-in upstream keeps the first request open while the second arrives.
-    const slow = http.createServer((_req, res) => setTimeout(() => res.end('{}'), 1500));
+    let arrived = 0;
+    const slow = http.createServer((_req, res) => {
+      arrived += 1;
+      setTimeout(() => res.end('{}'), 1500);
+    });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     const n = await prepareNginx({ cert, key, apiUpstream: `127.0.0.1:${(slow.address() as import('node:net').AddressInfo).port}`, overrides: { NGINX_LIMIT_CONN_PER_IP: '1' } });
     try {
@@ -175,7 +180,7 @@ describe('nginx configuration', () => {
         https.get({ host: '127.0.0.1', port: n.ports.https, path: '/health/live', servername: 'localhost', ca: fs.readFileSync(cert), agent: false }, (res) => { res.resume(); resolve(res.statusCode!); }).on('error', reject);
       });
       const first = get();
-      await new Promise((r) => setTimeout(r, 300));
+      await waitUntil(() => arrived === 1, 10000, 'the first request to reach the upstream');
       expect(await get()).toBe(429);
       expect(await first).toBe(200);
     } finally {

@@ -56,6 +56,7 @@ describe('docker-compose.prod.yml', () => {
     try {
       fs.writeFileSync(path.join(dir, 'docker-compose.yml'), fs.readFileSync(PROD, 'utf8').replace(/^name: .*\n/m, ''));
       const r = spawnSync('docker-compose', ['-f', path.join(dir, 'docker-compose.yml'), '--env-file', EXAMPLE, 'config', '-q'], { encoding: 'utf8' });
+      expect(r.error).toBeUndefined(); // docker-compose (v1) is on PATH: .ci/prepare.sh installs it
       // v1's schema predates deploy.resources.limits.pids, which Compose 2.26 requires next to pids_limit.
       const complaints = r.stderr.split('\n').filter((l) => l.trim() && !/^The Compose file .* is invalid because:$/.test(l) && !/limits value 'pids' does not match/.test(l));
       expect(complaints).toEqual([]);

@@ -11,7 +11,7 @@ export async function countByStatus(db: Queryable): Promise<Record<ProductStatus
   return out;
 }
 
-/** Failed products that used up at least maxAttempts attempts; reads only the small failed set (partial index). */
+/** Failed products that used up at least maxAttempts attempts, from the failed rows' (publish_attempts) partial index alone. */
 export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Promise<number> {
   const res = await db.query<{ count: number }>(
     `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= $1`,
@@ -20,19 +20,26 @@ export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Pr
   return res.rows[0]?.count ?? 0;
 }
 
+/** "An attempt ended": a product left `publishing`, other than by a lease released on shutdown. */
+const ATTEMPT_ENDED = `from_status = 'publishing' AND to_status <> 'publishing' AND event <> 'lease_released'`;
+
 /**
- * Publish attempts that ended since `since`, from the event log: an attempt ends when a product
- * leaves `publishing`; it succeeded when it went to `published`, and failed otherwise (back to
- * `staging` for a retry, or to `failed`). A lease released on shutdown (`lease_released`, attempt
- * refunded) is no attempt at all.
+ * Publish attempts that ended since `since`: an attempt ends when a product leaves `publishing`;
+ * it succeeded when it went to `published`, and failed otherwise (back to `staging` for a retry,
+ * or to `failed`). A lease released on shutdown (attempt refunded) is no attempt at all. Whole
+ * hours come from publish_attempt_hours (kept by trigger); only the partial hour at the start of
+ * the window is counted from the event log, so the cost does not grow with the window's traffic.
  */
 export async function attemptOutcomesSince(db: Queryable, since: Date): Promise<{ attempts: number; successes: number }> {
+  const firstWholeHour = Math.floor(since.getTime() / 3_600_000) + 1;
   const res = await db.query<{ attempts: number; successes: number }>(
-    `SELECT count(*)::bigint AS attempts,
-            count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
-       FROM product_events
-      WHERE created_at >= $1 AND from_status = 'publishing' AND to_status <> 'publishing' AND event <> 'lease_released'`,
-    [since],
+    `SELECT edge.attempts + hours.attempts AS attempts, edge.successes + hours.successes AS successes
+       FROM (SELECT count(*)::bigint AS attempts, count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
+               FROM product_events
+              WHERE created_at >= $1 AND created_at < to_timestamp($2::bigint * 3600) AND ${ATTEMPT_ENDED}) AS edge,
+            (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
+               FROM publish_attempt_hours WHERE hour >= $2) AS hours`,
+    [since, firstWholeHour],
   );
   return { attempts: res.rows[0]?.attempts ?? 0, successes: res.rows[0]?.successes ?? 0 };
 }
