@@ -126,11 +126,15 @@ describe('api process (dist/, API_WORKERS=2)', () => {
     });
     expect(reg.status).toBe(201);
     // No worker runs: a retry that waits for the outcome holds the request open for the whole wait.
+    const before = (await db.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
     const started = Date.now();
     const slow = fetch(`${base}/api/monitoring/publish/retry/slow?wait=3`, { method: 'POST', headers: { Authorization: auth.Authorization } });
-    // Signal only once the request is inside the handler (its row lock shows in pg_stat_activity).
+    // Signal only once the request is inside the handler: its poll of the product (every 250 ms)
+    // shows in pg_stat_activity as a connection's latest query.
     await waitUntil(async () => (await db.pool.query(
-      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT * FROM products WHERE data_id = $1 FOR UPDATE%'`,
+      `SELECT 1 FROM pg_stat_activity
+        WHERE datname = current_database() AND query = 'SELECT * FROM products WHERE data_id = $1' AND query_start > $1`,
+      [before],
     )).rowCount! > 0, 10000, 'the retry request to reach the api');
     api.child.kill('SIGTERM');
     const res = await slow;
