@@ -124,7 +124,10 @@ describe('worker process crash safety', () => {
     expect((await productRow(db.pool, 'large')).status).toBe('publishing');
 
     const second = worker('rescuer', env);
-    await waitFor(async () => (await productRow(db.pool, 'large')).status === 'published', 90000, 'publish after restart', 200);
+    // Move mode: the source goes after the commit, so its event marks the end of the work.
+    await waitFor(async () => (await eventNames(db.pool, 'large')).includes('source_removed'), 90000, 'publish after restart', 200);
+    // The file is in place before the commit; let the watcher's next poll see it whole before it stops.
+    await waitFor(() => watcher.seen.complete, 5000, 'the watcher to see the complete file');
     await watcher.stop();
 
     const row = await productRow(db.pool, 'large');
