@@ -90,11 +90,23 @@ function stackSuite(engine: Engine): void {
     const composeModel = async (monitoring: boolean): Promise<ComposeModel> =>
       JSON.parse((await ws.project.compose(['config', '--format', 'json'], { monitoring })).stdout) as ComposeModel;
 
-    async function product(dataId: string): Promise<StackResponse> {
-      const r = await client.get(`/api/products/${encodeURIComponent(dataId)}`);
-      if (r.status !== 200) throw new Error(`GET product ${dataId}: ${r.status} ${r.body}`);
-      return r;
+    /**
+     * A GET that must succeed. Right after a container is killed or restarted, a 502/503/504 from
+     * the proxy (the engine's DNS briefly not answering nginx's re-resolution of `api`, seen with
+     * podman's, or the api not ready yet) is retried for up to a minute, and said so.
+     */
+    async function getOk(url: string, what: string): Promise<StackResponse> {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = await client.get(url);
+        if (r.status === 200) return r;
+        if (![502, 503, 504].includes(r.status) || Date.now() >= deadline) throw new Error(`${what}: ${r.status} ${r.body}`);
+        note(`${what} answered ${r.status} (${r.body.slice(0, 120)}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
     }
+
+    const product = (dataId: string) => getOk(`/api/products/${encodeURIComponent(dataId)}`, `GET product ${dataId}`);
 
     async function waitPublished(dataId: string, timeoutMs: number): Promise<StackResponse> {
       return waitFor(`${dataId} published`, timeoutMs, async () => {
@@ -109,23 +121,12 @@ function stackSuite(engine: Engine): void {
       expect({ status: r.status, body: r.json }).toMatchObject({ status: 201, body: { data_id: dataId, status: 'staging' } });
     }
 
-    /**
-     * Every product of the registry, data_id → status and checksum. Called right after containers
-     * restart: a 502/503/504 from the proxy (the engine's DNS briefly not answering nginx's
-     * re-resolution of `api`, seen with podman's) is retried for up to a minute, and said so.
-     */
+    /** Every product of the registry, data_id → status and checksum (called right after containers restart). */
     async function registry(): Promise<Record<string, string>> {
       const all: Record<string, string> = {};
       let cursor: string | null = null;
-      const deadline = Date.now() + 60_000;
       for (;;) {
-        const r = await client.get(`/api/products?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-        if ([502, 503, 504].includes(r.status) && Date.now() < deadline) {
-          note(`list products answered ${r.status} (${r.body.slice(0, 120)}); retrying`);
-          await new Promise((resolve) => setTimeout(resolve, 2000));
-          continue;
-        }
-        if (r.status !== 200) throw new Error(`list products: ${r.status} ${r.body}`);
+        const r = await getOk(`/api/products?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'list products');
         for (const p of r.json.products as { data_id: string; status: string; checksum_sha256: string | null }[]) all[p.data_id] = `${p.status} ${p.checksum_sha256}`;
         cursor = r.json.next_cursor;
         if (!cursor) return all;
