@@ -92,11 +92,11 @@ function stackSuite(engine: Engine): void {
 
     /**
      * A GET that must succeed. Right after a container is killed or restarted, a 502/503/504 from
-     * the proxy (the engine's DNS briefly not answering nginx's re-resolution of `api`, seen with
-     * podman's, or the api not ready yet) is retried for up to a minute, and said so.
+     * the proxy (the engine's DNS not answering nginx's re-resolution of `api`: up to ~50 s seen
+     * with podman's, or the api not ready yet) is retried for up to three minutes, and said so.
      */
     async function getOk(url: string, what: string): Promise<StackResponse> {
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 3 * MIN;
       for (;;) {
         const r = await client.get(url);
         if (r.status === 200) return r;
