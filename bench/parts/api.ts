@@ -6,8 +6,7 @@ import express from 'express';
 import { prepareNginx, type NginxUnderTest } from '../../test/support/nginx';
 import { createTestCertificate } from '../../test/support/tls';
 import { startFerry } from '../lib/ferry';
-import { load } from '../lib/load';
-import { median } from '../lib/measure';
+import { assertAllOk, load, medianLoad } from '../lib/load';
 import { seedProducts } from '../lib/seed';
 import type { BenchContext, PartResult, Row } from '../lib/result';
 
@@ -53,15 +52,9 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     for (const [name, p, nginx] of targets) {
       const url = `https://localhost:${nginx.ports.https}${p}`;
       const headers = { authorization: `Bearer ${ferry.token}` };
-      const max = await load(url, { connections: 32, seconds: 10, headers, ca });
-      // The median of `repeat` fixed-rate runs: one GC pause or checkpoint must not decide a p99.
-      const fixed = [];
-      for (let i = 0; i < ctx.repeat; i++) fixed.push(await load(url, { rate: 500, connections: 32, seconds: 10, headers, ca }));
-      for (const r of [max, ...fixed]) if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx answers (${JSON.stringify(r.statuses)}), ${r.errors} errors`);
-      rows.push({
-        name, rps_32_conn: max.rps, p99_ms_32_conn: max.p99_ms,
-        p50_ms_at_500_rps: median(fixed.map((r) => r.p50_ms)), p99_ms_at_500_rps: median(fixed.map((r) => r.p99_ms)),
-      });
+      const max = assertAllOk(name, await load(url, { connections: 32, seconds: 10, headers, ca }));
+      const fixed = await medianLoad(name, url, { rate: 500, connections: 32, seconds: 10, headers, ca }, ctx.repeat);
+      rows.push({ name, rps_32_conn: max.rps, p99_ms_32_conn: max.p99_ms, p50_ms_at_500_rps: fixed.p50_ms, p99_ms_at_500_rps: fixed.p99_ms });
     }
     peak = await ferry.peakRss();
   } finally {

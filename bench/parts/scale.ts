@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { startFerry } from '../lib/ferry';
-import { load } from '../lib/load';
-import { median } from '../lib/measure';
+import { medianLoad } from '../lib/load';
 import { seedProducts } from '../lib/seed';
 import type { BenchContext, PartResult, Row } from '../lib/result';
 
@@ -21,14 +20,9 @@ export async function registryScale(ctx: BenchContext): Promise<PartResult> {
   try {
     const measure = async (size: number) => {
       for (const [name, p] of ENDPOINTS) {
-        // The median of `repeat` runs: one GC pause or autovacuum pass must not decide a p99.
-        const runs = [];
-        for (let i = 0; i < ctx.repeat; i++) {
-          const r = await load(ferry.url + p, { rate: 200, seconds: 10, connections: 10, headers: { authorization: `Bearer ${ferry.token}` } });
-          if (r.non2xx || r.errors) throw new Error(`${name} at ${size} products: ${r.non2xx} non-2xx, ${r.errors} errors`);
-          runs.push(r);
-        }
-        rows.push({ name: `${name} @ ${size.toLocaleString('en')}`, endpoint: name, products: size, p50_ms: median(runs.map((r) => r.p50_ms)), p99_ms: median(runs.map((r) => r.p99_ms)) });
+        const label = `${name} @ ${size.toLocaleString('en')}`;
+        const r = await medianLoad(label, ferry.url + p, { rate: 200, seconds: 10, connections: 10, headers: { authorization: `Bearer ${ferry.token}` } }, ctx.repeat);
+        rows.push({ name: label, endpoint: name, products: size, p50_ms: r.p50_ms, p99_ms: r.p99_ms });
       }
     };
     await seedProducts(ferry.db.pool, 0, small);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { version } from '../../services/core/version';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
-import { waitFor as waitUntil } from '../support/publish-fixtures';
+import { waitFor } from '../support/publish-fixtures';
 import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { parseExposition, promtoolProblems, sumOf } from '../support/prometheus';
@@ -131,7 +131,7 @@ describe('api process (dist/, API_WORKERS=2)', () => {
     const slow = fetch(`${base}/api/monitoring/publish/retry/slow?wait=3`, { method: 'POST', headers: { Authorization: auth.Authorization } });
     // Signal only once the request is inside the handler: its poll of the product (every 250 ms)
     // shows in pg_stat_activity as a connection's latest query.
-    await waitUntil(async () => (await db.pool.query(
+    await waitFor(async () => (await db.pool.query(
       `SELECT 1 FROM pg_stat_activity
         WHERE datname = current_database() AND query = 'SELECT * FROM products WHERE data_id = $1' AND query_start > $1`,
       [before],

@@ -10,7 +10,7 @@ import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
 import { composeNginxEnv, prepareNginx, type NginxUnderTest } from '../support/nginx';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
-import { waitFor as waitUntil } from '../support/publish-fixtures';
+import { waitFor } from '../support/publish-fixtures';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { REPO_ROOT } from '../support/compose';
 
@@ -180,7 +180,7 @@ describe('nginx configuration', () => {
         https.get({ host: '127.0.0.1', port: n.ports.https, path: '/health/live', servername: 'localhost', ca: fs.readFileSync(cert), agent: false }, (res) => { res.resume(); resolve(res.statusCode!); }).on('error', reject);
       });
       const first = get();
-      await waitUntil(() => arrived === 1, 10000, 'the first request to reach the upstream');
+      await waitFor(() => arrived === 1, 10000, 'the first request to reach the upstream');
       expect(await get()).toBe(429);
       expect(await first).toBe(200);
     } finally {

@@ -25,6 +25,21 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The plan PostgreSQL would choose for sql with sequential scans priced out: on a small test table
+ * a seq scan is cheapest, so this shows the index (or the missing index) a large registry would use.
+ */
+export async function planWithoutSeqScans(pool: Pool, sql: string): Promise<string> {
+  const client = await pool.connect();
+  try {
+    await client.query('SET enable_seqscan = off');
+    return (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('RESET enable_seqscan');
+    client.release();
+  }
+}
+
 /** The URL of a database called name on the test server. */
 export function databaseUrl(name: string): string {
   const u = new URL(ADMIN_DATABASE_URL);

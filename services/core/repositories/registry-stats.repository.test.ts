@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { createTestDatabase, planWithoutSeqScans, type TestDatabase } from '../../../test/support/database';
 import { seedEvent, seedProduct } from '../../../test/support/products';
 import type { ProductRow, ProductStatus } from './product.types';
 import { attemptOutcomesSince, countFailedAtLeast } from './registry-stats.repository';
@@ -96,16 +96,7 @@ describe('countFailedAtLeast', () => {
     await seedProduct(db.pool, { data_id: 'ok', status: 'published', publish_attempts: 9 });
     expect(await countFailedAtLeast(db.pool, 5)).toBe(2);
     expect(await countFailedAtLeast(db.pool, 1)).toBe(4);
-    const client = await db.pool.connect();
-    try {
-      // Sequential scans priced out: the plan shows which index would answer on a large registry.
-      await client.query('SET enable_seqscan = off');
-      const plan = (await client.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT count(*) FROM products WHERE status = 'failed' AND publish_attempts >= 5`,
-      )).rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(plan).toMatch(/Index Only Scan using products_failed_attempts_idx/);
-    } finally {
-      client.release();
-    }
+    const plan = await planWithoutSeqScans(db.pool, `SELECT count(*) FROM products WHERE status = 'failed' AND publish_attempts >= 5`);
+    expect(plan).toMatch(/Index Only Scan using products_failed_attempts_idx/);
   });
 });
