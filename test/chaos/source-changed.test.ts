@@ -55,16 +55,21 @@ describe('chaos: a source file changed during its copy', () => {
     const final = path.join(roots.productsRoot, rel);
     const seen = new Set<string>();
     let hashing = true;
+    const look = async () => {
+      const data = await fs.readFile(final).catch(() => undefined);
+      if (data) seen.add(sha256(data));
+    };
     const loop = (async () => {
       while (hashing) {
-        const data = await fs.readFile(final).catch(() => undefined);
-        if (data) seen.add(sha256(data));
+        await look();
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
+    // One last look after the loop ends, so the state the caller waited for is always seen.
     stopHashing = async () => {
       hashing = false;
       await loop;
+      await look();
       return [...seen];
     };
     await registerViaApi(api!.base, product, expectOld ? { expected_sha256: sha256(before) } : {});

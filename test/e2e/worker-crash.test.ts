@@ -80,19 +80,24 @@ describe('worker process crash safety', () => {
   /** Watches the final path: it may only ever be absent or complete. */
   function watchFinal(final: string, fullSize: number) {
     const seen = { partial: false, complete: false, stop: false };
+    const look = async () => {
+      const st = await fs.stat(final).catch(() => undefined);
+      if (st) {
+        if (st.size === fullSize) seen.complete = true;
+        else seen.partial = true;
+      }
+    };
     const done = (async () => {
       while (!seen.stop) {
-        const st = await fs.stat(final).catch(() => undefined);
-        if (st) {
-          if (st.size === fullSize) seen.complete = true;
-          else seen.partial = true;
-        }
+        await look();
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
+    // One last look after the loop ends, so the state the caller waited for is always seen.
     const stop = async () => {
       seen.stop = true;
       await done;
+      await look();
     };
     watchers.push(stop);
     return { seen, stop };
@@ -126,8 +131,6 @@ describe('worker process crash safety', () => {
     const second = worker('rescuer', env);
     // Move mode: the source goes after the commit, so its event marks the end of the work.
     await waitFor(async () => (await eventNames(db.pool, 'large')).includes('source_removed'), 90000, 'publish after restart', 200);
-    // The file is in place before the commit; let the watcher's next poll see it whole before it stops.
-    await waitFor(() => watcher.seen.complete, 5000, 'the watcher to see the complete file');
     await watcher.stop();
 
     const row = await productRow(db.pool, 'large');
