@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -86,10 +87,9 @@ describe('containment: a subdirectory swapped for a symlink to an outside folder
     const foreign = crypto.randomBytes(64 * 1024);
     await writeFile(rig.roots.stageRoot, 'swapdir/a.dat', crypto.randomBytes(128 * 1024));
     const inside = await writeFile(rig.roots.stageRoot, 'swapdir/sub/b.dat', genuine);
-    // The outside file looks the same to size-and-time checks: same size, same mtime.
+    // The outside file looks the same to size-and-time checks: same size, same mtime (to the nanosecond).
     const outsideFile = await writeFile(rig.outside, 'b.dat', foreign);
-    const st = await fs.stat(inside);
-    await fs.utimes(outsideFile, st.atime, st.mtime);
+    execFileSync('touch', ['-r', inside, outsideFile]);
     const outsideBefore = await treeSnapshot(rig.outside);
 
     await armHook(rig.hooks, 'after-scan', 'swapdir');
