@@ -394,7 +394,7 @@ describe('hostile stage writer against publishing', () => {
           await fs.rename(parked, swap![0]).catch(() => undefined);
         }
         if (outcome !== 'retry') break;
-        await db.pool.query('UPDATE products SET next_attempt_at = now() WHERE data_id = $1', [id]);
+        await db.pool.query('UPDATE products SET due_at = now() WHERE data_id = $1', [id]);
       }
 
       expect(await treeSnapshot(outside)).toEqual(outsideBefore);

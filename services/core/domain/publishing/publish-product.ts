@@ -253,7 +253,7 @@ async function assertSameAsExisting(parent: FileHandle, paths: ProductPaths, pro
  * A source no longer at its path counts as removed; a symlink in the way leaves the row pending.
  */
 async function finishPendingSourceRemoval(deps: PublishingDeps, row: ProductRow, ctx: PublishContext): Promise<void> {
-  if (deps.config.publish.mode !== 'move' || row.next_attempt_at === null) return;
+  if (deps.config.publish.mode !== 'move' || !row.source_removal_pending) return;
   try {
     const paths = productPaths(row.destination_path);
     const label = `STAGE_ROOT/${paths.relative}`;

@@ -2,7 +2,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import { at, lstatAt, openRoot, removeTreeAt, sameIdentity, type Identity } from '../../publish/dir-handle';
 import { syncHandle } from '../../publish/fsync';
 import { openScratch } from '../../publish/temp-area';
-import { markSourceRemoved } from '../../repositories/lease.repository';
+import { recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { PublishingDeps } from './publishing.types';
 
@@ -48,5 +48,5 @@ export async function removeSource(deps: PublishingDeps, row: ProductRow, source
   } finally {
     await root.close();
   }
-  await markSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
+  await recordSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
 }
