@@ -13,6 +13,7 @@ import { version } from '../core/version';
 import { Heartbeat } from './heartbeat';
 import { createPublishProcessor, type Processor } from './processors/publish.processor';
 import { Reconciler } from './reconciler';
+import { fileTestHook } from './test-hook';
 import { assertProcessorsFor, checkDataRootMarkers, checkRedisEvictionPolicy } from './startup-checks';
 
 /** Every job name the publish queue carries; start-up fails if one has no processor. */
@@ -58,6 +59,7 @@ export async function startWorker(
   const processors: Record<string, Processor> = {
     [PUBLISH_JOB]: createPublishProcessor({
       publishing, metrics, logger, shutdownSignal: graceExpired.signal, isStopping: () => stopping.signal.aborted,
+      testHook: config.publish.testHookDir ? fileTestHook(config.publish.testHookDir) : undefined,
     }),
   };
   assertProcessorsFor(JOB_NAMES, processors);
