@@ -14,9 +14,10 @@ export interface WorkerProcess {
 
 const MAIN = path.join(REPO_ROOT, 'dist', 'worker', 'main.js');
 
-/** Spawns `node dist/worker/main.js` with exactly this environment (plus PATH). */
-export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `node dist/worker/main.js` with exactly this environment (plus PATH), through `prefix` if given (`ip netns exec NS`). */
+export function spawnWorker(env: NodeJS.ProcessEnv, prefix: string[] = []): WorkerProcess {
+  const argv = [...prefix, process.execPath, MAIN];
+  const child = spawn(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   let buf = '';
