@@ -41,6 +41,11 @@ if [ -x "$lab" ] || [ -f "$lab" ]; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
   fi
+  # podman pods (the Kubernetes trial overlay under `podman kube play`) need catatonit as their init.
+  if ! command -v catatonit >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq catatonit >/dev/null
+  fi
   bash "$lab" setup
   # npm's CA for image builds, and the stand-in tags for the images the compose files name.
   sh test/stack/prepare-lab.sh
