@@ -111,10 +111,10 @@ function kubePlaySuite(): void {
       fs.writeFileSync(path.join(dir, 'kustomization.yaml'), YAML.stringify({
         apiVersion: 'kustomize.config.k8s.io/v1beta1',
         kind: 'Kustomization',
-        resources: [path.join(KUBERNETES_DIR, 'overlays', 'trial')],
+        // kustomize takes a base by relative path only.
+        resources: [path.relative(dir, path.join(KUBERNETES_DIR, 'overlays', 'trial'))],
         namePrefix: prefix,
         images: [{ name: 'ferry', newName: IMAGE.split(':')[0], newTag: IMAGE.split(':')[1] }],
-        secretGenerator: [{ name: 'ferry-secrets', literals: [`postgres_password=${secret()}`, `redis_password=${secret()}`, `ferry_admin_token=${secret()}${secret()}`] }],
         configMapGenerator: [
           // No Services under podman: the datastores by their pod names on the test network.
           { name: 'ferry-env', behavior: 'merge', literals: [`DATABASE_URL=postgres://ferry@${pod('postgres')}:5432/ferry`, `REDIS_URL=redis://${pod('redis')}:6379`, 'API_WORKERS=1', 'PUBLISH_FREE_SPACE_MARGIN_MB=16'] },
@@ -124,6 +124,25 @@ function kubePlaySuite(): void {
       }));
       const rendered = (await run('kubectl', ['kustomize', dir])).stdout;
       const objects = YAML.parseAllDocuments(rendered).map((d) => d.toJS() as K8sObject).filter(Boolean);
+      // The Secret the overlay expects the operator to create (ferry-secrets), made here under the
+      // test's prefix with random values; kustomize leaves references to objects outside the build alone.
+      const secretName = `${prefix}ferry-secrets`;
+      const b64 = (v: string) => Buffer.from(v).toString('base64');
+      objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName }, type: 'Opaque',
+        data: { postgres_password: b64(secret()), redis_password: b64(secret()), ferry_admin_token: b64(`${secret()}${secret()}`) } });
+      for (const w of workloads(objects)) {
+        for (const v of w.pod.volumes ?? []) if (v.secret?.secretName === 'ferry-secrets') v.secret.secretName = secretName;
+        // podman 4.3 publishes every containerPort on all of the host's addresses: the lab drops
+        // them (the probes get the numbers) and reaches the pods by their own addresses instead.
+        for (const c of w.pod.containers as unknown as Array<{ ports?: Array<{ name?: string; containerPort: number }> } & Record<string, unknown>>) {
+          const numbers = new Map((c.ports ?? []).map((p) => [p.name, p.containerPort]));
+          for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+            const get = (c[probe] as { httpGet?: { port: unknown } } | undefined)?.httpGet;
+            if (get && typeof get.port === 'string') get.port = numbers.get(get.port);
+          }
+          delete c.ports;
+        }
+      }
 
       // ---- What podman runs, converts, or cannot run: every kind named, none skipped silently ----
       const unknown = [...new Set(objects.map((o) => o.kind))].filter((k) => !KIND_HANDLING[k]);
@@ -133,7 +152,7 @@ function kubePlaySuite(): void {
         return names.length ? `  ${h.how.padEnd(9)} ${kind} (${names.join(', ')}): ${h.note}` : undefined;
       }).filter(Boolean);
       process.stderr.write(`\n[kube-play] what podman kube play does with the trial overlay:\n${lines.join('\n')}\n`
-        + '[kube-play] lab adaptations: pods address each other by pod name (no Services); nginx\'s upstream is the api pod\'s name; '
+        + '[kube-play] lab adaptations: the Secret ferry-secrets (which an operator creates) is made by the test; pods address each other by pod name (no Services); containerPorts are dropped (podman 4.3 would publish each on all host addresses); nginx.conf is mounted as a directory, not a subPath (podman 4.3 mounts the whole ConfigMap there); nginx\'s upstream is the api pod\'s name; '
         + 'nginx\'s certificate is mounted from a ConfigMap because podman 4.3 writes Secret values base64-encoded (Ferry\'s own secrets stay Secrets: '
         + 'both sides of each password read the same file); probes other than liveness are not run by podman 4.3.\n\n');
 
@@ -143,6 +162,14 @@ function kubePlaySuite(): void {
       const nginxSpec = workloads([deployment('nginx')])[0]!.pod;
       const nginx = nginxSpec.containers[0]!;
       nginx.env = (nginx.env ?? []).filter((e) => e.name !== 'POD_NAMESPACE').map((e) => (e.name === 'NGINX_API_UPSTREAM' ? { name: e.name, value: `${pod('api')}.dns.podman:8000` } : e));
+      // podman 4.3 mounts a subPath of a ConfigMap as the whole directory: nginx.conf comes from
+      // its own directory instead (its relative includes then resolve next to it, snippets too).
+      const nginxMounts = (nginx as unknown as { volumeMounts: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }> }).volumeMounts;
+      for (const m of nginxMounts) {
+        if (m.name === 'nginx-conf') { m.mountPath = '/etc/nginx/ferry'; delete m.subPath; }
+        if (m.name === 'snippets') m.mountPath = '/etc/nginx/ferry/snippets';
+      }
+      (nginx as unknown as { args: string[] }).args = ['nginx', '-c', '/etc/nginx/ferry/nginx.conf', '-g', 'daemon off;'];
       const tlsConfigMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}ferry-tls-lab`))!;
       nginxSpec.volumes = (nginxSpec.volumes ?? []).map((v) => (v.name === 'tls' ? { name: 'tls', configMap: { name: tlsConfigMap.metadata.name } } as never : v));
       const yaml = (list: K8sObject[]) => list.map((o) => YAML.stringify(o)).join('---\n');
@@ -159,7 +186,7 @@ function kubePlaySuite(): void {
       //    Job and the probes order them on a cluster).
       await play('datastores', [...configMaps, ...kinds('Secret', 'PersistentVolumeClaim'), deployment('postgres'), deployment('redis')]);
       await waitFor(async () => (await podman(['exec', `${pod('postgres')}-postgres`, 'pg_isready', '-q', '-h', '127.0.0.1'], { allowFailure: true })).code === 0,
-        180_000, 'PostgreSQL ready', 1000);
+        300_000, 'PostgreSQL ready (its first start runs initdb)', 1000);
       await waitFor(async () => (await podman(['exec', `${pod('redis')}-redis`, 'sh', '-c', 'REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" redis-cli -h 127.0.0.1 ping'], { allowFailure: true })).stdout.includes('PONG'),
         60_000, 'Redis ready', 1000);
       // 2. The migrate Job, as a Pod.

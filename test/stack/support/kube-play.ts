@@ -44,21 +44,23 @@ export function podman(args: string[], opts: { input?: string; timeoutMs?: numbe
 /** Removes every pod, volume, secret and network whose name starts with prefix (and only those). */
 export async function removeByPrefix(prefix: string, network: string): Promise<string[]> {
   const removed: string[] = [];
+  // Cleanup goes on past a step that fails or hangs.
+  const attempt = (args: string[], timeoutMs = 60_000) => podman(args, { allowFailure: true, timeoutMs }).catch(() => undefined);
   const names = async (args: string[]) => (await podman(args, { allowFailure: true })).stdout.split('\n').map((s) => s.trim()).filter((n) => n.startsWith(prefix));
-  for (const pod of await names(['pod', 'ps', '-a', '--format', '{{.Name}}'])) {
-    await podman(['pod', 'rm', '-f', '-t', '5', pod], { allowFailure: true });
+  for (const pod of await names(['pod', 'ps', '--format', '{{.Name}}'])) {
+    await attempt(['pod', 'rm', '-f', '-t', '0', pod], 120_000);
     removed.push(`pod ${pod}`);
   }
   for (const volume of await names(['volume', 'ls', '--format', '{{.Name}}'])) {
-    await podman(['volume', 'rm', '-f', volume], { allowFailure: true });
+    await attempt(['volume', 'rm', '-f', volume]);
     removed.push(`volume ${volume}`);
   }
   for (const secret of await names(['secret', 'ls', '--format', '{{.Name}}'])) {
-    await podman(['secret', 'rm', secret], { allowFailure: true });
+    await attempt(['secret', 'rm', secret]);
     removed.push(`secret ${secret}`);
   }
   if ((await podman(['network', 'exists', network], { allowFailure: true })).code === 0) {
-    await podman(['network', 'rm', '-f', network], { allowFailure: true });
+    await attempt(['network', 'rm', '-f', network]);
     removed.push(`network ${network}`);
   }
   return removed;
