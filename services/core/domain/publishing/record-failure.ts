@@ -1,7 +1,8 @@
 import { withTransaction } from '../../db/transaction';
 import type { PublishError } from '../../errors/publish-error';
-import { appendEvent } from '../../repositories/event.repository';
-import { endLease, lockLeasedProduct } from '../../repositories/lease.repository';
+import { redactServerPaths } from '../../publish/redact-paths';
+import { lockLeasedProduct } from '../../repositories/lease.repository';
+import { recordFailed, recordRetryScheduled } from '../../repositories/product-state';
 import { backoffMs } from './backoff';
 import type { Lease, PublishingDeps } from './publishing.types';
 
@@ -23,22 +24,17 @@ export async function recordFailure(deps: PublishingDeps, lease: Lease, error: P
     if (!row) return { outcome: 'lease_lost' as const };
     const { maxAttempts, backoffBaseSeconds, backoffMaxSeconds } = deps.config.publish;
     const final = !error.retryable || row.publish_attempts >= maxAttempts;
-    const message = final && error.retryable ? `${error.message} (gave up after ${row.publish_attempts} attempts)` : error.message;
+    // Stored texts are shown to any read token: paths relative to their root only (the logs keep the rest).
+    const text = redactServerPaths(error.message, deps.config.paths);
+    const message = final && error.retryable ? `${text} (gave up after ${row.publish_attempts} attempts)` : text;
+    const failure = { error: message, errorClass: error.errorClass, worker: deps.config.instance };
     if (final) {
-      await endLease(tx, row.id, { status: 'failed', nextAttemptAt: null, error: message, errorClass: error.errorClass });
-      await appendEvent(tx, {
-        product_id: row.id, data_id: row.data_id, event: 'failed', attempt: row.publish_attempts, from_status: 'publishing',
-        to_status: 'failed', error_class: error.errorClass, error: message, worker: deps.config.instance,
-      });
+      await recordFailed(tx, row.id, lease.token, failure);
       return { outcome: 'failed' as const };
     }
     const delayMs = backoffMs(row.publish_attempts, backoffBaseSeconds, backoffMaxSeconds, random);
     const nextAttemptAt = new Date(Date.now() + delayMs);
-    await endLease(tx, row.id, { status: 'staging', nextAttemptAt, error: message, errorClass: error.errorClass });
-    await appendEvent(tx, {
-      product_id: row.id, data_id: row.data_id, event: 'retry_scheduled', attempt: row.publish_attempts, from_status: 'publishing',
-      to_status: 'staging', error_class: error.errorClass, error: message, worker: deps.config.instance,
-    });
+    await recordRetryScheduled(tx, row.id, lease.token, nextAttemptAt, failure);
     return { outcome: 'retry' as const, nextAttemptAt, delayMs };
   });
 }
