@@ -49,6 +49,11 @@ export const registrySchemas: Record<string, JsonSchema> = {
       items: exactObject({ path: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } }),
     },
     events: { type: 'array', items: ref('ProductEvent') },
+    derived_from: { type: 'array', items: { type: 'string' }, description: 'data_ids named in derived_from at registration' },
+    observation: exactObject({
+      obs_start: nullableDateTime, obs_end: nullableDateTime, ra_deg: nullable('number'), dec_deg: nullable('number'),
+      freq_hz: nullable('number'), extracted: { type: ['object', 'null'], description: 'Everything the type validators extracted' },
+    }),
   }),
   ProductEvent: exactObject({
     id: { type: 'integer' },

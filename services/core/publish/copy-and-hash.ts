@@ -23,6 +23,8 @@ export interface CopyControl {
   throttleBytesPerSec?: number;
   /** Bytes per read and write (default 8 MiB); smaller when many copies run at once, to bound memory. */
   chunkBytes?: number;
+  /** Fed every buffer the hash sees, in file order (a type's streaming check, e.g. FITS checksums). */
+  observe?: (piece: Buffer) => void;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -91,6 +93,7 @@ export async function copyAndHash(src: string, dest: string | undefined, expecte
       if (bytesRead === want) reading = later(input.read(bufs[1 - turn]!, 0, want, total + bytesRead));
       if (output) writing = later(writeAll(output, piece, total));
       for (let off = 0; off < bytesRead; off += HASH_SLICE) hash.update(piece.subarray(off, Math.min(bytesRead, off + HASH_SLICE)));
+      ctl.observe?.(piece);
       total += bytesRead;
       ctl.onBytes?.(bytesRead);
       if (throttle > 0) {

@@ -198,3 +198,33 @@ export async function heldLeaseTokens(db: Queryable, tokens: string[]): Promise<
   const res = await db.query<{ lease_token: string }>(`SELECT lease_token FROM products WHERE lease_token = ANY($1::uuid[])`, [tokens]);
   return new Set(res.rows.map((r) => r.lease_token));
 }
+
+/** What a type's validators found, stored with the product when it is validated. */
+export interface ValidatedFields {
+  extracted: Record<string, unknown> | null;
+  obs_start: string | null;
+  obs_end: string | null;
+  ra_deg: number | null;
+  dec_deg: number | null;
+  freq_hz: number | null;
+}
+
+/**
+ * Records that the staged source passed its type's validators: the extracted metadata on the row
+ * and a `validated` event (publishing → publishing), in one statement, only while the row holds
+ * this lease. False when the lease is no longer held (nothing written).
+ */
+export async function markValidated(db: Queryable, id: number, token: string, f: ValidatedFields, ev: { attempt: number; worker: string }): Promise<boolean> {
+  const res = await db.query(
+    `WITH v AS (
+       UPDATE products
+          SET extracted = $3::jsonb, obs_start = $4, obs_end = $5, ra_deg = $6, dec_deg = $7, freq_hz = $8, updated_at = now()
+        WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
+        RETURNING id, data_id
+     )
+     INSERT INTO product_events (product_id, data_id, event, attempt, from_status, to_status, worker)
+     SELECT id, data_id, 'validated', $9, 'publishing', 'publishing', $10 FROM v`,
+    [id, token, f.extracted === null ? null : JSON.stringify(f.extracted), f.obs_start, f.obs_end, f.ra_deg, f.dec_deg, f.freq_hz, ev.attempt, ev.worker],
+  );
+  return res.rowCount === 1;
+}

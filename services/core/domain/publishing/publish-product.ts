@@ -15,6 +15,7 @@ import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
 import { removeSource } from './remove-source';
 import type { Lease, PublishingDeps } from './publishing.types';
+import { assertChecksums, validateProduct } from './validate-product';
 
 /** Hooks the worker passes in: a shutdown signal, progress and lifecycle callbacks. */
 export interface PublishContext {
@@ -115,6 +116,8 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
   const ctl = { signal, onBytes, throttleBytesPerSec };
   const paths = await resolveProductPaths({ stageRoot, productsRoot }, product.destination_path);
   const before = await scanTree(paths.source, product.kind);
+  // The type's validators, before anything is copied; FITS checksums are checked on the copy's bytes.
+  const observer = await validateProduct(deps, product, lease, paths.source, before);
 
   // A destination already there: same content completes the publish (a crash after the rename),
   // anything else is a conflict and stays untouched.
@@ -128,12 +131,13 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
   await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
   const tempDir = await createLeaseTempDir(productsRoot, lease.token);
   const tempPath = path.join(tempDir, path.basename(paths.final));
-  const digest = await copyTree(paths.source, tempPath, before, ctl);
+  const digest = await copyTree(paths.source, tempPath, before, { ...ctl, observe: observer && ((b: Buffer) => observer.observe(b)) });
   const after = await scanTree(paths.source, product.kind, 'io_error').catch((err) => {
     throw err instanceof PublishError ? new PublishError('source_changed', `source changed during the copy: ${err.message}`) : err;
   });
   const why = snapshotDifference(before, after);
   if (why) throw new PublishError('source_changed', `source changed during the copy: ${why}`);
+  assertChecksums(observer);
   checkExpected(product, digest);
 
   // Last check before the product becomes visible: a worker that lost its lease must not place it.
