@@ -97,7 +97,7 @@ describe('publishing with product types', () => {
       ]);
       expect(rows[0]).toMatchObject({
         dataproduct_type: 'image', calib_level: 2, access_format: 'image/fits', target_name: 'J1000+0230', facility_name: 'DSA-110',
-        s_ra: 150.25, s_dec: 2.5, s_xel1: 48, s_xel2: 64, t_exptime: '300.000000',
+        s_ra: 150.25, s_dec: 2.5, s_xel1: 48, s_xel2: 64, t_exptime: 300,
       });
       expect(rows[0].t_min).toBeCloseTo(fx.manifest['summed.fits']!.obs_start_unix! / 86400 + 40587, 8);
       expect(rows[0].em_min).toBeCloseTo(299792458 / 1.405e9, 12);
