@@ -36,6 +36,16 @@ export interface ProductRow {
   staged_at: Date;
   published_at: Date | null;
   updated_at: Date;
+  /** staging: when the next attempt may start (null on a row registered before this was recorded: due). */
+  due_at: Date | null;
+  /** staging: waits for a publish request (registered with auto_publish false). */
+  held: boolean;
+  /** published, move mode: the source has still to be removed. */
+  source_removal_pending: boolean;
+  /**
+   * Derived by PostgreSQL from the three above and lease_expires_at (never written): when the
+   * product should next be in the queue. The reconciler's due sweep walks it.
+   */
   next_attempt_at: Date | null;
   /** What the type's validators read from the product (docs/product-types.md); null until validated. */
   extracted: Record<string, unknown> | null;
@@ -60,5 +70,7 @@ export interface ProductEventRow {
   bytes: number | null;
   duration_ms: number | null;
   worker: string | null;
+  /** The event ended a publish attempt (counted in the success rate). */
+  ends_attempt: boolean;
   created_at: Date;
 }

@@ -20,13 +20,11 @@ export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Pr
   return res.rows[0]?.count ?? 0;
 }
 
-/** "An attempt ended": a product left `publishing`, other than by a lease released on shutdown. */
-const ATTEMPT_ENDED = `from_status = 'publishing' AND to_status <> 'publishing' AND event <> 'lease_released'`;
 
 /**
- * Publish attempts that ended since `since`: an attempt ends when a product leaves `publishing`;
- * it succeeded when it went to `published`, and failed otherwise (back to `staging` for a retry,
- * or to `failed`). A lease released on shutdown (attempt refunded) is no attempt at all. Whole
+ * Publish attempts that ended since `since`: the events whose transition ends an attempt
+ * (`ends_attempt`, see product-state/product-event.ts); it succeeded when it went to `published`,
+ * and failed otherwise. A lease released on shutdown (attempt refunded) is no attempt at all. Whole
  * hours come from publish_attempt_hours (kept by trigger); only the partial hour at the start of
  * the window is counted from the event log, so the cost does not grow with the window's traffic.
  */
@@ -36,7 +34,7 @@ export async function attemptOutcomesSince(db: Queryable, since: Date): Promise<
     `SELECT edge.attempts + hours.attempts AS attempts, edge.successes + hours.successes AS successes
        FROM (SELECT count(*)::bigint AS attempts, count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
                FROM product_events
-              WHERE created_at >= $1 AND created_at < to_timestamp($2::bigint * 3600) AND ${ATTEMPT_ENDED}) AS edge,
+              WHERE created_at >= $1 AND created_at < to_timestamp($2::bigint * 3600) AND ends_attempt) AS edge,
             (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
                FROM publish_attempt_hours WHERE hour >= $2) AS hours`,
     [since, firstWholeHour],

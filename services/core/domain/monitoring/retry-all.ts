@@ -1,6 +1,4 @@
-import { withTransaction } from '../../db/transaction';
-import { appendEvent } from '../../repositories/event.repository';
-import { requeueOldestFailed } from '../../repositories/failed-product.repository';
+import { recordRetryRequested } from '../../repositories/product-state';
 import { enqueuePublish } from '../../jobs/publish-queue';
 import type { RegistryDeps } from '../registry-deps';
 
@@ -18,16 +16,7 @@ export interface RetryAllResult {
  * refuses, the product stays due in staging (the reconciler enqueues it) and counts as failed.
  */
 export async function retryAll(deps: RegistryDeps, input: { maxAttempts?: number; limit: number }): Promise<RetryAllResult> {
-  const requeued = await withTransaction(deps.pool, async (tx) => {
-    const rows = await requeueOldestFailed(tx, input);
-    for (const r of rows) {
-      await appendEvent(tx, {
-        product_id: r.id, data_id: r.data_id, event: 'retry_requested', attempt: r.previous_attempts,
-        from_status: 'failed', to_status: 'staging', error_class: r.previous_error_class, error: r.previous_error,
-      });
-    }
-    return rows;
-  });
+  const requeued = await recordRetryRequested(deps.pool, { maxAttempts: input.maxAttempts, limit: input.limit });
   const results: RetryAllResult['results'] = [];
   for (const r of requeued) {
     try {

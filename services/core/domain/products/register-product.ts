@@ -2,7 +2,8 @@ import path from 'node:path';
 import { withTransaction } from '../../db/transaction';
 import { ConflictError, ValidationError } from '../../errors';
 import { resolveStagePath } from '../../publish/stage-path';
-import { findDestinationOverlap, findProductByDataId, insertProductIfFree, lockDestination } from '../../repositories/product.repository';
+import { findDestinationOverlap, findProductByDataId, lockDestination } from '../../repositories/product.repository';
+import { recordRegistered } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { OPAQUE_TYPE } from '../../product-types/product-type.schema';
 import { insertProductInputs, listInputDataIds } from '../../repositories/lineage.repository';
@@ -113,7 +114,7 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
     await lockDestination(tx, source.relativePath, input.data_id);
     const inputIds = await checkLineage(tx, def, input.data_id, input.derived_from ?? []);
     // The usual case in one statement; only when something is in the way find out what.
-    const product = await insertProductIfFree(tx, {
+    const product = await recordRegistered(tx, {
       data_id: input.data_id,
       data_type: input.data_type,
       stage_path: source.relativePath,

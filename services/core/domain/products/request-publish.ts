@@ -1,9 +1,8 @@
 import { withTransaction } from '../../db/transaction';
 import { ConflictError } from '../../errors';
 import type { EnqueueOutcome } from '../../jobs/publish-queue';
-import { appendEvent } from '../../repositories/event.repository';
-import { markProductDue } from '../../repositories/failed-product.repository';
 import { lockProductByDataId } from '../../repositories/product.repository';
+import { recordPublishRequested } from '../../repositories/product-state';
 import type { ProductStatus } from '../../repositories/product.types';
 import type { RegistryDeps } from '../registry-deps';
 import { enqueueSafely } from './enqueue-safely';
@@ -34,10 +33,7 @@ export async function requestPublish(deps: RegistryDeps, dataId: string): Promis
         `product ${dataId} failed (${product.publish_error ?? 'no error recorded'}): an admin retries it with POST /api/monitoring/publish/retry/${dataId}`,
       );
     }
-    const held = await markProductDue(tx, product.id);
-    if (held) {
-      await appendEvent(tx, { product_id: product.id, data_id: dataId, event: 'publish_requested', attempt: product.publish_attempts, from_status: 'staging', to_status: 'staging' });
-    }
+    await recordPublishRequested(tx, product.id);
     return product.status;
   });
   return { data_id: dataId, status, enqueue: await enqueueSafely(deps, dataId) };

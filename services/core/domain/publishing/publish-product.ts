@@ -178,7 +178,7 @@ async function assertSameAsExisting(paths: ProductPaths, product: ProductRow, di
 
 /** A published move-mode product whose source removal was interrupted: finish it if the source is that product. */
 async function finishPendingSourceRemoval(deps: PublishingDeps, row: ProductRow, ctx: PublishContext): Promise<void> {
-  if (deps.config.publish.mode !== 'move' || row.next_attempt_at === null) return;
+  if (deps.config.publish.mode !== 'move' || !row.source_removal_pending) return;
   try {
     const paths = await resolveProductPaths(deps.config.paths, row.destination_path).catch(() => undefined);
     let source: string | undefined;

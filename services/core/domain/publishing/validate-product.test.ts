@@ -7,7 +7,7 @@ import { createTestRoots, type TestRoots } from '../../../../test/support/dirs';
 import { testEnv } from '../../../../test/support/env';
 import { eventNames, listTree, productRow } from '../../../../test/support/publish-fixtures';
 import { loadConfig } from '../../config';
-import { insertProduct } from '../../repositories/product.repository';
+import { recordRegistered } from '../../repositories/product-state';
 import { scanTree } from '../../publish/scan-source';
 import { publishProduct } from './publish-product';
 import type { PublishingDeps } from './publishing.types';
@@ -36,7 +36,7 @@ describe('publishing with product types', () => {
   async function stage(fixture: string, rel: string, dataType: string, dataId: string) {
     await copyFixture(fx, fixture, path.join(roots.stageRoot, rel));
     const snap = await scanTree(path.join(roots.stageRoot, rel), fixture.endsWith('.fits') ? 'file' : 'directory');
-    await insertProduct(db.pool, {
+    await recordRegistered(db.pool, {
       data_id: dataId, data_type: dataType, stage_path: rel, destination_path: rel, kind: snap.kind, size_bytes: snap.totalSize,
       file_count: snap.fileCount, expected_sha256: null, metadata: {},
     });
@@ -45,7 +45,7 @@ describe('publishing with product types', () => {
   it('validates a checksummed FITS image before the copy, stores what it read and publishes it', async () => {
     await stage('summed.fits', 'img/summed.fits', 'image', 'good-img');
     expect((await publishProduct(deps, 'good-img')).outcome).toBe('published');
-    expect(await eventNames(db.pool, 'good-img')).toEqual(['claimed', 'validated', 'published']);
+    expect(await eventNames(db.pool, 'good-img')).toEqual(['registered', 'claimed', 'validated', 'published']);
     const row = await productRow(db.pool, 'good-img');
     const want = fx.manifest['summed.fits']!;
     expect(row.obs_start!.getTime() / 1000).toBeCloseTo(want.obs_start_unix!, 3);
@@ -68,7 +68,7 @@ describe('publishing with product types', () => {
   it('refuses a truncated FITS file before anything is copied', async () => {
     await stage('plain-truncated-block.fits', 'img/short.fits', 'image', 'short');
     expect((await publishProduct(deps, 'short')).outcome).toBe('failed');
-    expect(await eventNames(db.pool, 'short')).toEqual(['claimed', 'failed']);
+    expect(await eventNames(db.pool, 'short')).toEqual(['registered', 'claimed', 'failed']);
     expect((await productRow(db.pool, 'short')).publish_error).toMatch(/truncated/);
     await expect(fs.access(path.join(roots.productsRoot, 'img/short.fits'))).rejects.toThrow();
   });

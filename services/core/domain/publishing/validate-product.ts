@@ -3,7 +3,7 @@ import { OPAQUE_TYPE } from '../../product-types/product-type.schema';
 import type { FitsChecksumObserver } from '../../product-types/fits/fits-checksum';
 import { productName, validateSource } from '../../product-types/validate-source';
 import type { TreeSnapshot } from '../../publish/scan-source';
-import { markValidated } from '../../repositories/lease.repository';
+import { recordValidated } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { Lease, PublishingDeps } from './publishing.types';
 
@@ -23,7 +23,7 @@ export async function validateProduct(deps: PublishingDeps, product: ProductRow,
     && !def.validators.casa_table && !def.obscore) return undefined;
   const { extracted, observer } = await validateSource(def, source, productName(product.destination_path), snap);
   const stored = extracted && def.obscore ? { ...extracted, obscore: def.obscore } : extracted ?? (def.obscore ? { obscore: def.obscore } : null);
-  const ok = await markValidated(deps.pool, lease.productId, lease.token, {
+  const row = await recordValidated(deps.pool, lease.productId, lease.token, {
     extracted: stored,
     obs_start: text(extracted?.obs_start),
     obs_end: text(extracted?.obs_end),
@@ -31,7 +31,7 @@ export async function validateProduct(deps: PublishingDeps, product: ProductRow,
     dec_deg: num(extracted?.dec_deg),
     freq_hz: num(extracted?.freq_hz),
   }, { attempt: lease.attempt, worker: deps.config.instance });
-  if (!ok) throw new LeaseLostError();
+  if (!row) throw new LeaseLostError();
   return observer;
 }
 
