@@ -56,12 +56,18 @@ export function loadProductTypes(
   if (!file) return opaque();
   const before = problems.length;
   const say = (msg: string) => problems.push(`PRODUCT_TYPES_CONFIG: ${msg}`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    say(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return opaque();
+  }
   let raw: unknown;
   try {
-    raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+    raw = YAML.parse(text);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    say(e.code ? `cannot read ${file} (${e.code})` : `${file} is not valid YAML: ${e.message.split('\n')[0]}`);
+    say(`${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     return opaque();
   }
   const parsed = productTypesFileSchema.safeParse(raw);
