@@ -3,7 +3,10 @@ import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
 import { astroFixtures, copyFixture, type AstroFixtures } from '../../../test/support/astro-fixtures';
 import { registryCounts } from '../../../test/support/products';
+import type { AddressInfo } from 'node:net';
+import { runCaptured } from '../../cli/cli-test-kit';
 import { publishProduct } from '../../core/domain/publishing/publish-product';
+import { TEST_ADMIN_TOKEN } from '../../../test/support/api';
 
 jest.setTimeout(120_000);
 
@@ -105,5 +108,24 @@ describe('lineage: derived_from, type rules, ancestors and descendants', () => {
     expect(res.body.products[0]).toMatchObject({ ra_deg: 150.25, dec_deg: 2.5, freq_hz: 1.405e9, distance_deg: expect.any(Number) });
     expect((await request(t.app).get('/api/search/products').set(authHeader())).body.error.code).toBe('search_unbounded');
     expect((await request(t.app).get('/api/search/products?ra=1&dec=2').set(authHeader())).body.error.code).toBe('validation_error');
+  });
+
+  it('ferryctl lists ancestors, descendants and search results from the API', async () => {
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const env = { FERRY_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, FERRY_TOKEN: TEST_ADMIN_TOKEN };
+      const anc = await runCaptured(['lineage', 'mosaic-1'], env);
+      expect(anc).toMatchObject({ code: 0, stderr: '' });
+      expect(anc.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+        ['DEPTH', 'DATA_ID', 'TYPE'], ['1', 'img-a', 'image'], ['1', 'img-b', 'image'], ['2', 'ms-1', 'ms'],
+      ]);
+      const desc = await runCaptured(['lineage', 'img-a', '--descendants', '--json'], env);
+      expect(JSON.parse(desc.stdout)).toMatchObject({ direction: 'descendants', products: [{ data_id: 'mosaic-1', depth: 1 }] });
+      const found = await runCaptured(['search', '--ra', '150.25', '--dec', '2.5', '--radius', '1', '--status', 'published', '--json', '--all'], env);
+      expect(JSON.parse(found.stdout).products.map((p: { data_id: string }) => p.data_id)).toEqual(['img-a', 'img-b', 'img-far']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
