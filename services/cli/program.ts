@@ -15,6 +15,7 @@ import { registerTestCommand } from './commands/test.command';
 import { registerTokenCommand } from './commands/token.command';
 import { registerWatchCommand } from './commands/watch.command';
 import { DEFAULT_URL, type CliContext } from './context';
+import { redactCredentials } from './http/redact-url';
 
 const ENV_HELP = `
 Environment:
@@ -92,12 +93,13 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
       return EXIT_UNAVAILABLE;
     }
+    // Last line of defence: whatever a message quotes, credentials in a URL are never printed.
     if (err instanceof CliError) {
-      ctx.io.stderr.write(`ferryctl: ${err.message}\n`);
+      ctx.io.stderr.write(`ferryctl: ${redactCredentials(err.message)}\n`);
       return err.exitCode;
     }
     const e = err as NodeJS.ErrnoException;
-    ctx.io.stderr.write(`ferryctl: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    ctx.io.stderr.write(`ferryctl: ${e.code ? `${e.code}: ` : ''}${redactCredentials(e.message ?? String(err))}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -11,6 +11,7 @@ import type {
   TokenInfo,
 } from './api-types';
 import { httpRequest, NetworkError, type HttpResponse, type HttpTarget } from './http-request';
+import { redactCredentials, redactUrl } from './redact-url';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -66,7 +67,7 @@ export class ApiClient {
       });
     } catch (err) {
       if (err instanceof NetworkError) {
-        throw new CliError(`cannot reach the API at ${this.target.baseUrl}: ${err.message}`, EXIT_UNAVAILABLE);
+        throw new CliError(`cannot reach the API at ${redactUrl(this.target.baseUrl)}: ${redactCredentials(err.message)}`, EXIT_UNAVAILABLE);
       }
       throw err;
     }

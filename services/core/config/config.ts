@@ -26,6 +26,10 @@ export interface Config {
     readonly reconcileIntervalSeconds: number;
     /** Test-only copy throttle in bytes per second; 0 = off. */
     readonly testThrottleBytesPerSec: number;
+    /** Mode bits dropped from every published file and directory (PUBLISH_MODE_DROP_BITS). */
+    readonly dropModeBits: number;
+    /** Test-only pause folder (PUBLISH_TEST_HOOK_DIR); undefined in production. */
+    readonly testHookDir: string | undefined;
   };
   readonly heartbeat: { readonly file: string; readonly intervalSeconds: number; readonly staleSeconds: number };
   readonly http: {

@@ -51,9 +51,17 @@ export const envSchema = z.object({
   PUBLISH_BACKOFF_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
   PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
+  // Mode bits a published file or directory never keeps (octal): setuid, setgid, sticky, group/other write.
+  PUBLISH_MODE_DROP_BITS: z
+    .string()
+    .regex(/^0?[0-7]{1,4}$/, 'an octal mode such as 7022')
+    .default('7022')
+    .transform((s) => parseInt(s, 8)),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86400).default(60),
   // Test-only: slows every publish copy to this many bytes per second (0 = off) so tests can act mid-copy.
   PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: int(0, 1_000_000_000_000).default(0),
+  // Test-only: a folder where tests arm pauses at fixed moments of a publish; refused when NODE_ENV=production.
+  PUBLISH_TEST_HOOK_DIR: absolutePath.optional(),
   WORKER_HEARTBEAT_FILE: z.string().default(path.join(os.tmpdir(), 'ferry-worker.heartbeat')),
   WORKER_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   WORKER_HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),

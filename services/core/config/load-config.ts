@@ -58,6 +58,8 @@ function shape(e: Env, role: ConfigRole, productTypes: ProductTypesResult): Conf
       freeSpaceMarginBytes: e.PUBLISH_FREE_SPACE_MARGIN_MB * 1024 * 1024,
       reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
       testThrottleBytesPerSec: e.PUBLISH_TEST_THROTTLE_BYTES_PER_SEC,
+      dropModeBits: e.PUBLISH_MODE_DROP_BITS,
+      testHookDir: e.PUBLISH_TEST_HOOK_DIR,
     },
     heartbeat: {
       file: e.WORKER_HEARTBEAT_FILE,
@@ -104,6 +106,9 @@ export function loadConfig(role: ConfigRole, env: NodeJS.ProcessEnv = process.en
   }
   if (parsed.success && parsed.data.STAGE_ROOT === parsed.data.PRODUCTS_ROOT) {
     problems.push('PRODUCTS_ROOT: must differ from STAGE_ROOT');
+  }
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.PUBLISH_TEST_HOOK_DIR !== undefined) {
+    problems.push('PUBLISH_TEST_HOOK_DIR: test-only; unset it (NODE_ENV is production)');
   }
   const productTypes = parsed.success
     ? loadProductTypes(parsed.data.PRODUCT_TYPES_CONFIG, parsed.data.PRODUCT_TYPES, resolved.PRODUCT_TYPES !== undefined, problems)

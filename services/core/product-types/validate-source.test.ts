@@ -3,6 +3,7 @@ import { astroFixtures, type AstroFixtures } from '../../../test/support/astro-f
 import { loadConfig } from '../config';
 import { PublishError } from '../errors/publish-error';
 import { copyAndHash } from '../publish/copy-and-hash';
+import { openRoot } from '../publish/dir-handle';
 import { scanTree } from '../publish/scan-source';
 import type { ProductTypeDefinition } from './product-type.schema';
 import { validateSource } from './validate-source';
@@ -20,16 +21,20 @@ const defs = loadConfig('worker', {
  * observer fed by the same copy code the worker uses (hashing only, no destination).
  */
 async function judge(fx: AstroFixtures, name: string, def: ProductTypeDefinition): Promise<{ verdict: 'accept' | 'refuse'; why: string; extracted: Record<string, unknown> | null }> {
-  const source = path.join(fx.dir, name);
-  const snap = await scanTree(source, def.kind ?? 'file');
+  const root = await openRoot(fx.dir);
   try {
-    const { extracted, observer } = await validateSource(def, source, name, snap);
-    if (snap.kind === 'file') await copyAndHash(source, undefined, snap.entries[0]!, { observe: observer && ((b) => observer.observe(b)), chunkBytes: 4096 + 3 });
+    const snap = await scanTree(root, name, def.kind ?? 'file', name);
+    const { extracted, observer } = await validateSource(def, { dir: root, name, label: name }, name, snap);
+    if (snap.kind === 'file') {
+      await copyAndHash(root, name, undefined, snap.entries[0]!, { observe: observer && ((b: Buffer) => observer.observe(b)), chunkBytes: 4096 + 3 });
+    }
     const problems = observer?.problems() ?? [];
     return problems.length > 0 ? { verdict: 'refuse', why: problems.join('; '), extracted } : { verdict: 'accept', why: '', extracted };
   } catch (err) {
     if (err instanceof PublishError && err.errorClass === 'invalid') return { verdict: 'refuse', why: err.message, extracted: null };
     throw err;
+  } finally {
+    await root.close();
   }
 }
 
@@ -90,6 +95,8 @@ describe('product type validators against the field\'s own libraries', () => {
 
   it('refuses a Measurement Set registered as a calibration table, and a FITS file as a directory type', async () => {
     expect((await judge(fx, 'obs.ms', defs.caltable!)).why).toBe('CASA table: the main table is of type "Measurement Set", expected "Calibration"');
-    await expect(scanTree(path.join(fx.dir, 'plain.fits'), 'directory')).rejects.toThrow();
+    const root = await openRoot(fx.dir);
+    await expect(scanTree(root, 'plain.fits', 'directory', 'plain.fits')).rejects.toThrow();
+    await root.close();
   });
 });

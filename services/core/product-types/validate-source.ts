@@ -1,7 +1,7 @@
-import fs from 'node:fs/promises';
-import { constants } from 'node:fs';
 import path from 'node:path';
 import { PublishError } from '../errors/publish-error';
+import type { CopySource } from '../publish/copy-tree';
+import { openFileAt } from '../publish/dir-handle';
 import type { TreeSnapshot } from '../publish/scan-source';
 import { CasaTableError, validateCasaTable } from './casa/casa-table';
 import { FitsChecksumObserver } from './fits/fits-checksum';
@@ -22,17 +22,18 @@ const invalid = (msg: string) => new PublishError('invalid', msg);
 
 /**
  * Runs a type's checks on a staged source before anything is copied: kind, name pattern, size
- * bounds, then its validators. Throws PublishError('invalid') naming what is wrong; I/O errors
- * propagate to be classified like any other.
+ * bounds, then its validators. Reads through the handle the publish scanned the source with, each
+ * file checked to be the entry the scan saw. Throws PublishError('invalid') naming what is wrong;
+ * I/O errors propagate to be classified like any other.
  */
-export async function validateSource(def: ProductTypeDefinition, source: string, name: string, snap: TreeSnapshot): Promise<SourceValidation> {
+export async function validateSource(def: ProductTypeDefinition, source: CopySource, name: string, snap: TreeSnapshot): Promise<SourceValidation> {
   if (def.kind && def.kind !== snap.kind) throw invalid(`a ${def.kind} is expected, the source is a ${snap.kind}`);
   if (def.name_pattern && !new RegExp(def.name_pattern, 'u').test(name)) throw invalid(`the name ${name} does not match ${def.name_pattern}`);
   if (def.min_bytes !== undefined && snap.totalSize < def.min_bytes) throw invalid(`${snap.totalSize} bytes is below the type's minimum of ${def.min_bytes}`);
   if (def.max_bytes !== undefined && snap.totalSize > def.max_bytes) throw invalid(`${snap.totalSize} bytes is above the type's maximum of ${def.max_bytes}`);
   const { fits, casa_table: casa } = def.validators;
   if (fits) {
-    const fh = await fs.open(source, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const { fh } = await openFileAt(source.dir, source.name, snap.entries[0]!, source.label);
     try {
       const hdus = await inspectFits(fh, snap.totalSize);
       const meta = extractFitsMetadata(hdus);

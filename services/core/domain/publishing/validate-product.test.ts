@@ -8,6 +8,7 @@ import { testEnv } from '../../../../test/support/env';
 import { eventNames, listTree, productRow } from '../../../../test/support/publish-fixtures';
 import { loadConfig } from '../../config';
 import { recordRegistered } from '../../repositories/product-state';
+import { openRoot } from '../../publish/dir-handle';
 import { scanTree } from '../../publish/scan-source';
 import { publishProduct } from './publish-product';
 import type { PublishingDeps } from './publishing.types';
@@ -35,7 +36,8 @@ describe('publishing with product types', () => {
   /** Stages a fixture and registers it as the API would (kind and size from a walk). */
   async function stage(fixture: string, rel: string, dataType: string, dataId: string) {
     await copyFixture(fx, fixture, path.join(roots.stageRoot, rel));
-    const snap = await scanTree(path.join(roots.stageRoot, rel), fixture.endsWith('.fits') ? 'file' : 'directory');
+    const parent = await openRoot(path.dirname(path.join(roots.stageRoot, rel)));
+    const snap = await scanTree(parent, path.basename(rel), fixture.endsWith('.fits') ? 'file' : 'directory', rel).finally(() => parent.close());
     await recordRegistered(db.pool, {
       data_id: dataId, data_type: dataType, stage_path: rel, destination_path: rel, kind: snap.kind, size_bytes: snap.totalSize,
       file_count: snap.fileCount, expected_sha256: null, metadata: {},

@@ -2,6 +2,7 @@ import { LeaseLostError, PublishError } from '../../errors/publish-error';
 import { OPAQUE_TYPE } from '../../product-types/product-type.schema';
 import type { FitsChecksumObserver } from '../../product-types/fits/fits-checksum';
 import { productName, validateSource } from '../../product-types/validate-source';
+import type { CopySource } from '../../publish/copy-tree';
 import type { TreeSnapshot } from '../../publish/scan-source';
 import { recordValidated } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
@@ -16,7 +17,7 @@ const text = (v: unknown) => (typeof v === 'string' ? v : null);
  * FITS checksum observer (when the file carries checksums) is returned for the copy to feed; on
  * failure a permanent PublishError('invalid') naming the problem is thrown for recordFailure.
  */
-export async function validateProduct(deps: PublishingDeps, product: ProductRow, lease: Lease, source: string, snap: TreeSnapshot): Promise<FitsChecksumObserver | undefined> {
+export async function validateProduct(deps: PublishingDeps, product: ProductRow, lease: Lease, source: CopySource, snap: TreeSnapshot): Promise<FitsChecksumObserver | undefined> {
   const def = deps.config.products?.definitions[product.data_type] ?? OPAQUE_TYPE;
   // An opaque type (PRODUCT_TYPES without a types file) has nothing to check: no event, as before types existed.
   if (!def.kind && !def.name_pattern && def.min_bytes === undefined && def.max_bytes === undefined && !def.validators.fits
