@@ -17,6 +17,14 @@ if [ -n "$need_apt" ]; then
   # shellcheck disable=SC2086 # one word per package
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_apt >/dev/null
 fi
+# The astronomy fixtures are written by the field's own libraries (Debian's python3).
+for mod in astropy:python3-astropy casacore:python3-casacore; do
+  if ! /usr/bin/python3 -c "import ${mod%%:*}" >/dev/null 2>&1; then
+    log "installing ${mod#*:}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${mod#*:}" >/dev/null
+  fi
+done
 # Debian's packages start their daemons on install; the tests start their own on loopback ports.
 for d in nginx prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter \
   prometheus-redis-exporter prometheus-nginx-exporter; do

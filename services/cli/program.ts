@@ -5,6 +5,7 @@ import { registerAuditCommand } from './commands/audit.command';
 import { registerCheckCommand } from './commands/check.command';
 import { intArg, type CommandDeps } from './commands/command-kit';
 import { registerFailedCommand } from './commands/failed.command';
+import { registerLineageCommand } from './commands/lineage.command';
 import { registerProductsCommand } from './commands/products.command';
 import { registerReconcileCommand } from './commands/reconcile.command';
 import { registerRetryAllCommand } from './commands/retry-all.command';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext, finish: (code: number) => void): C
   registerRetryCommand(program, deps);
   registerRetryAllCommand(program, deps);
   registerProductsCommand(program, deps);
+  registerLineageCommand(program, deps);
   registerWatchCommand(program, deps);
   registerCheckCommand(program, deps);
   registerTestCommand(program, deps);

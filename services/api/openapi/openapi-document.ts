@@ -1,4 +1,5 @@
 import { version } from '../../core/version';
+import { lineagePaths, lineageSchemas } from './lineage.paths';
 import { platformPaths } from './platform.paths';
 import { registryPaths, registrySchemas } from './registry.paths';
 
@@ -20,6 +21,7 @@ export function buildOpenApiDocument() {
         get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
       ...registryPaths,
+      ...lineagePaths,
       ...platformPaths,
     },
     components: {
@@ -37,6 +39,7 @@ export function buildOpenApiDocument() {
           },
         },
         ...registrySchemas,
+        ...lineageSchemas,
       },
     },
   };

@@ -59,6 +59,15 @@ export type ProductEventResponse = z.infer<typeof productEventResponseSchema>;
 export const productWithEventsResponseSchema = productResponseSchema.extend({
   manifest: z.array(manifestEntrySchema).nullable().describe('Per-file manifest of a published directory (path, size, sha256); null otherwise'),
   events: z.array(productEventResponseSchema),
+  derived_from: z.array(z.string()).describe('data_ids named in derived_from at registration'),
+  observation: z.strictObject({
+    obs_start: dateTime.nullable(),
+    obs_end: dateTime.nullable(),
+    ra_deg: z.number().nullable(),
+    dec_deg: z.number().nullable(),
+    freq_hz: z.number().nullable(),
+    extracted: z.record(z.string(), z.unknown()).nullable().describe('Everything the type validators extracted'),
+  }),
 });
 export type ProductWithEventsResponse = z.infer<typeof productWithEventsResponseSchema>;
 

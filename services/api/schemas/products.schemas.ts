@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { MAX_DERIVED_FROM } from '../../core/domain/products/check-lineage';
 import { dataIdSchema, queryInt } from './common.schemas';
 
 /** Largest page GET /api/products returns. */
@@ -54,6 +55,7 @@ export const registerProductSchema = z.strictObject({
     .nullish(),
   metadata: metadataSchema.optional(),
   auto_publish: z.boolean().optional(),
+  derived_from: z.array(dataIdSchema).max(MAX_DERIVED_FROM, `at most ${MAX_DERIVED_FROM} inputs`).optional(),
 });
 export type RegisterProductBody = z.infer<typeof registerProductSchema>;
 

@@ -41,6 +41,8 @@ export const envSchema = z.object({
     .default('image,mosaic,caltable,ms')
     .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9_-]{1,64}$/, 'types are lower-case [a-z0-9_-]')).min(1)),
+  // The product types file (docs/product-types.md); unset = PRODUCT_TYPES are opaque, unchecked types.
+  PRODUCT_TYPES_CONFIG: absolutePath.optional(),
 
   PUBLISH_MODE: z.enum(['move', 'copy']).default('move'),
   PUBLISH_MAX_ATTEMPTS: int(1, 100).default(5),

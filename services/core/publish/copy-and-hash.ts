@@ -32,6 +32,8 @@ export interface CopyControl {
   chunkBytes?: number;
   /** Mode bits the copy never keeps (PUBLISH_MODE_DROP_BITS); default setuid, setgid, sticky, group/other write. */
   dropModeBits?: number;
+  /** Fed every buffer the hash sees, in file order (a type's streaming check, e.g. FITS checksums). */
+  observe?: (piece: Buffer) => void;
 }
 
 /** setuid, setgid, sticky, group write, other write. */
@@ -133,6 +135,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
         flushedUpTo = total;
       }
       for (let off = 0; off < bytesRead; off += HASH_SLICE) hash.update(piece.subarray(off, Math.min(bytesRead, off + HASH_SLICE)));
+      ctl.observe?.(piece);
       total += bytesRead;
       ctl.onBytes?.(bytesRead);
       if (throttle > 0) {

@@ -47,6 +47,13 @@ export interface ProductRow {
    * product should next be in the queue. The reconciler's due sweep walks it.
    */
   next_attempt_at: Date | null;
+  /** What the type's validators read from the product (docs/product-types.md); null until validated. */
+  extracted: Record<string, unknown> | null;
+  obs_start: Date | null;
+  obs_end: Date | null;
+  ra_deg: number | null;
+  dec_deg: number | null;
+  freq_hz: number | null;
 }
 
 /** A product_events row: one state change of one product. */

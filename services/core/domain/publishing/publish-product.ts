@@ -16,6 +16,7 @@ import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
 import { removeSource } from './remove-source';
 import type { Lease, PublishingDeps } from './publishing.types';
+import { assertChecksums, validateProduct } from './validate-product';
 
 /** Hooks the worker passes in: a shutdown signal, progress and lifecycle callbacks. */
 export interface PublishContext {
@@ -144,6 +145,8 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
     const before = await scanTree(source.parent, paths.name, product.kind, label);
     await hooks.testHook?.('after-scan', product.data_id);
     const src = { dir: source.parent, name: paths.name, label };
+    // The type's validators, before anything is copied; FITS checksums are checked on the copy's bytes.
+    const observer = await validateProduct(deps, product, lease, src, before);
     const products = await openRoot(productsRoot);
     handles.push(products);
 
@@ -161,9 +164,10 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
     await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
     const temp = await createLeaseTempDir(products, lease.token);
     handles.push(temp.scratch, temp.lease);
-    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, ctl);
+    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observe: observer && ((b: Buffer) => observer.observe(b)) });
     await hooks.testHook?.('after-copy', product.data_id);
     await verifyUnchanged(stageRoot, paths, product, before);
+    assertChecksums(observer);
     checkExpected(product, digest);
 
     // Last check before the product becomes visible: a worker that lost its lease must not place it.
