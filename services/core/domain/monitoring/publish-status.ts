@@ -1,4 +1,4 @@
-import { attemptOutcomesSince, countByStatus, countFailedAtLeast } from '../../repositories/registry-stats.repository';
+import { publishFigures } from '../../repositories/registry-stats.repository';
 import type { RegistryDeps } from '../registry-deps';
 
 /** The window over which success rate and recent failures are computed. */
@@ -23,11 +23,8 @@ export interface PublishStatus {
  */
 export async function getPublishStatus(deps: Pick<RegistryDeps, 'pool' | 'config'>, now = new Date()): Promise<PublishStatus> {
   const since = new Date(now.getTime() - SUCCESS_RATE_WINDOW_HOURS * 3600_000);
-  const [counts, exceeded, outcomes] = await Promise.all([
-    countByStatus(deps.pool),
-    countFailedAtLeast(deps.pool, deps.config.publish.maxAttempts),
-    attemptOutcomesSince(deps.pool, since),
-  ]);
+  // One statement, so a status request holds one pool client for one round trip.
+  const { counts, exceeded, ...outcomes } = await publishFigures(deps.pool, deps.config.publish.maxAttempts, since);
   const rate = outcomes.attempts === 0 ? 100 : Math.round((outcomes.successes / outcomes.attempts) * 10000) / 100;
   return {
     total_published: counts.published,
