@@ -1,24 +1,12 @@
-import type { Express } from 'express';
-import type { ApiDeps } from '../../services/api/api-deps';
-import type { Config } from '../../services/core/config';
-import { startApiInstance } from './api-instance';
-import type { TestDatabase } from './database';
-import type { TestRoots } from './dirs';
+import { startApiInstance, type ApiInstance } from './api-instance';
 
 export { authHeader, TEST_ADMIN_TOKEN } from './tokens';
 
-export interface TestApi {
-  app: Express;
-  deps: ApiDeps;
-  config: Config;
-  db: TestDatabase;
-  roots: TestRoots;
-  redisPrefix: string;
+/** An in-process api (see ApiInstance), its log lines read through logs(). */
+export type TestApi = Omit<ApiInstance, 'logs' | 'replica'> & {
   /** Everything the app logged, one JSON object per line. */
   logs(): Record<string, unknown>[];
-  /** Closes connections, drops the database, deletes the Redis prefix and the directories. */
-  close(): Promise<void>;
-}
+};
 
 /**
  * A ready app on its own database (migrated), Redis prefix and temporary roots, with
