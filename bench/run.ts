@@ -32,6 +32,7 @@ function print(result: PartResult): void {
   console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
   for (const line of cells) console.log(line.map((v, i) => v.padEnd(width[i]!)).join('  '));
   console.log(`peak RSS: api ${mib(result.peak_rss.api)}, worker ${mib(result.peak_rss.worker)}`);
+  for (const n of result.notes ?? []) console.log(n);
   for (const t of result.targets) console.log(`${t.ok ? 'met   ' : 'MISSED'}  ${t.name}`);
 }
 

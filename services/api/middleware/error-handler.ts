@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AppError, NotFoundError } from '../../core/errors';
+import { isConnectionError } from '../../core/errors/is-connection-error';
+import { PublishError } from '../../core/errors/publish-error';
 import { rootRelative, type NamedRoot } from '../../core/errors/root-relative';
 import type { Logger } from '../../core/logging/create-logger';
 import './request-types';
@@ -19,22 +21,10 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
   'request.size.invalid': { status: 400, code: 'invalid_body_size', message: 'the body length does not match Content-Length' },
 };
 
-// Connection-level failures of PostgreSQL (SQLSTATE class 08, admin/crash shutdown, starting up, too many clients) and Redis.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|Connection is closed|connect ECONNREFUSED|Reached the max retries per request limit|Stream isn't writeable|encountered a connection error and is not queryable|Client was closed and is not queryable/i;
 // What only ioredis (the rate limiter, the queue, the status endpoint) raises; every other outage is PostgreSQL's.
 const REDIS_MESSAGES = /Connection is closed|Reached the max retries per request limit|Stream isn't writeable/i;
 /** PostgreSQL cancelled a statement (statement_timeout): the database is too slow right now. */
 const QUERY_CANCELED = '57014';
-
-/** True for an error that means PostgreSQL or Redis cannot be reached right now: the client may retry (503). */
-export function isDependencyUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  return err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE_MESSAGES.test(err.message);
-}
 
 /** Which dependency an unavailability error came from: Redis by ioredis' own errors, otherwise PostgreSQL. */
 function unavailableDependency(err: Error): 'redis' | 'postgres' {
@@ -86,7 +76,9 @@ function toResponse(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof Error && (err as { code?: unknown }).code === QUERY_CANCELED) {
     return { status: 503, body: { error: { code: 'database_timeout', message: 'PostgreSQL did not answer in time; retry later' } } };
   }
-  if (isDependencyUnavailable(err)) {
+  // A publish failure is the worker's business; should one reach a request, it is a server fault.
+  if (err instanceof PublishError) return { status: 500, body: { error: { code: err.errorClass, message: err.message } } };
+  if (isConnectionError(err)) {
     return unavailableDependency(err as Error) === 'redis'
       ? { status: 503, body: { error: { code: 'dependency_unavailable', message: 'Redis cannot be reached right now; retry later' } } }
       : { status: 503, body: { error: { code: 'database_unavailable', message: 'PostgreSQL cannot be reached right now; retry later' } } };

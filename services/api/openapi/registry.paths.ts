@@ -1,68 +1,27 @@
 import { MAX_RETRY_WAIT_SECONDS } from '../../core/domain/monitoring/retry-product';
-import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { DATA_ID_PATTERN } from '../schemas/common.schemas';
 import { listFailedQuerySchema, reconcileQuerySchema, retryAllQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
+import {
+  failedListResponseSchema, publishStatusResponseSchema, reconcileReportResponseSchema, retryAllResponseSchema, retryResponseSchema,
+  serviceStatusResponseSchema,
+} from '../schemas/monitoring.responses';
+import {
+  productEventResponseSchema, productPageResponseSchema, productResponseSchema, productWithEventsResponseSchema, publishRequestResponseSchema,
+} from '../schemas/products.responses';
 import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
 import {
-  errorResponse, exactObject, GUARDED_ERRORS, inputSchema, jsonResponse, needs, nullable, pathParameter, queryParameters, type JsonSchema,
+  errorResponse, GUARDED_ERRORS, inputSchema, jsonResponse, needs, outputSchema, pathParameter, queryParameters, type JsonSchema,
 } from './openapi-helpers';
 
-const dateTime = { type: 'string', format: 'date-time' };
-const nullableDateTime = nullable('string', { format: 'date-time' });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const dataIdParam = pathParameter('data_id', { type: 'string', pattern: DATA_ID_PATTERN.source });
 const validation = errorResponse('Invalid request', ['validation_error']);
 
-const productProperties: Record<string, JsonSchema> = {
-  data_id: { type: 'string' },
-  data_type: { type: 'string' },
-  stage_path: { type: 'string', description: 'Relative to STAGE_ROOT, symlinks resolved' },
-  destination_path: { type: 'string', description: 'Relative to PRODUCTS_ROOT' },
-  published_path: nullable('string'),
-  kind: { enum: ['file', 'directory'] },
-  status: { enum: [...PRODUCT_STATUSES] },
-  size_bytes: nullable('integer'),
-  file_count: nullable('integer'),
-  checksum_sha256: nullable('string'),
-  expected_sha256: nullable('string'),
-  publish_attempts: { type: 'integer' },
-  publish_error: nullable('string'),
-  error_class: nullable('string'),
-  lease_owner: nullable('string'),
-  lease_expires_at: nullableDateTime,
-  metadata: { type: 'object' },
-  created_at: dateTime,
-  staged_at: dateTime,
-  published_at: nullableDateTime,
-  updated_at: dateTime,
-  next_attempt_at: { ...nullableDateTime, description: 'null while held (registered with auto_publish false)' },
-};
-
-/** Schemas of the registry's responses. */
+/** Schemas of the registry's responses, generated from their zod declarations. */
 export const registrySchemas: Record<string, JsonSchema> = {
-  Product: exactObject(productProperties),
-  ProductWithEvents: exactObject({
-    ...productProperties,
-    manifest: {
-      type: ['array', 'null'],
-      description: 'Per-file manifest of a published directory (path, size, sha256); null otherwise',
-      items: exactObject({ path: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } }),
-    },
-    events: { type: 'array', items: ref('ProductEvent') },
-  }),
-  ProductEvent: exactObject({
-    id: { type: 'integer' },
-    event: { type: 'string' },
-    attempt: { type: 'integer' },
-    from_status: nullable('string'),
-    to_status: { type: 'string' },
-    error_class: nullable('string'),
-    error: nullable('string'),
-    bytes: nullable('integer'),
-    duration_ms: nullable('integer'),
-    worker: nullable('string'),
-    created_at: dateTime,
-  }),
+  Product: outputSchema(productResponseSchema),
+  ProductWithEvents: outputSchema(productWithEventsResponseSchema),
+  ProductEvent: outputSchema(productEventResponseSchema),
 };
 
 const registerErrors = {
@@ -99,10 +58,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('read'),
       parameters: queryParameters(listProductsQuerySchema),
       responses: {
-        '200': jsonResponse('One page', exactObject({
-          products: { type: 'array', items: ref('Product') },
-          next_cursor: nullable('string', { description: 'Pass as cursor for the next page; null on the last' }),
-        })),
+        '200': jsonResponse('One page', outputSchema(productPageResponseSchema)),
         '400': errorResponse('Invalid query', ['validation_error', 'invalid_cursor']),
         ...GUARDED_ERRORS,
       },
@@ -127,11 +83,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('publish'),
       parameters: [dataIdParam],
       responses: {
-        '202': jsonResponse('Queued', exactObject({
-          data_id: { type: 'string' },
-          status: { enum: ['staging', 'publishing'] },
-          enqueue: { enum: ['added', 'already_queued', 'retried', 'deferred'], description: 'deferred: Redis unreachable; the reconciler enqueues it' },
-        })),
+        '202': jsonResponse('Queued', outputSchema(publishRequestResponseSchema)),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
         '409': errorResponse('Already published, or failed (an admin retries it)', ['already_published', 'product_failed']),
@@ -144,16 +96,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       summary: 'Registry-wide publish figures; success rate and recent failures over the last 24 h of the event log',
       ...needs('read'),
       responses: {
-        '200': jsonResponse('Figures', exactObject({
-          total_published: { type: 'integer' },
-          total_staging: { type: 'integer' },
-          total_publishing: { type: 'integer' },
-          failed_publishes: { type: 'integer' },
-          max_attempts_exceeded: { type: 'integer', description: 'Failed products whose attempts reached PUBLISH_MAX_ATTEMPTS' },
-          success_rate_percent: { type: 'number', description: 'Share of the attempts ended in the last 24 h that published; 100 when none ended' },
-          recent_failures_24h: { type: 'integer', description: 'Attempts ended in the last 24 h that did not publish' },
-          timestamp: dateTime,
-        })),
+        '200': jsonResponse('Figures', outputSchema(publishStatusResponseSchema)),
         ...GUARDED_ERRORS,
       },
     },
@@ -164,21 +107,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('read'),
       parameters: queryParameters(listFailedQuerySchema),
       responses: {
-        '200': jsonResponse('Failed products', exactObject({
-          count: { type: 'integer', description: 'Number of entries in failed_publishes' },
-          failed_publishes: {
-            type: 'array',
-            items: exactObject({
-              data_id: { type: 'string' },
-              data_type: { type: 'string' },
-              stage_path: { type: 'string' },
-              publish_attempts: { type: 'integer' },
-              publish_error: nullable('string'),
-              staged_at: dateTime,
-              created_at: dateTime,
-            }),
-          },
-        })),
+        '200': jsonResponse('Failed products', outputSchema(failedListResponseSchema)),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -191,20 +120,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       parameters: queryParameters(reconcileQuerySchema),
       responses: {
-        '200': jsonResponse('Drift report', {
-          type: 'object',
-          required: ['healthy', 'generated_at', 'counts'],
-          properties: {
-            healthy: { type: 'boolean' },
-            generated_at: dateTime,
-            counts: { type: 'object', additionalProperties: { type: 'integer' } },
-            orphan_temporaries: { type: 'array', items: { type: 'object' } },
-            published_missing: { type: 'array', items: { type: 'object' } },
-            published_size_mismatch: { type: 'array', items: { type: 'object' } },
-            files_without_row: { type: 'array', items: { type: 'object' } },
-            jobs_without_row: { type: 'array', items: { type: 'object' } },
-          },
-        }),
+        '200': jsonResponse('Drift report', outputSchema(reconcileReportResponseSchema)),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -217,12 +133,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       parameters: [dataIdParam, ...queryParameters(retryQuerySchema)],
       responses: {
-        '200': jsonResponse('Outcome', exactObject({
-          retried: { type: 'boolean' },
-          published: { type: 'boolean' },
-          status: { enum: ['queued', 'publishing', 'published', 'failed'], description: 'queued: in staging, waiting for the worker' },
-          published_path: nullable('string'),
-        })),
+        '200': jsonResponse('Outcome', outputSchema(retryResponseSchema)),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
         '409': errorResponse('Already published', ['already_published']),
@@ -236,20 +147,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       parameters: queryParameters(retryAllQuerySchema),
       responses: {
-        '200': jsonResponse('What was retried', exactObject({
-          total_attempted: { type: 'integer' },
-          successful: { type: 'integer' },
-          failed: { type: 'integer' },
-          results: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['data_id', 'success'],
-              additionalProperties: false,
-              properties: { data_id: { type: 'string' }, success: { type: 'boolean' }, error: { type: 'string', description: 'Only when success is false' } },
-            },
-          },
-        })),
+        '200': jsonResponse('What was retried', outputSchema(retryAllResponseSchema)),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -260,14 +158,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       summary: 'Queue depth by state and the newest worker heartbeat',
       ...needs('read'),
       responses: {
-        '200': jsonResponse('Status', exactObject({
-          queue: exactObject({ waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' } }),
-          worker_heartbeat: {
-            anyOf: [exactObject({ instance: { type: 'string' }, at: dateTime, age_seconds: { type: 'number' } }), { type: 'null' }],
-            description: 'The newest heartbeat across worker instances; null when no heartbeat key exists',
-          },
-          timestamp: dateTime,
-        })),
+        '200': jsonResponse('Status', outputSchema(serviceStatusResponseSchema)),
         ...GUARDED_ERRORS,
       },
     },

@@ -1,100 +1,35 @@
-// Response shapes of the Ferry API that ferryctl reads (issue 2 and 4 field names, snake_case).
+import type { FailedListResponse, FailedProductResponse, PublishStatusResponse, RetryAllResponse, RetryResponse } from '../../api/schemas/monitoring.responses';
+import type { ManifestEntryResponse, ProductEventResponse, ProductPageResponse, ProductResponse, ProductWithEventsResponse } from '../../api/schemas/products.responses';
 
-/** GET /api/monitoring/publish/status. */
-export interface PublishStatus {
-  total_published: number;
-  total_staging: number;
-  total_publishing: number;
-  failed_publishes: number;
-  max_attempts_exceeded: number;
-  success_rate_percent: number | null;
-  recent_failures_24h: number;
-  /** Failures in the last hour, when the API reports it (see collect-health.ts for the fallback). */
-  recent_failures_1h?: number;
-  timestamp: string;
-}
+// The registry's response shapes are declared once, as zod schemas beside the api's request
+// schemas; ferryctl uses the types inferred from them.
+
+/** GET /api/monitoring/publish/status; recent_failures_1h only from an API that reports it (see collect-health.ts). */
+export type PublishStatus = PublishStatusResponse & { recent_failures_1h?: number };
 
 /** One entry of GET /api/monitoring/publish/failed. */
-export interface FailedProduct {
-  data_id: string;
-  data_type: string;
-  stage_path: string;
-  publish_attempts: number;
-  publish_error: string | null;
-  staged_at: string;
-  created_at: string;
-  updated_at?: string;
-}
+export type FailedProduct = FailedProductResponse;
 
 /** GET /api/monitoring/publish/failed. */
-export interface FailedList {
-  count: number;
-  failed_publishes: FailedProduct[];
-}
+export type FailedList = FailedListResponse;
 
 /** POST /api/monitoring/publish/retry/{data_id}. */
-export interface RetryResult {
-  retried: boolean;
-  published: boolean;
-  status: string;
-  published_path: string | null;
-}
+export type RetryResult = RetryResponse;
 
 /** POST /api/monitoring/publish/retry-all. */
-export interface RetryAllResult {
-  total_attempted: number;
-  successful: number;
-  failed: number;
-  results: { data_id: string; success: boolean; error?: string }[];
-}
+export type RetryAllResult = RetryAllResponse;
 
 /** One file of a directory product's manifest. */
-export interface ManifestEntry {
-  path: string;
-  size: number;
-  sha256: string;
-}
+export type ManifestEntry = ManifestEntryResponse;
 
 /** One entry of a product's event log. */
-export interface ProductEvent {
-  event: string;
-  attempt: number;
-  from_status: string | null;
-  to_status: string;
-  error_class: string | null;
-  error: string | null;
-  created_at: string;
-  [key: string]: unknown;
-}
+export type ProductEvent = ProductEventResponse;
 
-/** A product as GET /api/products and GET /api/products/{data_id} show it. */
-export interface Product {
-  data_id: string;
-  data_type: string;
-  stage_path: string;
-  published_path: string | null;
-  kind: 'file' | 'directory';
-  status: string;
-  size_bytes: number | null;
-  file_count: number | null;
-  checksum_sha256: string | null;
-  manifest?: ManifestEntry[] | null;
-  publish_attempts: number;
-  publish_error: string | null;
-  error_class?: string | null;
-  created_at: string;
-  staged_at?: string;
-  published_at: string | null;
-  updated_at?: string;
-  events?: ProductEvent[];
-  [key: string]: unknown;
-}
+/** A product as GET /api/products lists it; GET /api/products/{data_id} adds its manifest and events. */
+export type Product = ProductResponse & Partial<Pick<ProductWithEventsResponse, 'manifest' | 'events'>>;
 
 /** GET /api/products: one keyset page. */
-export interface ProductPage {
-  products: Product[];
-  next_cursor: string | null;
-}
+export type ProductPage = ProductPageResponse;
 
 /** Query filters of GET /api/products. */
 export interface ProductFilters {

@@ -72,4 +72,16 @@ describe('loadConfig', () => {
   it('refuses the same directory for staging and products', () => {
     expect(problems({ ...base, PRODUCTS_ROOT: '/data/stage/' })).toEqual(['PRODUCTS_ROOT: must differ from STAGE_ROOT']);
   });
+
+  it('drops setuid, setgid, sticky and group/other write from published modes unless told otherwise', () => {
+    expect(loadConfig('worker', base).publish.dropModeBits).toBe(0o7022);
+    expect(loadConfig('worker', { ...base, PUBLISH_MODE_DROP_BITS: '7077' }).publish.dropModeBits).toBe(0o7077);
+    expect(problems({ ...base, PUBLISH_MODE_DROP_BITS: '9' })).toEqual(['PUBLISH_MODE_DROP_BITS: an octal mode such as 7022']);
+  });
+
+  it('refuses the test-only pause folder in production and accepts it in tests', () => {
+    expect(problems({ ...base, PUBLISH_TEST_HOOK_DIR: '/tmp/hooks' })).toEqual(['PUBLISH_TEST_HOOK_DIR: test-only; unset it (NODE_ENV is production)']);
+    expect(loadConfig('worker', { ...base, NODE_ENV: 'test', PUBLISH_TEST_HOOK_DIR: '/tmp/hooks' }).publish.testHookDir).toBe('/tmp/hooks');
+    expect(loadConfig('worker', base).publish.testHookDir).toBeUndefined();
+  });
 });

@@ -1,4 +1,4 @@
-import { createTestDatabase, planWithoutSeqScans, type TestDatabase } from '../../../test/support/database';
+import { createTestDatabase, emptyRegistry, planWithoutSeqScans, type TestDatabase } from '../../../test/support/database';
 import { seedEvent, seedProduct } from '../../../test/support/products';
 import type { ProductRow, ProductStatus } from './product.types';
 import { attemptOutcomesSince, countFailedAtLeast } from './registry-stats.repository';
@@ -16,7 +16,7 @@ describe('attemptOutcomesSince (hourly counts kept by trigger)', () => {
   });
   afterAll(() => db.drop());
   beforeEach(async () => {
-    await db.pool.query('TRUNCATE products CASCADE');
+    await emptyRegistry(db.pool);
     products = [];
     for (let i = 0; i < 20; i++) products.push(await seedProduct(db.pool, { data_id: `p${i}`, status: 'published' }));
   });
@@ -78,7 +78,7 @@ describe('attemptOutcomesSince (hourly counts kept by trigger)', () => {
   it('forgets the hours when the event log is emptied, also by a cascade from products', async () => {
     await seedEvent(db.pool, products[0]!, { from: 'publishing', to: 'failed', at: new Date(now.getTime() - HOUR) });
     expect((await db.pool.query('SELECT 1 FROM publish_attempt_hours')).rowCount).toBe(1);
-    await db.pool.query('TRUNCATE products CASCADE');
+    await emptyRegistry(db.pool);
     expect((await db.pool.query('SELECT 1 FROM publish_attempt_hours')).rowCount).toBe(0);
     expect(await attemptOutcomesSince(db.pool, new Date(now.getTime() - 24 * HOUR))).toEqual({ attempts: 0, successes: 0 });
   });

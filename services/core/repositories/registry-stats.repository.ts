@@ -11,6 +11,22 @@ export async function countByStatus(db: Queryable): Promise<Record<ProductStatus
   return out;
 }
 
+/** Registry-wide counts per (data_type, status), from the trigger-kept shards. */
+export async function countByTypeAndStatus(db: Queryable): Promise<{ data_type: string; status: ProductStatus; count: number }[]> {
+  const res = await db.query<{ data_type: string; status: ProductStatus; count: number }>(
+    'SELECT data_type, status::text AS status, sum(count)::bigint AS count FROM product_status_counts GROUP BY data_type, status',
+  );
+  return res.rows;
+}
+
+/** Seconds since the oldest `staging` product was staged (products_staged_idx); 0 when none is. */
+export async function oldestStagedAgeSeconds(db: Queryable): Promise<number> {
+  const res = await db.query<{ age: number | null }>(
+    `SELECT EXTRACT(EPOCH FROM now() - min(staged_at))::float8 AS age FROM products WHERE status = 'staging'`,
+  );
+  return Math.max(0, res.rows[0]?.age ?? 0);
+}
+
 /** Failed products that used up at least maxAttempts attempts, from the failed rows' (publish_attempts) partial index alone. */
 export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Promise<number> {
   const res = await db.query<{ count: number }>(
