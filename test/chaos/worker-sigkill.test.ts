@@ -9,7 +9,8 @@ import { listTree } from '../support/publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
 import { killWorker, type WorkerProcess } from '../support/worker-process';
 
-jest.setTimeout(180000);
+// Generous: 500 slowed copies and ten restarts take minutes when the CI machine is busy.
+jest.setTimeout(420000);
 
 const PRODUCTS = 500;
 const KILLS = 10;

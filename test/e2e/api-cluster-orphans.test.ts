@@ -30,7 +30,7 @@ describe('api cluster whose primary is killed', () => {
       { databaseUrl: db.url, redisPrefix: prefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
       { PORT: String(await freePort()), METRICS_PORT: '0', API_WORKERS: '2', LOG_LEVEL: 'info' },
     ));
-    await api.waitForLog(() => api.lines.filter((l) => l.message === 'api listening').length >= 2);
+    await api.waitForLog(() => api.lines.filter((l) => l.message === 'api listening').length >= 2, 120_000);
     workers = spawnSync('pgrep', ['-P', String(api.child.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
   });
   afterAll(async () => {
