@@ -111,7 +111,7 @@ export async function selectProducts(db: Queryable, s: ProductSelection): Promis
   const arg = (v: unknown) => `$${args.push(v)}`;
   const where = [stateSql(s.state)];
   if (s.error_classes?.length) where.push(`error_class = ANY(${arg(s.error_classes)}::text[])`);
-  if (s.exclude_error_classes?.length) where.push(`error_class IS DISTINCT FROM ALL(${arg(s.exclude_error_classes)}::text[])`);
+  if (s.exclude_error_classes?.length) where.push(`(error_class IS NULL OR NOT error_class = ANY(${arg(s.exclude_error_classes)}::text[]))`);
   if (s.data_types?.length) where.push(`data_type = ANY(${arg(s.data_types)}::text[])`);
   if (s.since) where.push(`updated_at >= ${arg(s.since)}`);
   if (s.until) where.push(`updated_at < ${arg(s.until)}`);
