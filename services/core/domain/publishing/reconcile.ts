@@ -6,6 +6,7 @@ import type { Config } from '../../config';
 import type { PublishJobData } from '../../jobs/publish-queue';
 import { scanTree } from '../../publish/scan-source';
 import { tempRoot, TEMP_DIR_NAME } from '../../publish/temp-area';
+import { RETRACTION_DIR } from '../lifecycle/retract-product';
 import type { ProductRow } from '../../repositories/product.types';
 import { findOrphanTemporaries } from './remove-orphan-temporaries';
 
@@ -115,7 +116,7 @@ async function findFilesWithoutRow(deps: ReconcileDeps, found: (i: ReconcileRepo
       return;
     }
     const children = entries
-      .filter((e) => rel !== '' || (e.name !== TEMP_DIR_NAME && e.name !== '.ferry-data-root' && e.name !== 'lost+found'))
+      .filter((e) => rel !== '' || (e.name !== TEMP_DIR_NAME && e.name !== RETRACTION_DIR && e.name !== '.ferry-data-root' && e.name !== 'lost+found'))
       .map((e) => ({ rel: rel ? `${rel}/${e.name}` : e.name, e }));
     for (let i = 0; i < children.length; i += BATCH) {
       const page = children.slice(i, i + BATCH);
