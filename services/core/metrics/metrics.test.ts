@@ -40,11 +40,11 @@ describe('metrics listener and registry-wide gauges', () => {
 
   it('moves with the registry: counts, oldest staged age, max attempts exceeded and queue depth', async () => {
     await db.pool.query(
-      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, staged_at, status, publish_attempts, next_attempt_at, updated_at)
-       VALUES ('a', 'image', 'a', 'a', 'file', now() - interval '1 hour', 'staging', 0, now(), now()),
-              ('held', 'image', 'h', 'h', 'file', now() - interval '5 hours', 'staging', 0, NULL, now()),
-              ('b', 'image', 'b', 'b', 'file', now(), 'failed', 3, NULL, now() - interval '2 hours'),
-              ('c', 'ms', 'c', 'c', 'directory', now(), 'failed', 1, NULL, now())`,
+      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, staged_at, status, publish_attempts, held, updated_at)
+       VALUES ('a', 'image', 'a', 'a', 'file', now() - interval '1 hour', 'staging', 0, false, now()),
+              ('held', 'image', 'h', 'h', 'file', now() - interval '5 hours', 'staging', 0, true, now()),
+              ('b', 'image', 'b', 'b', 'file', now(), 'failed', 3, false, now() - interval '2 hours'),
+              ('c', 'ms', 'c', 'c', 'directory', now(), 'failed', 1, false, now())`,
     );
     await enqueuePublish(queue, 'a', 60000);
     const m = parseExposition(await scrape());
