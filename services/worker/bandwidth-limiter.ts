@@ -1,3 +1,6 @@
+/** Budget (in time) that may be spent ahead: absorbs per-chunk work, bounds a burst after idling. */
+const BURST_MS = 250;
+
 /**
  * One bandwidth budget shared by every copy in this worker process (PUBLISH_MAX_BYTES_PER_SEC or
  * the run-time setting). Virtual scheduling: each chunk reserves its share of the pipe after the
@@ -31,7 +34,9 @@ export class BandwidthLimiter {
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
     if (this.bytesPerSec <= 0 || signal?.aborted) return;
     const now = Date.now();
-    this.busyUntil = Math.max(this.busyUntil, now) + (bytes / this.bytesPerSec) * 1000;
+    // Up to BURST_MS of unused budget carries over, so the time a copy spends reading, writing
+    // and hashing between two reservations is not lost from its share.
+    this.busyUntil = Math.max(this.busyUntil, now - BURST_MS) + (bytes / this.bytesPerSec) * 1000;
     const wait = this.busyUntil - now;
     if (wait <= 0) return;
     await new Promise<void>((resolve) => {
