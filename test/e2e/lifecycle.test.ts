@@ -36,10 +36,10 @@ describe('lifecycle verbs with a real worker', () => {
     const res = await ferryctl(['retract', 'cal-1', '--reason', 'bad calibration table', '--json'], env);
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ data_id: 'cal-1', status: 'retracted', move: 'pending' });
-    const p = await waitFor(async () => {
+    const p = (await waitFor(async () => {
       const x = await product('cal-1');
       return x.retracted_path ? x : undefined;
-    }, 30_000, 'the worker to move cal-1 aside');
+    }, 30_000, 'the worker to move cal-1 aside'))!;
     expect(p.retracted_path).toBe('.ferry-retracted/images/cal-1.fits');
     expect(await exists(path.join(stack.roots.productsRoot, 'images/cal-1.fits'))).toBe(false);
     expect(await fs.readFile(path.join(stack.roots.productsRoot, '.ferry-retracted/images/cal-1.fits'), 'utf8')).toBe('calibrated pixels');
@@ -70,10 +70,10 @@ describe('lifecycle verbs with a real worker', () => {
     const res = await ferryctl(['discard', 'bad-1', '--reason', 'producer sent a wrong digest', '--remove-source'], env);
     expect(res.code).toBe(0);
     await waitFor(async () => !(await exists(path.join(stack.roots.stageRoot, 'images/bad-1.fits'))), 30_000, 'the source removed');
-    const p = await waitFor(async () => {
+    const p = (await waitFor(async () => {
       const x = await product('bad-1');
       return x.events.some((e) => e.event === 'discarded_source_removed') ? x : undefined;
-    }, 30_000, 'the removal recorded');
+    }, 30_000, 'the removal recorded'))!;
     expect(p.status).toBe('discarded');
     const status = await api<{ total_discarded: number; failed_publishes: number }>('/api/monitoring/publish/status');
     expect(status).toMatchObject({ total_discarded: 1, failed_publishes: 0 });
