@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
-import { registryCounts, seedProduct } from '../../../test/support/products';
+import { registryCounts, seedEvent, seedProduct } from '../../../test/support/products';
+import { evaluateThresholds } from '../../cli/check/thresholds';
 import { publishJobId } from '../../core/jobs/publish-queue';
 import type { ProductStatus } from '../../core/repositories/product.types';
 
@@ -160,6 +161,35 @@ describe('operator verbs', () => {
       expect((await row('sum1')).status).toBe('discarded');
       const status = await request(t.app).get('/api/monitoring/publish/status').set(authHeader());
       expect(status.body).toMatchObject({ failed_publishes: 2, total_discarded: 1 });
+    });
+  });
+
+  describe('health figures after a week of failures', () => {
+    it('fixed failures do not make check critical; the one left failed counts, the discarded one does not', async () => {
+      // 30 products: each failed twice (retries), then an operator fixed the cause and they published.
+      for (let i = 0; i < 30; i++) {
+        const p = await seedProduct(t.db.pool, { data_id: `w${i}`, status: 'published', published_path: `w${i}.fits` });
+        await seedEvent(t.db.pool, p, { from: 'publishing', to: 'staging', event: 'retry_scheduled', error_class: 'io_error', at: new Date(Date.now() - 20 * 3600_000) });
+        await seedEvent(t.db.pool, p, { from: 'publishing', to: 'failed', event: 'failed', error_class: 'io_error', at: new Date(Date.now() - 19 * 3600_000) });
+        await seedEvent(t.db.pool, p, { from: 'publishing', to: 'published', event: 'published', at: new Date(Date.now() - 2 * 3600_000) });
+      }
+      const stuck = await seedProduct(t.db.pool, { data_id: 'stuck', status: 'failed', publish_attempts: 1, error_class: 'checksum_mismatch' });
+      await seedEvent(t.db.pool, stuck, { from: 'publishing', to: 'failed', event: 'failed', error_class: 'checksum_mismatch' });
+      const gone = await seedProduct(t.db.pool, { data_id: 'gone', status: 'failed', publish_attempts: 1, error_class: 'checksum_mismatch' });
+      await seedEvent(t.db.pool, gone, { from: 'publishing', to: 'failed', event: 'failed', error_class: 'checksum_mismatch' });
+      await request(t.app).post('/api/products/gone/discard').set(authHeader()).send({ reason: 'never valid' }).expect(200);
+
+      const res = await request(t.app).get('/api/monitoring/publish/status').set(authHeader());
+      // 30 of 31 products (the discarded one left out) ended published: 96.77 %.
+      expect(res.body).toMatchObject({
+        success_rate_percent: 96.77, success_rate: { products: 31, succeeded: 30, enough_data: true },
+        failed_publishes: 1, total_discarded: 1, max_attempts_exceeded: 0,
+      });
+      const snapshot = {
+        success_rate_percent: res.body.success_rate_percent, failures_last_hour: 0, oldest_staging: null,
+        max_attempts_exceeded: res.body.max_attempts_exceeded, total_published: 30, total_staging: 0, total_publishing: 0, failed_publishes: 1,
+      };
+      expect(evaluateThresholds(snapshot, { minSuccessRate: 95, maxFailuresLastHour: 5, maxStagingHours: 24, maxAttemptsExceeded: 0 })).toEqual([]);
     });
   });
 
