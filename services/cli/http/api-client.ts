@@ -107,7 +107,8 @@ export class ApiClient {
         if (!(err instanceof NetworkError)) throw err;
         failure = new CliError(`cannot reach the API at ${this.target.baseUrl}: ${err.message}`, EXIT_UNAVAILABLE);
       }
-      const again = res ? isRetryable(method, res) : method === 'GET';
+      // No answer at all (refused, TLS, DNS) is not a proxy's "try later": fail at once.
+      const again = res ? isRetryable(method, res) : false;
       const wait = retryDelayMs(n, res ? retryAfterSeconds(res.headers['retry-after']) : undefined);
       if (!again || opts.signal?.aborted || Date.now() + wait > deadline) {
         if (failure) throw failure;
