@@ -8,7 +8,7 @@ for tool in nginx:nginx promtool:prometheus amtool:prometheus-alertmanager prome
   prometheus-node-exporter:prometheus-node-exporter prometheus-postgres-exporter:prometheus-postgres-exporter \
   prometheus-redis-exporter:prometheus-redis-exporter prometheus-nginx-exporter:prometheus-nginx-exporter \
   shellcheck:shellcheck testssl:testssl.sh rclone:rclone wrk:wrk rsync:rsync pg_dump:postgresql-client openssl:openssl \
-  docker-compose:docker-compose; do
+  docker-compose:docker-compose ip:iproute2; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt="$need_apt ${tool#*:}"
 done
 if [ -n "$need_apt" ]; then
@@ -17,6 +17,14 @@ if [ -n "$need_apt" ]; then
   # shellcheck disable=SC2086 # one word per package
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_apt >/dev/null
 fi
+# The astronomy fixtures are written by the field's own libraries (Debian's python3).
+for mod in astropy:python3-astropy casacore:python3-casacore; do
+  if ! /usr/bin/python3 -c "import ${mod%%:*}" >/dev/null 2>&1; then
+    log "installing ${mod#*:}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${mod#*:}" >/dev/null
+  fi
+done
 # Debian's packages start their daemons on install; the tests start their own on loopback ports.
 for d in nginx prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter \
   prometheus-redis-exporter prometheus-nginx-exporter; do
@@ -40,6 +48,11 @@ if [ -x "$lab" ] || [ -f "$lab" ]; then
   if ! [ -x /usr/sbin/runc ]; then
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
+  fi
+  # podman pods (the Kubernetes trial overlay under `podman kube play`) need catatonit as their init.
+  if ! command -v catatonit >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq catatonit >/dev/null
   fi
   bash "$lab" setup
   # npm's CA for image builds, and the stand-in tags for the images the compose files name.

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { apiLatency } from './parts/api';
+import { astroProducts } from './parts/astro';
 import { directoryProduct } from './parts/directory';
 import { largeFile } from './parts/large-file';
 import { registryScale } from './parts/scale';
@@ -12,7 +13,7 @@ import { dropCaches } from './lib/files';
 import type { BenchContext, PartResult } from './lib/result';
 
 const PARTS: Record<string, (ctx: BenchContext) => Promise<PartResult>> = {
-  large: largeFile, small: smallProducts, dir: directoryProduct, api: apiLatency, scale: registryScale,
+  large: largeFile, small: smallProducts, dir: directoryProduct, api: apiLatency, scale: registryScale, astro: astroProducts,
 };
 const BENCH_DIR = path.join(__dirname, '..', '..', 'bench');
 const USAGE = `usage: npm run bench [-- PART...]   parts: ${Object.keys(PARTS).join(', ')} (default: all)
@@ -32,6 +33,7 @@ function print(result: PartResult): void {
   console.log(cols.map((c, i) => c.padEnd(width[i]!)).join('  '));
   for (const line of cells) console.log(line.map((v, i) => v.padEnd(width[i]!)).join('  '));
   console.log(`peak RSS: api ${mib(result.peak_rss.api)}, worker ${mib(result.peak_rss.worker)}`);
+  for (const n of result.notes ?? []) console.log(n);
   for (const t of result.targets) console.log(`${t.ok ? 'met   ' : 'MISSED'}  ${t.name}`);
 }
 

@@ -33,10 +33,14 @@ run_node() {
   docker run --rm --network none -v "$FERRY_ROOT:$FERRY_ROOT:ro" -w "$PWD" "$@"
 }
 
-# exec_ops_script NAME ARGS...: (the caller defines usage()) replaces the shell with `node dist/ops/NAME.js ARGS...` from this
-# checkout (FERRY_NODE names another node). FERRY_ROOT, the deployment directory, defaults to the
-# checkout; paths given as arguments stay relative to where the operator stands, the script moves
-# to FERRY_ROOT itself once it has resolved them.
+# exec_ops_script NAME ARGS...: (the caller defines usage()) runs the ops program NAME (backup,
+# restore, upgrade) where FERRY_OPS_RUNNER says:
+#   container  in the Ferry image through `docker compose run --rm ops` (deploy/ops-container.sh):
+#              the host needs Docker and a POSIX shell only;
+#   host       `node dist/ops/NAME.js ARGS...` from this checkout (FERRY_NODE names another node);
+#   auto       (default) host when this checkout is built and Node is on PATH, else container.
+# FERRY_ROOT, the deployment directory, defaults to the checkout; paths given as arguments stay
+# relative to where the operator stands, the script moves to FERRY_ROOT itself once it has resolved them.
 exec_ops_script() {
   # --help anywhere prints the calling script's usage() without needing Node or a build.
   for arg in "$@"; do
@@ -47,6 +51,24 @@ exec_ops_script() {
   repo=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
   node_bin=${FERRY_NODE:-node}
   script="$repo/dist/ops/$1.js"
+  runner=${FERRY_OPS_RUNNER:-auto}
+  if [ "$runner" = auto ]; then
+    runner=container
+    if command -v "$node_bin" >/dev/null 2>&1 && [ -f "$script" ]; then runner=host; fi
+  fi
+  case "$runner" in
+    container)
+      FERRY_ROOT=${FERRY_ROOT:-$repo}
+      # shellcheck source=ops-container.sh source-path=SCRIPTDIR
+      . "$repo/deploy/ops-container.sh"
+      name=$1
+      shift
+      "${name}_in_containers" "$@"
+      exit
+      ;;
+    host) ;;
+    *) say "error: FERRY_OPS_RUNNER must be auto, host or container, not $runner"; exit 2 ;;
+  esac
   shift
   command -v "$node_bin" >/dev/null 2>&1 || die "error: $node_bin not found: install Node 24 or set FERRY_NODE"
   [ -f "$script" ] || die "error: $script is missing: run 'npm ci && npm run build' in $repo"

@@ -68,6 +68,7 @@ const PATTERNS = {
   REDIS_PREFIX: [/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)'],
   FERRY_IMAGE_TAG: [/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'a Docker image tag'],
   PRODUCT_TYPES: [/^[a-z0-9_-]{1,64}(,[a-z0-9_-]{1,64})*$/, 'comma-separated lower-case types'],
+  PUBLISH_MODE_DROP_BITS: [/^0?[0-7]{1,4}$/, 'an octal mode such as 7022'],
   NGINX_CLIENT_MAX_BODY_SIZE: [/^[0-9]+[kKmM]?$/, 'an nginx size such as 1m'],
   NGINX_PROXY_READ_TIMEOUT: [/^[0-9]+(ms|s|m)?$/, 'an nginx time such as 60s'],
   REDIS_MAXMEMORY: [/^[0-9]+(kb|mb|gb)?$/i, 'a Redis size such as 512mb'],

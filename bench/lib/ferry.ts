@@ -38,7 +38,10 @@ async function stop(p: NodeProcess): Promise<void> {
  * A real Ferry for one benchmark part: api and worker from dist/, production settings, its own
  * database, Redis prefix and data roots under workDir. Rate limits are lifted: the load is ours.
  */
-export async function startFerry(workDir: string, opts: { mode?: 'copy' | 'move'; concurrency?: number; worker?: boolean } = {}): Promise<Ferry> {
+export async function startFerry(
+  workDir: string,
+  opts: { mode?: 'copy' | 'move'; concurrency?: number; worker?: boolean; env?: Record<string, string> } = {},
+): Promise<Ferry> {
   const stageRoot = path.join(workDir, 'stage');
   const productsRoot = path.join(workDir, 'products');
   await fs.mkdir(stageRoot, { recursive: true });
@@ -69,6 +72,7 @@ export async function startFerry(workDir: string, opts: { mode?: 'copy' | 'move'
     WORKER_HEARTBEAT_FILE: path.join(workDir, 'worker.heartbeat'),
     // BENCH_NODE_OPTIONS reaches the api and worker, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
     ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    ...opts.env,
   };
   const api = startNodeProcess('api/main.js', { ...env, PORT: String(port), METRICS_PORT: String(await freePort()) });
   const worker = opts.worker === false ? undefined : startNodeProcess('worker/main.js', { ...env, METRICS_PORT: String(await freePort()) });

@@ -15,6 +15,10 @@ export interface PartResult {
   /** Peak resident memory of Ferry's processes during the part, in bytes. */
   peak_rss: { api?: number; worker?: number };
   targets: { name: string; ok: boolean }[];
+  /** Other figures measured in the same run, printed under the table. */
+  notes?: string[];
+  /** SHA-256 throughput measured in the same run (large part), MB/s. */
+  sha256_rates?: { node_mb_s: number; openssl_mb_s?: number; sha256sum_mb_s?: number };
 }
 
 export interface BenchContext {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { UsageError } from './cli-error';
 import { ApiClient } from './http/api-client';
+import { redactUrl } from './http/redact-url';
 import type { HttpTarget } from './http/http-request';
 
 /** Where ferryctl writes; tests and the entry point pass process streams or buffers. */
@@ -57,10 +58,10 @@ export function resolveTarget(opts: GlobalOptions, env: CliContext['env'], requi
   try {
     parsed = new URL(baseUrl);
   } catch {
-    throw new UsageError(`--url/FERRY_URL is not a URL: ${baseUrl}`);
+    throw new UsageError(`--url/FERRY_URL is not a URL: ${redactUrl(baseUrl)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new UsageError(`--url/FERRY_URL must be http:// or https://, got ${baseUrl}`);
+    throw new UsageError(`--url/FERRY_URL must be http:// or https://, got ${redactUrl(baseUrl)}`);
   }
   const token = resolveToken(opts, env);
   if (requireToken && !token) {

@@ -18,6 +18,8 @@ const COMMANDS = [
   ['token', 'revoke'],
   ['reconcile'],
   ['audit'],
+  ['lineage'],
+  ['search'],
 ];
 
 describe('ferryctl command line', () => {

@@ -6,6 +6,7 @@ import { registerCheckCommand } from './commands/check.command';
 import { intArg, type CommandDeps } from './commands/command-kit';
 import { registerFailedCommand } from './commands/failed.command';
 import { registerControlCommands, registerLifecycleCommands } from './commands/lifecycle.command';
+import { registerLineageCommand } from './commands/lineage.command';
 import { registerProductsCommand } from './commands/products.command';
 import { registerReconcileCommand } from './commands/reconcile.command';
 import { registerRetryAllCommand } from './commands/retry-all.command';
@@ -15,6 +16,7 @@ import { registerTestCommand } from './commands/test.command';
 import { registerTokenCommand } from './commands/token.command';
 import { registerWatchCommand } from './commands/watch.command';
 import { DEFAULT_URL, type CliContext } from './context';
+import { redactCredentials } from './http/redact-url';
 
 const ENV_HELP = `
 Environment:
@@ -61,6 +63,7 @@ export function buildProgram(ctx: CliContext, finish: (code: number) => void): C
   registerLifecycleCommands(program, deps);
   registerControlCommands(program, deps);
   registerProductsCommand(program, deps);
+  registerLineageCommand(program, deps);
   registerWatchCommand(program, deps);
   registerCheckCommand(program, deps);
   registerTestCommand(program, deps);
@@ -94,12 +97,13 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
       return EXIT_UNAVAILABLE;
     }
+    // Last line of defence: whatever a message quotes, credentials in a URL are never printed.
     if (err instanceof CliError) {
-      ctx.io.stderr.write(`ferryctl: ${err.message}\n`);
+      ctx.io.stderr.write(`ferryctl: ${redactCredentials(err.message)}\n`);
       return err.exitCode;
     }
     const e = err as NodeJS.ErrnoException;
-    ctx.io.stderr.write(`ferryctl: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    ctx.io.stderr.write(`ferryctl: ${e.code ? `${e.code}: ` : ''}${redactCredentials(e.message ?? String(err))}\n`);
     return EXIT_FAILURE;
   }
 }

@@ -23,6 +23,7 @@ interface Flags {
   dir?: string;
   mode?: string;
   envFile?: string;
+  preUpgrade?: boolean;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--dir <dir>', 'backup directory (BACKUP_DIR, default /var/backups/ferry)')
     .option('--mode <mode>', 'native (DATABASE_URL / PG* here) or compose (docker compose exec postgres) (BACKUP_MODE)')
     .option('--env-file <file>', 'deployment env file read for BACKUP_* and POSTGRES_* settings (default: .env.production in the deployment directory)')
+    .option('--pre-upgrade', 'a verified safety backup named ferry-pre-upgrade-<UTC>, outside retention and metrics (deploy/upgrade.sh)')
     .exitOverride();
   program.parse(argv);
   const flags = program.opts<Flags>();
@@ -54,6 +56,12 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const target = pgTargetFrom(env, flags.mode);
+  const compressLevel = intFrom(env, 'BACKUP_COMPRESS_LEVEL', 6, 9);
+  if (flags.preUpgrade) {
+    const safety = await createBackup({ target, ferryVersion: version, log }, { dir, prefix: `${PREFIX}-pre-upgrade`, compressLevel });
+    log(`pre-upgrade backup ${safety.paths.dump} verified (schema ${safety.metadata.schema_level ?? 'empty'})`);
+    return;
+  }
   if (flags.verifyRestore) {
     let ok = false;
     try {
@@ -66,7 +74,6 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const days = intFrom(env, 'BACKUP_RETENTION_DAYS', 7, 3650);
-  const compressLevel = intFrom(env, 'BACKUP_COMPRESS_LEVEL', 6, 9);
   const started = Date.now();
   let failure: unknown;
   try {

@@ -9,7 +9,9 @@ import { composeRestoreHooks } from './backup/compose-hooks';
 import { restoreConfigBackup } from './backup/config-archive';
 import { opsEnvironment, intFrom, pathFrom, pgTargetFrom } from './backup/ops-env';
 import { targetUrl, type PgTarget } from './backup/pg-target';
-import { restoreBackup, type RestoreHooks } from './backup/restore-backup';
+import { checkBackup, restoreBackup, type RestoreHooks } from './backup/restore-backup';
+import { readMetadata } from './backup/backup-files';
+import { readSchemaLevel } from './backup/database-admin';
 
 // Entry point of deploy/restore.sh: puts a registry backup back, or unpacks a configuration backup.
 // Like a main.ts, this is the one place that reads the environment.
@@ -23,6 +25,9 @@ interface Flags {
   mode?: string;
   safetyDir?: string;
   envFile?: string;
+  checkOnly?: boolean;
+  servicesStopped?: boolean;
+  ifSchemaMoved?: boolean;
 }
 
 async function ask(question: string): Promise<boolean> {
@@ -38,9 +43,27 @@ async function ask(question: string): Promise<boolean> {
   }
 }
 
-function hooksFor(target: PgTarget, yes: boolean): RestoreHooks {
+function hooksFor(target: PgTarget, yes: boolean, servicesStopped: boolean): RestoreHooks {
   const confirm = async (question: string) => yes || ask(question);
   if (target.mode === 'compose') return composeRestoreHooks(target, confirm, log);
+  const migrateToHead = async () => {
+    const ran = await migrate({ databaseUrl: targetUrl(target) });
+    log(ran.length ? `migrated to head: ${ran.join(', ')}` : 'schema already at head');
+  };
+  // deploy/restore.sh on a host with only Docker: it stopped the api and worker before this
+  // container started and starts them again once it has exited.
+  if (servicesStopped) {
+    return {
+      confirm,
+      async stopApplications() {
+        log('the api and worker were stopped by the caller');
+      },
+      async startApplications() {
+        log('the caller starts the api and worker again');
+      },
+      migrateToHead,
+    };
+  }
   return {
     confirm: (q) =>
       confirm(`${q}\nThe api and worker must be stopped first (their connections are terminated anyway): e.g. docker compose stop api worker, or systemctl stop ferry-api ferry-worker.`),
@@ -50,10 +73,7 @@ function hooksFor(target: PgTarget, yes: boolean): RestoreHooks {
     async startApplications() {
       log('native mode: start the api and worker again now');
     },
-    async migrateToHead() {
-      const ran = await migrate({ databaseUrl: targetUrl(target) });
-      log(ran.length ? `migrated to head: ${ran.join(', ')}` : 'schema already at head');
-    },
+    migrateToHead,
   };
 }
 
@@ -67,6 +87,9 @@ async function main(argv: string[]): Promise<void> {
     .option('--mode <mode>', 'native (DATABASE_URL / PG* here) or compose (docker compose) (BACKUP_MODE)')
     .option('--safety-dir <dir>', 'where the safety backup of the current database goes (default: BACKUP_DIR)')
     .option('--env-file <file>', 'deployment env file read for BACKUP_* and POSTGRES_* settings (default: .env.production in the deployment directory)')
+    .option('--check-only', "only the checks that touch nothing (checksum, table of contents, metadata), then exit")
+    .option('--services-stopped', 'native mode: the caller has stopped the api and worker and starts them afterwards (deploy/restore.sh with Docker only)')
+    .option('--if-schema-moved', "restore only when the database's schema level differs from the backup's (an upgrade's roll-back)")
     .exitOverride();
   program.parse(argv);
   const flags = program.opts<Flags>();
@@ -88,9 +111,22 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const target = pgTargetFrom(env, flags.mode);
+  if (flags.checkOnly) {
+    await checkBackup(target, backup, log);
+    return;
+  }
+  if (flags.ifSchemaMoved) {
+    const before = (await readMetadata(backup))?.schema_level;
+    const now = await readSchemaLevel(target);
+    if (before !== undefined && now === before) {
+      log(`no migration had been applied (schema still ${before ?? 'empty'}): the database was left as it was`);
+      return;
+    }
+    log(`schema moved from ${before ?? 'empty'} to ${now ?? 'empty'}: restoring ${backup}`);
+  }
   const safetyDir = cliSafetyDir ?? pathFrom(root, env.BACKUP_DIR ?? '/var/backups/ferry');
   const report = await restoreBackup(
-    { target, hooks: hooksFor(target, Boolean(flags.yes)), ferryVersion: version, log },
+    { target, hooks: hooksFor(target, Boolean(flags.yes), Boolean(flags.servicesStopped)), ferryVersion: version, log },
     { dump: backup, safetyDir, compressLevel: intFrom(env, 'BACKUP_COMPRESS_LEVEL', 6, 9), restoreCommand: 'deploy/restore.sh' },
   );
   log(`done: ${backup} restored into "${target.database}"${report.safety ? `; safety backup of the previous database: ${report.safety.paths.dump}` : ''}`);
@@ -102,6 +138,7 @@ main(process.argv).then(
     const e = err as { code?: string; message?: string };
     if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
     process.stderr.write(`restore.sh: error: ${err instanceof BackupError ? err.message : (e.message ?? String(err))}\n`);
-    process.exit(1);
+    // 3: the database was already replaced when it failed (deploy/restore.sh leaves the api and worker stopped).
+    process.exit(err instanceof BackupError && err.databaseChanged ? 3 : 1);
   },
 );

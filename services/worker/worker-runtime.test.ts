@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import IORedis from 'ioredis';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database';
+import { createTestDatabase, emptyRegistry, type TestDatabase } from '../../test/support/database';
 import { createTestRoots, type TestRoots } from '../../test/support/dirs';
 import { testEnv } from '../../test/support/env';
 import { eventNames, productRow, sha256, stageProduct, waitFor } from '../../test/support/publish-fixtures';
@@ -40,7 +40,7 @@ describe('worker runtime', () => {
   afterEach(async () => {
     for (const r of runtimes) await r.shutdown();
     runtimes = [];
-    await db.pool.query('TRUNCATE products CASCADE');
+    await emptyRegistry(db.pool);
     await deleteRedisPrefix(prefix);
     await roots.cleanup();
   });

@@ -16,6 +16,7 @@ import { PublishControls } from './publish-controls';
 import { PublishProgress } from './publish-progress';
 import { createPublishProcessor, type Processor } from './processors/publish.processor';
 import { Reconciler } from './reconciler';
+import { fileTestHook } from './test-hook';
 import { assertProcessorsFor, checkDataRootMarkers, checkRedisEvictionPolicy } from './startup-checks';
 
 /** Every job name the publish queue carries; start-up fails if one has no processor. */
@@ -64,6 +65,7 @@ export async function startWorker(
   const processors: Record<string, Processor> = {
     [PUBLISH_JOB]: createPublishProcessor({
       publishing, metrics, logger, shutdownSignal: graceExpired.signal, isStopping: () => stopping.signal.aborted, limiter, progress,
+      testHook: config.publish.testHookDir ? fileTestHook(config.publish.testHookDir) : undefined,
     }),
   };
   assertProcessorsFor(JOB_NAMES, processors);

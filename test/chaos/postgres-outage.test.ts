@@ -75,7 +75,7 @@ describe('chaos: PostgreSQL stopped for 20 s mid-run', () => {
       expect((a.body.error as { message: string }).message).toMatch(/postgres/i);
     }
     for (const a of [...registrations, ...reads]) {
-      expect({ status: a.status, code: (a.body.error as { code?: string } | undefined)?.code }).toEqual({ status: 503, code: 'dependency_unavailable' });
+      expect({ status: a.status, code: (a.body.error as { code?: string } | undefined)?.code }).toEqual({ status: 503, code: 'database_unavailable' });
     }
     // Both processes ride out the outage (their last lines say why if one did not).
     expect({ exit: worker.child.exitCode, last: worker.child.exitCode === null ? [] : worker.lines.slice(-25) }).toEqual({ exit: null, last: [] });

@@ -1,3 +1,4 @@
+import { emptyRegistry } from '../support/database';
 import { seedEvent, seedProduct } from '../support/products';
 import { adminEnv, ferryctl, freePort, spawnFerryctl, startStack, type FerryStack } from './ferryctl-harness';
 
@@ -17,8 +18,7 @@ describe('ferryctl check and watch', () => {
   afterAll(async () => stack?.close());
 
   beforeEach(async () => {
-    // TRUNCATE skips the row triggers, so the per-status counts are emptied with it.
-    await stack.db.pool.query('TRUNCATE products, product_events, product_status_counts RESTART IDENTITY CASCADE');
+    await emptyRegistry(stack.db.pool);
   });
 
   const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);

@@ -10,7 +10,8 @@ import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 
 const ROOT = path.join(__dirname, '..', '..');
 export const FERRYCTL = path.join(ROOT, 'dist', 'cli', 'ferryctl.js');
-export const ADMIN_TOKEN = 'ferryctl-e2e-admin-token-0123456789abcdef';
+export { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
+import { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 
 /** A port nothing listens on right now (bound, then released). */
 export function freePort(): Promise<number> {

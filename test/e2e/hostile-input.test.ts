@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -9,7 +10,14 @@ import request from 'supertest';
 import { DATA_ID_PATTERN } from '../../services/api/schemas/common.schemas';
 import type { ProductRow } from '../../services/core/repositories/product.types';
 import { authHeader, createTestApi, type TestApi } from '../support/api';
-import { writeFile } from '../support/dirs';
+import { loadConfig } from '../../services/core/config';
+import { publishProduct, type TestHookPoint } from '../../services/core/domain/publishing/publish-product';
+import type { PublishingDeps } from '../../services/core/domain/publishing/publishing.types';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
+import { testEnv } from '../support/env';
+import { productRow, stageProduct } from '../support/publish-fixtures';
+import { namesAbsolutePath, treeSnapshot } from '../support/test-hooks';
 
 // Property-based attack on the registration API: generated paths, ids and bodies must only ever
 // get a 4xx with an error code, or a 2xx for a product that really lies inside STAGE_ROOT; the
@@ -298,5 +306,110 @@ describe('hostile input at the registration API', () => {
     // Nothing was written into the products root or next to the stage.
     expect((await fs.readdir(api.roots.productsRoot)).sort()).toEqual(['published.fits']);
     expect((await fs.readdir(outside)).sort()).toEqual(['secret.fits', 'trap.fifo']);
+  });
+});
+
+// Property-based attack on publishing itself: a stage writer who swaps parts of a product (or its
+// parent) for symlinks at the exact moment the worker scans, copies or removes it, with any modes.
+// Nothing outside STAGE_ROOT may reach the archive or be touched, a published product is never
+// moved or changed, and what is published is the genuine product with sanitised modes.
+describe('hostile stage writer against publishing', () => {
+  const SWAP_RUNS = Math.min(NUM_RUNS, 40);
+  const DROP = 0o7022;
+  let db: TestDatabase;
+  let roots: TestRoots;
+  let outside: string;
+  let foreignHashes: Set<string>;
+  let outsideBefore: Record<string, string>;
+  let victimBefore: Record<string, string>;
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    roots = await createTestRoots();
+    outside = path.join(roots.base, 'outside');
+    // The outside folder mirrors a product's shape, so a swapped path finds a file of the same name.
+    for (const rel of ['f0', 'f1', 'deep/f2', 'sub/f1', 'sub/deep/f2', 'prod/f0', 'prod/sub/f1']) await writeFile(outside, rel, crypto.randomBytes(512));
+    foreignHashes = new Set(Object.values(await treeSnapshot(outside)).map((v) => v.split(' ')[4]!).filter(Boolean));
+    outsideBefore = await treeSnapshot(outside);
+    // A published product that a parent swapped into PRODUCTS_ROOT would expose to the source removal.
+    await stageProduct(db.pool, roots.stageRoot, 'victim/prod', { f0: 'victim f0', 'sub/f1': 'victim f1' }, { dataId: 'victim' });
+    expect((await publishProduct(deps('copy'), 'victim')).outcome).toBe('published');
+    victimBefore = await treeSnapshot(path.join(roots.productsRoot, 'victim'));
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await roots?.cleanup();
+  });
+
+  function deps(mode: 'move' | 'copy'): PublishingDeps {
+    const env = testEnv({ databaseUrl: db.url, redisPrefix: 'unused', stageRoot: roots.stageRoot, productsRoot: roots.productsRoot }, {
+      PUBLISH_BACKOFF_BASE_SECONDS: '0', PUBLISH_LEASE_SECONDS: '30', PUBLISH_MAX_ATTEMPTS: '4', PUBLISH_MODE: mode, FERRY_INSTANCE: 'prop',
+    });
+    return { pool: db.pool, config: loadConfig('worker', env) };
+  }
+
+  const fileMode = fc.constantFrom(0o644, 0o600, 0o4755, 0o2755, 0o6777, 0o666, 0o777, 0o1644);
+  const dirMode = fc.constantFrom(0o755, 0o700, 0o777, 0o1777, 0o2775, 0o3777);
+  const attack = fc.record({
+    point: fc.constantFrom<TestHookPoint>('after-scan', 'after-copy', 'before-source-removal'),
+    what: fc.constantFrom('subdir-to-outside', 'file-to-outside', 'parent-to-products', 'product-to-products', 'none'),
+    mode: fc.constantFrom<'move' | 'copy'>('move', 'copy'),
+    modes: fc.record({ f0: fileMode, f1: fileMode, f2: fileMode, root: dirMode, sub: dirMode, deep: dirMode }),
+  });
+
+  it('never publishes, moves or touches anything outside the product, whatever is swapped when, and drops the unsafe mode bits', async () => {
+    await fc.assert(fc.asyncProperty(attack, async (a) => {
+      const id = `swap-${n}`;
+      const runDir = path.join(roots.stageRoot, 'runs', `r${n}`);
+      const rel = `runs/r${n++}/prod`;
+      const genuine = { f0: crypto.randomBytes(700), 'sub/f1': crypto.randomBytes(900), 'sub/deep/f2': crypto.randomBytes(300) };
+      await stageProduct(db.pool, roots.stageRoot, rel, genuine, { dataId: id });
+      const prod = path.join(roots.stageRoot, rel);
+      const set: Array<[string, number]> = [['f0', a.modes.f0], ['sub/f1', a.modes.f1], ['sub/deep/f2', a.modes.f2], ['sub/deep', a.modes.deep], ['sub', a.modes.sub], ['', a.modes.root]];
+      for (const [p, m] of set) await fs.chmod(path.join(prod, p), m);
+      // Each swap and how to undo it: [the path replaced, the symlink's target].
+      const swaps: Record<string, [string, string] | undefined> = {
+        'subdir-to-outside': [path.join(prod, 'sub'), outside],
+        'file-to-outside': [path.join(prod, 'sub/f1'), path.join(outside, 'f1')],
+        'parent-to-products': [runDir, path.join(roots.productsRoot, 'victim')],
+        'product-to-products': [prod, path.join(roots.productsRoot, 'victim/prod')],
+        none: undefined,
+      };
+      const swap = swaps[a.what];
+      const parked = `${runDir}-parked-${a.what}`;
+      let swapped = false;
+      const testHook = async (point: TestHookPoint, dataId: string) => {
+        if (!swap || swapped || point !== a.point || dataId !== id) return;
+        swapped = true;
+        await fs.rename(swap[0], parked);
+        await fs.symlink(swap[1], swap[0]);
+      };
+      let outcome = '';
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const r = await publishProduct(deps(a.mode), id, { testHook });
+        outcome = r.outcome;
+        if (swapped) {
+          await fs.unlink(swap![0]).catch(() => undefined);
+          await fs.rename(parked, swap![0]).catch(() => undefined);
+        }
+        if (outcome !== 'retry') break;
+        await db.pool.query('UPDATE products SET due_at = now() WHERE data_id = $1', [id]);
+      }
+
+      expect(await treeSnapshot(outside)).toEqual(outsideBefore);
+      expect(await treeSnapshot(path.join(roots.productsRoot, 'victim'))).toEqual(victimBefore);
+      const publishedHashes = Object.values(await treeSnapshot(roots.productsRoot)).map((v) => v.split(' ')[4]);
+      expect(publishedHashes.filter((h) => h && foreignHashes.has(h))).toEqual([]);
+      const row = await productRow(db.pool, id);
+      if (row.status === 'published') {
+        const out = path.join(roots.productsRoot, rel);
+        for (const [p, data] of Object.entries(genuine)) expect(await fs.readFile(path.join(out, p))).toEqual(data);
+        for (const [p, m] of set) expect(((await fs.lstat(path.join(out, p))).mode & 0o7777).toString(8)).toBe((m & ~DROP).toString(8));
+      }
+      const texts = [row.publish_error, ...(await db.pool.query<{ error: string | null }>('SELECT error FROM product_events WHERE data_id = $1', [id])).rows.map((e) => e.error)];
+      expect(texts.filter(namesAbsolutePath)).toEqual([]);
+      if (a.what === 'none') expect(row.status).toBe('published');
+    }), { numRuns: SWAP_RUNS, seed: SEED, endOnFailure: true });
   });
 });

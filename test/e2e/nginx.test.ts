@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../support/compose';
 // The real nginx/ configuration (rendered from the compose file's own nginx environment) in front
 // of the real api (node dist/api/main.js) on loopback, with a certificate from deploy/generate-cert.sh.
 
-const ADMIN_TOKEN = 'nginx-e2e-admin-token-0123456789abcdef0123';
+import { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 const SECURITY_HEADERS = ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'permissions-policy', 'cache-control', 'x-request-id'];
 
 let certDir: string;

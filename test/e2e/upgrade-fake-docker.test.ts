@@ -196,6 +196,93 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
     expect(await tableDigests(db.pool)).toEqual(before);
   });
 
+  describe('on a host with only Docker (FERRY_OPS_RUNNER=container: the database work in one-shot ops containers)', () => {
+    /** The ops container runs as `ops PROGRAM ARGS`, the compose and mount options dropped. */
+    const opsCalls = (calls: string[]) =>
+      dockerVerbs(calls).map((c) => c.replace(/^compose --profile ops run --rm .* ops node \/app\/dist\/ops\/(\w+)\.js /, 'ops $1 '));
+    const container = { FERRY_OPS_RUNNER: 'container', FAKE_APP_DIR: path.resolve(__dirname, '..', '..') };
+
+    it('backs up in an ops container first, then keeps the image, builds, migrates and waits for health', async () => {
+      const { res, calls, backupDir } = await upgrade(container);
+      expect(res.code).toBe(0);
+      expect(opsCalls(calls)).toEqual([
+        'ops backup --mode native --pre-upgrade',
+        'image inspect ferry:1.4.0',
+        'tag ferry:1.4.0 ferry:previous',
+        'compose build --pull',
+        'compose run --rm migrate',
+        'compose up -d --wait --wait-timeout 120',
+      ]);
+      // The ops container runs as the calling user with the deployment read-only and the backup directory at its own path.
+      const run = calls.find((c) => c.includes(' ops node '))!;
+      expect(run).toContain(`--user ${process.getuid!()}:${process.getgid!()} -v ${roots.base}:${roots.base}:ro -w ${roots.base}`);
+      expect(run).toContain(`-v ${backupDir}:${backupDir}`);
+      expect((await listDir(backupDir)).filter((f) => /^ferry-pre-upgrade-\d{8}T\d{6}Z\.dump$/.test(f))).toHaveLength(1);
+      expect(res.stdout).toContain('upgrade succeeded');
+    });
+
+    it('refuses to upgrade when the backup fails, before any image or migration', async () => {
+      const { res, calls } = await upgrade({ ...container, FAKE_DOCKER_FAIL: '*ops node /app/dist/ops/backup.js*' });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/refusing to upgrade: the pre-upgrade backup failed, nothing was changed/);
+      expect(opsCalls(calls)).toEqual(['ops backup --mode native --pre-upgrade']);
+    });
+
+    it('puts the previous image back when the build fails, leaving the database alone', async () => {
+      const before = await tableDigests(db.pool);
+      const { res, calls } = await upgrade({ ...container, FAKE_DOCKER_FAIL: '*compose*build*' });
+      expect(res.code).toBe(1);
+      expect(opsCalls(calls).slice(1)).toEqual([
+        'image inspect ferry:1.4.0',
+        'tag ferry:1.4.0 ferry:previous',
+        'compose build --pull',
+        'tag ferry:previous ferry:1.4.0',
+        'compose up -d --wait --wait-timeout 120',
+      ]);
+      expect(res.stderr).toMatch(/FAILED at build/);
+      expect(await tableDigests(db.pool)).toEqual(before);
+    });
+
+    it('leaves the database alone when the migration failed without applying anything', async () => {
+      const before = await tableDigests(db.pool);
+      const { res } = await upgrade({ ...container, FAKE_DOCKER_FAIL: '*compose*run --rm migrate*' });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/FAILED at migrate/);
+      expect(res.stdout).toMatch(/no migration had been applied \(schema still [^)]+\): the database was left as it was/);
+      expect(await tableDigests(db.pool)).toEqual(before);
+    });
+
+    it('restores the pre-upgrade backup with the previous image when services stay unhealthy after a migration ran', async () => {
+      const before = await tableDigests(db.pool);
+      const migration = `CREATE TABLE upgrade_probe (id int); INSERT INTO upgrade_probe VALUES (1);
+        INSERT INTO pgmigrations (name, run_on) VALUES ('9999999999999_new_release', now());
+        UPDATE products SET publish_error = 'touched by the new release' WHERE id % 10 = 0;`;
+      const { res, calls } = await upgrade({ ...container, FAKE_MIGRATE_SQL: migration, FAKE_DOCKER_FAIL: '*compose*up -d --wait*' });
+      expect(res.code).toBe(1);
+      const dump = /pre-upgrade backup (\S+) verified/.exec(res.stderr)![1]!;
+      // Image back first, so the restore (and its migrations) run the previous version.
+      expect(opsCalls(calls).slice(0, 6)).toEqual([
+        'ops backup --mode native --pre-upgrade',
+        'image inspect ferry:1.4.0',
+        'tag ferry:1.4.0 ferry:previous',
+        'compose build --pull',
+        'compose run --rm migrate',
+        'compose up -d --wait --wait-timeout 120',
+      ]);
+      expect(opsCalls(calls).slice(6)).toEqual([
+        'tag ferry:previous ferry:1.4.0',
+        `ops restore --mode native --check-only ${dump}`,
+        'compose stop api worker',
+        `ops restore --mode native --yes --services-stopped --if-schema-moved ${dump}`,
+        'compose up -d --no-deps api worker',
+        'compose up -d --wait --wait-timeout 120',
+      ]);
+      expect(res.stdout).toContain('schema moved from');
+      expect(res.stderr).toContain('NEEDS ATTENTION: the previous version did not come up healthy either');
+      expect(await tableDigests(db.pool)).toEqual(before);
+    });
+  });
+
   it('prints usage with --help', async () => {
     const res = await runDeployScript('upgrade.sh', ['--help'], {});
     expect(res.code).toBe(0);

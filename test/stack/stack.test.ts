@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { note, probeEngine, run, type Engine } from './support/docker-engine';
+import { pathWithoutNode } from './support/host-without-node';
 import { securityReport, type ComposeModel } from './support/security-checks';
 import { StackClient, type StackResponse } from './support/stack-client';
 import { waitFor, MONITORING_FILE } from './support/stack-project';
@@ -59,6 +60,9 @@ function stackSuite(engine: Engine): void {
     let failed = false;
     let stackUp = false;
     const suiteStart = Date.now();
+    /** The Docker-only host's PATH (no Node) and the nightly backup it made (step 5). */
+    let noNodePath = '';
+    let nightlyDump = '';
     /** data_id → what the registry said once it was published. */
     const published = new Map<string, { checksum: string; destination: string }>();
 
@@ -329,29 +333,62 @@ function stackSuite(engine: Engine): void {
       expect(await registry()).toEqual(before);
     }), 8 * MIN);
 
-    it('5. backs up as the cron line does and restores into a scratch database with the same row counts', step(async () => {
-      // The host side of backup.sh is Node with the built dist/ of the deployment directory.
+    /** A command line run by /bin/sh in the deployment directory on a host with Docker and a POSIX shell only (no Node on PATH). */
+    const dockerOnly = (line: string, timeoutMs = 5 * MIN) => {
+      note(`docker-only host: ${line}`);
+      return run('/bin/sh', ['-c', line], { cwd: ws.project.dir, env: { ...ws.project.env, PATH: noNodePath }, timeoutMs, echo: true });
+    };
+
+    /**
+     * The cron line of docs/backup.md (the first, the Docker-only block) whose command is
+     * `deploy/backup.sh ARGS`, pointed at this copy and a log file of the test's.
+     */
+    function documentedBackupCron(args: string, logFile: string): string {
+      const doc = fs.readFileSync(path.join(ws.project.dir, 'docs', 'backup.md'), 'utf8');
+      for (const m of doc.matchAll(/^(?:\S+\s+){5}(cd (\S+) && deploy\/backup\.sh(.*?)\s*>>\s*(\S+) 2>&1)$/gm)) {
+        if (m[3]!.trim() === args) return m[1]!.replace(m[2]!, ws.project.dir).replace(m[4]!, logFile);
+      }
+      throw new Error(`docs/backup.md has no cron line running deploy/backup.sh ${args}`);
+    }
+
+    async function runBackupCron(args: string): Promise<void> {
+      const logFile = path.join(ws.base, 'ferry-backup.log');
+      const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+      try {
+        await dockerOnly(documentedBackupCron(args, logFile));
+      } finally {
+        if (fs.existsSync(logFile)) process.stderr.write(fs.readFileSync(logFile, 'utf8').slice(from));
+      }
+    }
+
+    const psql = async (db: string, sql: string) =>
+      (await ws.project.compose(['exec', '-T', 'postgres', 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-U', envFileValue('POSTGRES_USER') ?? 'ferry', '-d', db, '-c', sql])).stdout.trim();
+
+    it('5. on a host with only Docker: the documented nightly cron line backs up, and the weekly one test-restores, with no Node, node_modules or dist/', step(async () => {
       const dir = ws.project.dir;
-      if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-      await run('npm', ['run', 'build', '--silent'], { cwd: dir, env: ws.project.env, timeoutMs: 5 * MIN });
-      const counts = async (db: string) => {
-        const sql =
+      expect(['node_modules', 'dist'].filter((d) => fs.existsSync(path.join(dir, d)))).toEqual([]);
+      noNodePath = pathWithoutNode(path.join(ws.base, 'docker-only-bin'), ws.project.env.PATH ?? '/usr/bin:/bin');
+      const counts = async (db: string) =>
+        psql(
+          db,
           "SELECT string_agg(t.table_name || '=' || (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', t.table_schema, t.table_name), false, true, '')))[1]::text, ' ' ORDER BY t.table_name) " +
-          "FROM information_schema.tables t WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'";
-        const user = envFileValue('POSTGRES_USER') ?? 'ferry';
-        return (await ws.project.compose(['exec', '-T', 'postgres', 'psql', '-X', '-At', '-U', user, '-d', db, '-c', sql])).stdout.trim();
-      };
+            "FROM information_schema.tables t WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'",
+        );
       const db = envFileValue('POSTGRES_DB') ?? 'ferry';
       const live = await counts(db);
-      await ws.project.script('deploy/backup.sh', [], { echo: true, timeoutMs: 5 * MIN });
+      await runBackupCron('');
       expect(await counts(db)).toBe(live);
-      const dumps = fs.readdirSync(ws.backupDir).filter((f) => f.endsWith('.dump')).sort();
+      const dumps = fs.readdirSync(ws.backupDir).filter((f) => /^ferry-\d{8}T\d{6}Z\.dump$/.test(f)).sort();
       expect(dumps.length).toBeGreaterThan(0);
       const dump = path.join(ws.backupDir, dumps[dumps.length - 1] ?? '');
+      nightlyDump = dump;
       const sha = fs.readFileSync(`${dump}.sha256`, 'utf8').split(/\s+/)[0] ?? '';
       expect(crypto.createHash('sha256').update(fs.readFileSync(dump)).digest('hex')).toBe(sha);
+      // The metrics went to node-exporter's textfile directory (NODE_EXPORTER_TEXTFILE_DIR).
+      const prom = fs.readFileSync(path.join(ws.textfileDir, 'ferry_backup.prom'), 'utf8');
+      expect(prom).toMatch(/^ferry_backup_last_attempt_status 1$/m);
 
-      // Restore into a scratch database of the same server with the image's own pg_restore.
+      // Restore into a scratch database of the same server with the postgres image's own pg_restore.
       const user = envFileValue('POSTGRES_USER') ?? 'ferry';
       const scratch = `ferry_stack_restore_${crypto.randomBytes(3).toString('hex')}`;
       await ws.project.compose(['exec', '-T', 'postgres', 'createdb', '-U', user, scratch]);
@@ -371,7 +408,35 @@ function stackSuite(engine: Engine): void {
         await ws.project.compose(['exec', '-T', 'postgres', 'dropdb', '-U', user, '--if-exists', scratch], { allowFailure: true });
       }
       // The weekly cron line: the operator's own restore check.
-      await ws.project.script('deploy/backup.sh', ['--verify-restore'], { echo: true, timeoutMs: 5 * MIN });
+      await runBackupCron('--verify-restore');
+      expect(fs.readFileSync(path.join(ws.textfileDir, 'ferry_backup_verify_restore.prom'), 'utf8')).toMatch(/^ferry_backup_verify_restore_last_status 1$/m);
+    }), 12 * MIN);
+
+    it('5. on a host with only Docker: deploy/restore.sh puts deleted products back, and the api and worker are healthy again', step(async () => {
+      const db = envFileValue('POSTGRES_DB') ?? 'ferry';
+      const before = await registry();
+      expect(Object.keys(before).length).toBeGreaterThanOrEqual(published.size);
+      expect(Number(await psql(db, 'SELECT count(*) FROM products'))).toBe(Object.keys(before).length);
+      // Every product gone, with whatever refers to them (events, manifests).
+      await psql(db, 'TRUNCATE products CASCADE');
+      note(`deleted all ${Object.keys(before).length} products`);
+      expect(Object.keys(await registry())).toEqual([]);
+      await dockerOnly(`deploy/restore.sh --yes ${nightlyDump}`, 10 * MIN);
+      await waitFor('api and worker healthy again', 3 * MIN, async () => ((await unhealthyServices(['api', 'worker'])).length === 0 ? true : undefined), 2000);
+      expect(await registry()).toEqual(before);
+      // The safety backup of the emptied registry is there for the way back.
+      expect(fs.readdirSync(ws.backupDir).filter((f) => /^ferry-pre-restore-\d{8}T\d{6}Z\.dump$/.test(f))).toHaveLength(1);
+    }), 15 * MIN);
+
+    it('5. on a host with only Docker: deploy/ferryctl status, check and audit (the archive read-only)', step(async () => {
+      const status = await dockerOnly('deploy/ferryctl status --json', 3 * MIN);
+      const figures = JSON.parse(status.stdout) as { publish: { total_published: number } };
+      expect(figures.publish.total_published).toBeGreaterThanOrEqual(published.size);
+      const check = await dockerOnly('deploy/ferryctl check', 3 * MIN);
+      expect(check.stdout).toMatch(/^OK: /);
+      const audit = await dockerOnly('deploy/ferryctl audit', 5 * MIN);
+      expect(audit.stdout).toMatch(new RegExp(`audited ${figures.publish.total_published} product\\(s\\), .*: 0 mismatch\\(es\\)`));
+      expect(fs.readFileSync(path.join(ws.textfileDir, 'ferry_audit.prom'), 'utf8')).toMatch(/^ferry_audit_/m);
     }), 12 * MIN);
 
     it('7. starts the monitoring profile with deploy/monitoring.sh: Prometheus, Alertmanager and the exporters healthy, every scrape target up', step(async () => {
@@ -403,6 +468,22 @@ function stackSuite(engine: Engine): void {
       note(`scrape targets up: ${targets.map((t) => `${t.labels.job}@${t.labels.instance}`).join(', ')}`);
       for (const job of ['ferry-api', 'ferry-worker', 'node', 'postgres', 'redis', 'nginx', 'alertmanager', 'prometheus']) expect(jobs).toContain(job);
       if (skipped.length) note(`NOTICE: the scrape jobs of ${skipped.join(', ')} (left out) are not expected up`);
+
+      // The nightly backup's textfile metrics (step 5, Docker only), read by node-exporter from the directory it wrote them to.
+      const query = async (q: string) => {
+        const r = await ws.project.compose(['exec', '-T', 'prometheus', 'wget', '-qO-', `http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent(q)}`], { monitoring: true });
+        return (JSON.parse(r.stdout).data.result as { value: [number, string] }[]).map((x) => Number(x.value[1]));
+      };
+      const [lastSuccess] = await waitFor('ferry_backup_last_success_timestamp_seconds in Prometheus', 2 * MIN, async () => {
+        const v = await query('ferry_backup_last_success_timestamp_seconds');
+        return v.length ? v : undefined;
+      }, 3000);
+      const meta = JSON.parse(fs.readFileSync(nightlyDump.replace(/\.dump$/, '.json'), 'utf8')) as { finished_at: string };
+      expect(lastSuccess).toBe(Math.floor(Date.parse(meta.finished_at) / 1000));
+      const [age] = await query('time() - ferry_backup_last_success_timestamp_seconds');
+      note(`Prometheus: the newest good backup is ${Math.round(age ?? NaN)} s old`);
+      expect(age).toBeGreaterThan(0);
+      expect(age).toBeLessThan(2 * 3600);
     }), 15 * MIN);
 
     it('6. runs every container unprivileged, read-only, with no capability beyond compose\'s list; only nginx publishes; the backend network is internal', step(async () => {

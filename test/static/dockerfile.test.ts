@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../support/compose';
+import { loadCompose, REPO_ROOT } from '../support/compose';
 
 interface Instruction { op: string; args: string; line: number }
 
@@ -39,10 +39,20 @@ const all = stages(ins);
 const final = all[all.length - 1]!;
 
 describe('services/Dockerfile', () => {
-  it('pins every base image to a full Debian-based Node version (no latest, no Alpine)', () => {
-    const froms = ins.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]);
+  it('pins every Node base image to a full Debian-based Node version (no latest, no Alpine)', () => {
+    const froms = ins.filter((i) => i.op === 'FROM' && !/ AS pg-client$/.test(i.args)).map((i) => i.args.split(/\s+/)[0]);
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const image of froms) expect(image).toMatch(/^node:24\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  it('takes the PostgreSQL client from the image the compose file runs the server from, into the runtime stage', () => {
+    const pgClient = ins.find((i) => i.op === 'FROM' && / AS pg-client$/.test(i.args));
+    const server = loadCompose(path.join(REPO_ROOT, 'docker-compose.prod.yml')).services.postgres!.image;
+    expect(pgClient?.args.split(/\s+/)[0]).toBe(server);
+    expect(String(server)).toMatch(/-bookworm$/); // the runtime's glibc serves the copied binaries
+    expect(final.some((i) => i.op === 'COPY' && /^--from=pg-client \/opt\/pg-client /.test(i.args))).toBe(true);
+    const runtimeRuns = final.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+    for (const tool of ['pg_dump', 'pg_restore', 'psql']) expect(runtimeRuns).toContain(`${tool} --version`);
   });
 
   it('is multi-stage, and the runtime stage runs as the non-root uid 1000 user', () => {

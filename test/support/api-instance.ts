@@ -10,7 +10,8 @@ import { testEnv } from './env';
 import { deleteRedisPrefix, testRedisPrefix } from './redis';
 
 /** The bootstrap admin token the instances below are configured with. */
-export const INSTANCE_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
+export { TEST_ADMIN_TOKEN as INSTANCE_ADMIN_TOKEN } from './tokens';
+import { TEST_ADMIN_TOKEN as INSTANCE_ADMIN_TOKEN } from './tokens';
 
 /** An in-process api (createApp, no listener) on its own database, Redis prefix and roots, with its log lines captured. */
 export interface ApiInstance {

@@ -10,7 +10,8 @@ import { listTree, sha256, waitFor } from './publish-fixtures';
 import { killWorker, spawnWorker, type WorkerProcess } from './worker-process';
 
 /** The admin token every chaos api process accepts. */
-export const CHAOS_ADMIN_TOKEN = 'chaos-admin-token-0123456789abcdef0123456789';
+export { TEST_ADMIN_TOKEN as CHAOS_ADMIN_TOKEN } from './tokens';
+import { TEST_ADMIN_TOKEN as CHAOS_ADMIN_TOKEN } from './tokens';
 
 /** One product a chaos test staged: where it is, and what its published bytes must hash to. */
 export interface ChaosProduct {

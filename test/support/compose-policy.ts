@@ -96,9 +96,15 @@ function bindSources(service: ComposeService, env: Record<string, string | undef
   return out;
 }
 
-/** Services started once to completion: the targets of a service_completed_successfully dependency. */
+/**
+ * Services started once to completion: the targets of a service_completed_successfully dependency,
+ * and the services of the `ops` profile, which only `docker compose run --rm` starts.
+ */
 export function oneShotServices(doc: ComposeFile): Set<string> {
   const out = new Set<string>();
+  for (const [name, svc] of Object.entries(doc.services ?? {})) {
+    if (Array.isArray(svc.profiles) && svc.profiles.includes('ops')) out.add(name);
+  }
   for (const svc of Object.values(doc.services ?? {})) {
     const deps = svc.depends_on;
     if (deps && !Array.isArray(deps) && typeof deps === 'object') {

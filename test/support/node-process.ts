@@ -19,9 +19,13 @@ export interface NodeProcess {
   kill(): void;
 }
 
-/** Runs `node dist/<script>` with exactly the given environment (plus PATH). */
-export function startNodeProcess(script: string, env: NodeJS.ProcessEnv, args: string[] = []): NodeProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', script), ...args], {
+/**
+ * Runs `node dist/<script>` with exactly the given environment (plus PATH). `prefix` runs it
+ * through a command that execs it (`ip netns exec NS`), so the pid is still node's.
+ */
+export function startNodeProcess(script: string, env: NodeJS.ProcessEnv, args: string[] = [], prefix: string[] = []): NodeProcess {
+  const argv = [...prefix, process.execPath, path.join(ROOT, 'dist', script), ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,7 +2,7 @@ import express from 'express';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { z } from 'zod';
-import { ConflictError } from '../../core/errors';
+import { ConflictError, ValidationError } from '../../core/errors';
 import { createLogger } from '../../core/logging/create-logger';
 import { errorHandler, notFound, requireJsonBody } from './error-handler';
 
@@ -25,11 +25,30 @@ function appThrowing() {
   app.get('/pg-down', async () => {
     throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
   });
+  app.get('/pg-not-queryable', async () => {
+    throw new Error('Client has encountered a connection error and is not queryable');
+  });
+  app.get('/pg-timeout', async () => {
+    throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+  });
+  app.get('/redis-down', async () => {
+    throw Object.assign(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' });
+  });
+  app.get('/library-4xx', () => {
+    throw Object.assign(new Error('Bad Request'), { status: 400, expose: true });
+  });
+  app.get('/abs-path', () => {
+    throw new ValidationError('source_unreadable', '/srv/ferry/stage/img/a.fits cannot be read (/srv/ferry/products/img/a.fits exists)', 422, { path: '/srv/ferry/stage/img/a.fits' });
+  });
   app.post('/echo', (req, res) => {
     res.json(req.body);
   });
   app.use(notFound());
-  app.use(errorHandler(createLogger({ service: 'test', level: 'debug', stream })));
+  const roots = [
+    { name: 'STAGE_ROOT', path: '/srv/ferry/stage' },
+    { name: 'PRODUCTS_ROOT', path: '/srv/ferry/products' },
+  ];
+  app.use(errorHandler(createLogger({ service: 'test', level: 'debug', stream }), roots));
   return { app, logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -58,10 +77,52 @@ describe('errorHandler', () => {
     expect((line?.err as { stack?: string }).stack).toContain('secret internals');
   });
 
-  it('answers 503 dependency_unavailable when PostgreSQL or Redis cannot be reached', async () => {
+  it('answers 503 database_unavailable when PostgreSQL cannot be reached', async () => {
     const res = await request(appThrowing().app).get('/pg-down');
     expect(res.status).toBe(503);
-    expect(res.body).toEqual({ error: { code: 'dependency_unavailable', message: expect.any(String) } });
+    expect(res.body).toEqual({ error: { code: 'database_unavailable', message: 'PostgreSQL cannot be reached right now; retry later' } });
+  });
+
+  it('answers 503 database_unavailable for a pooled client whose connection PostgreSQL already ended', async () => {
+    const res = await request(appThrowing().app).get('/pg-not-queryable');
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 503,
+      body: { error: { code: 'database_unavailable', message: 'PostgreSQL cannot be reached right now; retry later' } },
+    });
+  });
+
+  it('answers 503 database_timeout when PostgreSQL cancels a statement for running too long', async () => {
+    const res = await request(appThrowing().app).get('/pg-timeout');
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 503,
+      body: { error: { code: 'database_timeout', message: 'PostgreSQL did not answer in time; retry later' } },
+    });
+  });
+
+  it('answers 503 dependency_unavailable when Redis cannot be reached', async () => {
+    const res = await request(appThrowing().app).get('/redis-down');
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 503,
+      body: { error: { code: 'dependency_unavailable', message: 'Redis cannot be reached right now; retry later' } },
+    });
+  });
+
+  it('answers a library client error (http-errors with a 4xx status) with that status and bad_request, never 500', async () => {
+    const res = await request(appThrowing().app).get('/library-4xx');
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: { error: { code: 'bad_request', message: 'the request is malformed: check its headers and body' } },
+    });
+  });
+
+  it('names paths under a data root relative to it in the body, and keeps the full path in the log', async () => {
+    const { app, logs } = appThrowing();
+    const res = await request(app).get('/abs-path');
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 422,
+      body: { error: { code: 'source_unreadable', message: 'STAGE_ROOT/img/a.fits cannot be read (PRODUCTS_ROOT/img/a.fits exists)', details: { path: 'STAGE_ROOT/img/a.fits' } } },
+    });
+    expect(JSON.stringify(logs())).toContain('/srv/ferry/stage/img/a.fits');
   });
 
   it('answers 404 not_found for an unknown route in the same JSON shape', async () => {
@@ -76,6 +137,8 @@ describe('errorHandler', () => {
     expect([bad.status, bad.body.error.code]).toEqual([400, 'malformed_json']);
     const form = await request(app).post('/echo').type('form').send({ a: '1' });
     expect([form.status, form.body.error.code]).toEqual([415, 'unsupported_media_type']);
+    const br = await request(app).post('/echo').set('Content-Type', 'application/json').set('Content-Encoding', 'br').send('{}');
+    expect([br.status, br.body.error.code]).toEqual([415, 'unsupported_content_encoding']);
     const big = await request(app).post('/echo').send({ x: 'y'.repeat(1024 * 1024) });
     expect([big.status, big.body.error.code]).toEqual([413, 'payload_too_large']);
   });

@@ -37,7 +37,8 @@ class RecoveringRedisStore extends RedisStore {
 /**
  * Limits requests per token when one was accepted, otherwise per client address (req.ip, which
  * `trust proxy` makes the real client behind nginx). Counters sit in Redis so limits hold across
- * replicas. When Redis is unreachable the request passes: availability over strict limiting.
+ * replicas; each request costs one Redis round trip (one EVALSHA that increments and reads the
+ * counter). When Redis is unreachable the request passes: availability over strict limiting.
  */
 export function createRateLimit(opts: RateLimitOptions): RequestHandler {
   const timeoutMs = opts.commandTimeoutMs ?? 1000;
@@ -53,7 +54,8 @@ export function createRateLimit(opts: RateLimitOptions): RequestHandler {
   return rateLimit({
     windowMs: opts.windowSeconds * 1000,
     limit: (req) => (req.auth ? opts.perToken : opts.perIp),
-    keyGenerator: (req) => (req.auth ? `token:${req.auth.name}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
+    // Keyed by the token's identity, not its name: a database token can never share the bootstrap admin's bucket.
+    keyGenerator: (req) => (req.auth ? `token:${req.auth.id === undefined ? 'bootstrap' : `id-${req.auth.id}`}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     store,

@@ -1,4 +1,5 @@
 import { version } from '../../core/version';
+import { lineagePaths, lineageSchemas } from './lineage.paths';
 import { platformPaths } from './platform.paths';
 import { lifecyclePaths } from './lifecycle.paths';
 import { registryPaths, registrySchemas } from './registry.paths';
@@ -22,6 +23,7 @@ export function buildOpenApiDocument() {
       },
       ...registryPaths,
       ...lifecyclePaths,
+      ...lineagePaths,
       ...platformPaths,
     },
     components: {
@@ -39,6 +41,7 @@ export function buildOpenApiDocument() {
           },
         },
         ...registrySchemas,
+        ...lineageSchemas,
       },
     },
   };

@@ -9,6 +9,12 @@ export function inputSchema(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
+/** The JSON Schema of what a zod response schema produces: the shape a client receives. */
+export function outputSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
 /** OpenAPI query parameters generated from a zod object schema, so the document and validation never drift. */
 export function queryParameters(schema: z.ZodObject): JsonSchema[] {
   return Object.entries(schema.shape).map(([name, s]) => ({

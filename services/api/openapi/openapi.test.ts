@@ -92,5 +92,18 @@ describe('OpenAPI document', () => {
     expectDocumented('/api/status', 'get', 200, (await request(t.app).get('/api/status').set(authHeader())).body);
     const missing = await request(t.app).get('/api/products/nope').set(authHeader());
     expectDocumented('/api/products/{data_id}', 'get', 404, missing.body);
+    expectDocumented('/api/monitoring/publish/reconcile', 'get', 200, (await request(t.app).get('/api/monitoring/publish/reconcile').set(authHeader())).body);
+  });
+
+  it('is generated from the response schemas: a body that strays from them fails validation', async () => {
+    const product = (await request(t.app).get('/api/products/doc1').set(authHeader())).body as Record<string, unknown>;
+    const pointer = 'openapi#/paths/~1api~1products~1{data_id}/get/responses/200/content/application~1json/schema';
+    const validate = ajv.getSchema(pointer)!;
+    expect(validate(product)).toBe(true);
+    expect(validate({ ...product, lease_token: 'secret' })).toBe(false);
+    expect(validate({ ...product, status: 'lost' })).toBe(false);
+    expect(validate({ ...product, created_at: 'yesterday' })).toBe(false);
+    const { events: _events, ...withoutEvents } = product;
+    expect(validate(withoutEvents)).toBe(false);
   });
 });

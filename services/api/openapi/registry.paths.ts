@@ -1,106 +1,31 @@
 import { MAX_RETRY_WAIT_SECONDS } from '../../core/domain/monitoring/retry-product';
-import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { DATA_ID_PATTERN } from '../schemas/common.schemas';
 import { retryAllQuerySchema } from '../schemas/lifecycle.schemas';
+import { pauseResponseSchema, workerStatusResponseSchema } from '../schemas/lifecycle.responses';
 import { listFailedQuerySchema, reconcileQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
+import {
+  failedListResponseSchema, publishStatusResponseSchema, reconcileReportResponseSchema, retryAllResponseSchema, retryResponseSchema,
+  serviceStatusResponseSchema,
+} from '../schemas/monitoring.responses';
+import {
+  productEventResponseSchema, productPageResponseSchema, productResponseSchema, productWithEventsResponseSchema, publishRequestResponseSchema,
+} from '../schemas/products.responses';
 import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
 import {
-  errorResponse, exactObject, GUARDED_ERRORS, inputSchema, jsonResponse, needs, nullable, pathParameter, queryParameters, type JsonSchema,
+  errorResponse, GUARDED_ERRORS, inputSchema, jsonResponse, needs, outputSchema, pathParameter, queryParameters, type JsonSchema,
 } from './openapi-helpers';
 
-const dateTime = { type: 'string', format: 'date-time' };
-const nullableDateTime = nullable('string', { format: 'date-time' });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const dataIdParam = pathParameter('data_id', { type: 'string', pattern: DATA_ID_PATTERN.source });
 const validation = errorResponse('Invalid request', ['validation_error']);
 
-const productProperties: Record<string, JsonSchema> = {
-  data_id: { type: 'string' },
-  data_type: { type: 'string' },
-  stage_path: { type: 'string', description: 'Relative to STAGE_ROOT, symlinks resolved' },
-  destination_path: { type: 'string', description: 'Relative to PRODUCTS_ROOT' },
-  published_path: nullable('string'),
-  kind: { enum: ['file', 'directory'] },
-  status: { enum: [...PRODUCT_STATUSES] },
-  size_bytes: nullable('integer'),
-  file_count: nullable('integer'),
-  checksum_sha256: nullable('string'),
-  expected_sha256: nullable('string'),
-  publish_attempts: { type: 'integer' },
-  publish_error: nullable('string'),
-  error_class: nullable('string'),
-  lease_owner: nullable('string'),
-  lease_expires_at: nullableDateTime,
-  metadata: { type: 'object' },
-  created_at: dateTime,
-  staged_at: dateTime,
-  published_at: nullableDateTime,
-  updated_at: dateTime,
-  next_attempt_at: { ...nullableDateTime, description: 'null while held (registered with auto_publish false)' },
-  held: { type: 'boolean', description: 'staging with no due time: waits for a release' },
-  retracted_path: nullable('string', { description: 'Where a retracted product lies now, relative to PRODUCTS_ROOT' }),
-  supersedes: nullable('string', { description: 'data_id of the product this one corrects' }),
-};
-
-/** One product's line in a bulk verb's answer. */
-export const bulkItemSchema: JsonSchema = {
-  type: 'object',
-  required: ['data_id', 'data_type', 'error_class', 'attempts', 'since', 'outcome'],
-  additionalProperties: false,
-  properties: {
-    data_id: { type: 'string' }, data_type: { type: 'string' }, error_class: nullable('string'), attempts: { type: 'integer' },
-    since: { ...dateTime, description: 'When the product entered its state' },
-    outcome: { enum: ['done', 'would_do', 'skipped', 'error'], description: 'would_do: a dry run' },
-    message: { type: 'string' },
-  },
-};
-
-/** A bulk verb's answer. */
-export const bulkResultSchema: JsonSchema = exactObject({
-  verb: { type: 'string' }, dry_run: { type: 'boolean' }, total_selected: { type: 'integer' }, done: { type: 'integer' },
-  skipped: { type: 'integer' }, errors: { type: 'integer' }, results: { type: 'array', items: bulkItemSchema },
-});
-
-/** Schemas of the registry's responses. */
+/** Schemas of the registry's responses, generated from their zod declarations. */
 export const registrySchemas: Record<string, JsonSchema> = {
-  Pause: exactObject({ scope: { type: 'string', description: '"*" (whole service) or a data type' }, actor: { type: 'string' }, reason: { type: 'string' }, paused_at: dateTime }),
-  WorkerStatus: exactObject({
-    instance: { type: 'string' }, last_seen: dateTime, age_seconds: { type: 'number' },
-    bandwidth_limit_bytes_per_sec: nullable('integer'),
-    copies: {
-      type: 'array',
-      items: exactObject({
-        data_id: { type: 'string' }, data_type: { type: 'string' }, size_bytes: { type: 'integer' }, copied_bytes: { type: 'integer' },
-        started_at: dateTime, rate_bytes_per_sec: { type: 'integer' }, eta_seconds: nullable('number'),
-      }),
-    },
-  }),
-  Product: exactObject(productProperties),
-  ProductWithEvents: exactObject({
-    ...productProperties,
-    manifest: {
-      type: ['array', 'null'],
-      description: 'Per-file manifest of a published directory (path, size, sha256); null otherwise',
-      items: exactObject({ path: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } }),
-    },
-    events: { type: 'array', items: ref('ProductEvent') },
-  }),
-  ProductEvent: exactObject({
-    id: { type: 'integer' },
-    event: { type: 'string' },
-    attempt: { type: 'integer' },
-    from_status: nullable('string'),
-    to_status: { type: 'string' },
-    error_class: nullable('string'),
-    error: nullable('string'),
-    bytes: nullable('integer'),
-    duration_ms: nullable('integer'),
-    worker: nullable('string'),
-    actor: nullable('string', { description: 'Token name of the operator who asked (operator verbs)' }),
-    reason: nullable('string'),
-    detail: { type: ['object', 'null'], description: 'What an operator verb replaced or chose (amend: old and new values)' },
-    created_at: dateTime,
-  }),
+  Product: outputSchema(productResponseSchema),
+  ProductWithEvents: outputSchema(productWithEventsResponseSchema),
+  ProductEvent: outputSchema(productEventResponseSchema),
+  Pause: outputSchema(pauseResponseSchema),
+  WorkerStatus: outputSchema(workerStatusResponseSchema),
 };
 
 const registerErrors = {
@@ -112,8 +37,8 @@ const registerErrors = {
   ]),
   '413': errorResponse('Body larger than 1 MiB', ['payload_too_large']),
   '415': errorResponse('Body is not JSON', ['unsupported_media_type']),
-  '422': errorResponse('Unknown type, or a source that is missing, empty, unreadable or not a regular file or directory', [
-    'unknown_data_type', 'source_missing', 'source_empty', 'source_not_regular', 'source_unreadable',
+  '422': errorResponse('Unknown type, a source that is missing, empty, unreadable or not a regular file or directory, or one its type refuses', [
+    'unknown_data_type', 'source_missing', 'source_empty', 'source_not_regular', 'source_unreadable', 'metadata_invalid', 'type_mismatch', 'lineage_unmet',
   ]),
 };
 
@@ -137,10 +62,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('read'),
       parameters: queryParameters(listProductsQuerySchema),
       responses: {
-        '200': jsonResponse('One page', exactObject({
-          products: { type: 'array', items: ref('Product') },
-          next_cursor: nullable('string', { description: 'Pass as cursor for the next page; null on the last' }),
-        })),
+        '200': jsonResponse('One page', outputSchema(productPageResponseSchema)),
         '400': errorResponse('Invalid query', ['validation_error', 'invalid_cursor']),
         ...GUARDED_ERRORS,
       },
@@ -165,11 +87,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('publish'),
       parameters: [dataIdParam],
       responses: {
-        '202': jsonResponse('Queued', exactObject({
-          data_id: { type: 'string' },
-          status: { enum: ['staging', 'publishing'] },
-          enqueue: { enum: ['added', 'already_queued', 'retried', 'deferred'], description: 'deferred: Redis unreachable; the reconciler enqueues it' },
-        })),
+        '202': jsonResponse('Queued', outputSchema(publishRequestResponseSchema)),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
         '409': errorResponse('Already published, failed (an admin retries it), or discarded or retracted', ['already_published', 'product_failed', 'invalid_state']),
@@ -182,26 +100,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       summary: 'Registry-wide publish figures; success rate and recent failures over the last 24 h of the event log',
       ...needs('read'),
       responses: {
-        '200': jsonResponse('Figures', exactObject({
-          total_published: { type: 'integer' },
-          total_staging: { type: 'integer' },
-          total_publishing: { type: 'integer' },
-          failed_publishes: { type: 'integer', description: 'Every failed product, whatever its attempts' },
-          max_attempts_exceeded: { type: 'integer', description: 'Failed products whose attempts reached PUBLISH_MAX_ATTEMPTS' },
-          total_discarded: { type: 'integer' },
-          total_retracted: { type: 'integer' },
-          total_held: { type: 'integer' },
-          success_rate_percent: nullable('number', { description: 'Share of products whose latest outcome in the last 24 h was a publish; null (not enough data) below SUCCESS_RATE_MIN_PRODUCTS' }),
-          success_rate: exactObject({
-            window_hours: { type: 'integer' }, products: { type: 'integer' }, succeeded: { type: 'integer' },
-            min_products: { type: 'integer' }, enough_data: { type: 'boolean' },
-          }),
-          recent_failures_24h: { type: 'integer', description: 'Products whose latest outcome in the last 24 h was a failure' },
-          oldest_waiting_age_seconds: { type: 'integer', description: 'Held products and paused types left out' },
-          oldest_failed_age_seconds: { type: 'integer' },
-          paused: { type: 'array', items: ref('Pause') },
-          timestamp: dateTime,
-        })),
+        '200': jsonResponse('Figures', outputSchema(publishStatusResponseSchema)),
         ...GUARDED_ERRORS,
       },
     },
@@ -212,22 +111,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('read'),
       parameters: queryParameters(listFailedQuerySchema),
       responses: {
-        '200': jsonResponse('Failed products', exactObject({
-          count: { type: 'integer', description: 'Number of entries in failed_publishes' },
-          failed_publishes: {
-            type: 'array',
-            items: exactObject({
-              data_id: { type: 'string' },
-              data_type: { type: 'string' },
-              stage_path: { type: 'string' },
-              publish_attempts: { type: 'integer' },
-              publish_error: nullable('string', { description: 'The whole message' }),
-              error_class: nullable('string'),
-              failed_at: dateTime,
-              created_at: dateTime,
-            }),
-          },
-        })),
+        '200': jsonResponse('Failed products', outputSchema(failedListResponseSchema)),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -240,20 +124,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       parameters: queryParameters(reconcileQuerySchema),
       responses: {
-        '200': jsonResponse('Drift report', {
-          type: 'object',
-          required: ['healthy', 'generated_at', 'counts'],
-          properties: {
-            healthy: { type: 'boolean' },
-            generated_at: dateTime,
-            counts: { type: 'object', additionalProperties: { type: 'integer' } },
-            orphan_temporaries: { type: 'array', items: { type: 'object' } },
-            published_missing: { type: 'array', items: { type: 'object' } },
-            published_size_mismatch: { type: 'array', items: { type: 'object' } },
-            files_without_row: { type: 'array', items: { type: 'object' } },
-            jobs_without_row: { type: 'array', items: { type: 'object' } },
-          },
-        }),
+        '200': jsonResponse('Drift report', outputSchema(reconcileReportResponseSchema)),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -266,12 +137,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       parameters: [dataIdParam, ...queryParameters(retryQuerySchema)],
       responses: {
-        '200': jsonResponse('Outcome', exactObject({
-          retried: { type: 'boolean' },
-          published: { type: 'boolean' },
-          status: { enum: ['queued', 'publishing', 'published', 'failed'], description: 'queued: in staging, waiting for the worker' },
-          published_path: nullable('string'),
-        })),
+        '200': jsonResponse('Outcome', outputSchema(retryResponseSchema)),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
         '409': errorResponse('Already published, or discarded or retracted', ['already_published', 'invalid_state']),
@@ -285,17 +151,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       parameters: queryParameters(retryAllQuerySchema),
       responses: {
-        '200': jsonResponse('What was retried', {
-          ...bulkResultSchema,
-          required: [...(bulkResultSchema.required as string[]), 'total_attempted', 'successful', 'failed'],
-          properties: {
-            ...(bulkResultSchema.properties as Record<string, JsonSchema>),
-            total_attempted: { type: 'integer' },
-            successful: { type: 'integer' },
-            failed: { type: 'integer' },
-            results: { type: 'array', items: { ...bulkItemSchema, properties: { ...(bulkItemSchema.properties as Record<string, JsonSchema>), success: { type: 'boolean' } } } },
-          },
-        }),
+        '200': jsonResponse('What was retried', outputSchema(retryAllResponseSchema)),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -306,16 +162,7 @@ export const registryPaths: Record<string, JsonSchema> = {
       summary: 'Queue depth by state, every live worker (last seen, what it copies: bytes, rate, ETA) and the pauses in force',
       ...needs('read'),
       responses: {
-        '200': jsonResponse('Status', exactObject({
-          queue: exactObject({ waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' } }),
-          worker_heartbeat: {
-            anyOf: [exactObject({ instance: { type: 'string' }, at: dateTime, age_seconds: { type: 'number' } }), { type: 'null' }],
-            description: 'The newest heartbeat across worker instances; null when no heartbeat key exists',
-          },
-          workers: { type: 'array', items: ref('WorkerStatus'), description: 'Every worker with a live heartbeat, oldest heartbeat first' },
-          paused: { type: 'array', items: ref('Pause') },
-          timestamp: dateTime,
-        })),
+        '200': jsonResponse('Status', outputSchema(serviceStatusResponseSchema)),
         ...GUARDED_ERRORS,
       },
     },

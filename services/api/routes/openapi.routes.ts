@@ -1,12 +1,10 @@
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
 
-/** GET /api/openapi.json: public; built once. */
-export function openApiRoutes(): Router {
-  const router = Router();
+/** GET /api/openapi.json: public; built once. Mounted with app.get, so no other method is answered here. */
+export function openApiHandler(): RequestHandler {
   const document = buildOpenApiDocument();
-  router.get('/', (_req, res) => {
+  return (_req, res) => {
     res.json(document);
-  });
-  return router;
+  };
 }

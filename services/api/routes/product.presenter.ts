@@ -34,6 +34,18 @@ export function presentProduct(p: ProductRow) {
   };
 }
 
+/** What the type's validators read from the product (null fields until it is validated; docs/product-types.md). */
+export function presentObservation(p: ProductRow) {
+  return {
+    obs_start: p.obs_start,
+    obs_end: p.obs_end,
+    ra_deg: p.ra_deg,
+    dec_deg: p.dec_deg,
+    freq_hz: p.freq_hz,
+    extracted: p.extracted,
+  };
+}
+
 /** One audit-trail entry. */
 export function presentEvent(e: ProductEventRow) {
   return {

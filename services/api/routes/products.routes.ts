@@ -7,7 +7,7 @@ import type { RegistryDeps } from '../../core/domain/registry-deps';
 import { requireScope } from '../middleware/require-scope';
 import { dataIdParamsSchema } from '../schemas/common.schemas';
 import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
-import { presentEvent, presentProduct } from './product.presenter';
+import { presentEvent, presentObservation, presentProduct } from './product.presenter';
 
 /**
  * /api/products: register (201 new, 200 when the identical product was registered before), list
@@ -29,9 +29,12 @@ export function productsRoutes(deps: RegistryDeps): Router {
 
   router.get('/:data_id', requireScope('read'), async (req, res) => {
     const { data_id } = dataIdParamsSchema.parse(req.params);
-    const { product, events } = await getProduct(deps, data_id);
+    const { product, events, derivedFrom } = await getProduct(deps, data_id);
     // The per-file manifest only here (not in lists): `ferryctl audit` re-hashes against it.
-    res.json({ ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent) });
+    res.json({
+      ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent),
+      derived_from: derivedFrom, observation: presentObservation(product),
+    });
   });
 
   router.post('/:data_id/publish', requireScope('publish'), async (req, res) => {

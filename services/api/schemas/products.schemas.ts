@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { MAX_DERIVED_FROM } from '../../core/domain/products/check-lineage';
 import { dataIdSchema, queryInt } from './common.schemas';
 
 /** Largest page GET /api/products returns. */
@@ -29,6 +30,19 @@ function metadataProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A JSON object, kept exactly as sent. zod's record and object types rebuild the value and drop an
+ * own `__proto__` key (JSON.parse keeps it as data), after which a registration with that key would
+ * pass as identical to one without it; a custom type passes the parsed object through untouched.
+ */
+const metadataSchema = z
+  .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be a JSON object')
+  .superRefine((m, ctx) => {
+    const problem = metadataProblem(m);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ type: 'object', additionalProperties: {} });
+
 /** POST /api/products body. Unknown fields are refused so a misspelt one never goes unnoticed. */
 export const registerProductSchema = z.strictObject({
   data_id: dataIdSchema,
@@ -39,14 +53,9 @@ export const registerProductSchema = z.strictObject({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
     .transform((s) => s.toLowerCase())
     .nullish(),
-  metadata: z
-    .record(z.string(), z.unknown())
-    .superRefine((m, ctx) => {
-      const problem = metadataProblem(m);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .optional(),
+  metadata: metadataSchema.optional(),
   auto_publish: z.boolean().optional(),
+  derived_from: z.array(dataIdSchema).max(MAX_DERIVED_FROM, `at most ${MAX_DERIVED_FROM} inputs`).optional(),
 });
 export type RegisterProductBody = z.infer<typeof registerProductSchema>;
 

@@ -11,7 +11,7 @@ export function formatFailed(items: FailedProduct[], width = 100): string {
   if (!items.length) return 'no failed publishes\n';
   const rows = formatTable(
     ['DATA_ID', 'TYPE', 'CLASS', 'ATTEMPTS', 'FAILED_AT'],
-    items.map((p) => [p.data_id, p.data_type, p.error_class ?? '-', p.publish_attempts, p.failed_at ?? p.updated_at ?? p.staged_at]),
+    items.map((p) => [p.data_id, p.data_type, p.error_class ?? '-', p.publish_attempts, p.failed_at]),
   ).split('\n');
   const out = [rows[0]!];
   items.forEach((p, i) => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT_UNAVAILABLE } from '../cli-error';
 import { clientFor } from '../context';
 import type { TlsInfo } from '../http/http-request';
+import { redactUrl } from '../http/redact-url';
 import { examples, optionsOf, printJson, type CommandDeps } from './command-kit';
 
 /** What `ferryctl test` found. */
@@ -46,7 +47,7 @@ export function registerTestCommand(program: Command, { ctx, finish }: CommandDe
       const opts = optionsOf<{ json?: boolean }>(cmd);
       const api = clientFor(opts, ctx, false);
       const report: TestReport = {
-        url: api.target.baseUrl,
+        url: redactUrl(api.target.baseUrl),
         reachable: false,
         latency_ms: null,
         tls: { used: false },

@@ -11,6 +11,7 @@ import type {
   TokenInfo,
 } from './api-types';
 import { httpRequest, NetworkError, type HttpResponse, type HttpTarget } from './http-request';
+import { redactCredentials, redactUrl } from './redact-url';
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -105,7 +106,7 @@ export class ApiClient {
         res = await httpRequest(this.target, method, withQuery(path, opts.query), opts.body, { signal: opts.signal, timeoutMs: opts.timeoutMs });
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
-        failure = new CliError(`cannot reach the API at ${this.target.baseUrl}: ${err.message}`, EXIT_UNAVAILABLE);
+        failure = new CliError(`cannot reach the API at ${redactUrl(this.target.baseUrl)}: ${redactCredentials(err.message)}`, EXIT_UNAVAILABLE);
       }
       // No answer at all (refused, TLS, DNS) is not a proxy's "try later": fail at once.
       const again = res ? isRetryable(method, res) : false;

@@ -1,135 +1,42 @@
-// Response shapes of the Ferry API that ferryctl reads (issue 2 and 4 field names, snake_case).
+import type { FailedListResponse, FailedProductResponse, PublishStatusResponse, RetryAllResponse, RetryResponse } from '../../api/schemas/monitoring.responses';
+import type { BulkItemResponse, BulkResultResponse } from '../../api/schemas/lifecycle.responses';
+import type { ManifestEntryResponse, ProductEventResponse, ProductPageResponse, ProductResponse, ProductWithEventsResponse } from '../../api/schemas/products.responses';
 
-/** GET /api/monitoring/publish/status. */
-export interface PublishStatus {
-  total_published: number;
-  total_staging: number;
-  total_publishing: number;
-  failed_publishes: number;
-  max_attempts_exceeded: number;
-  success_rate_percent: number | null;
-  recent_failures_24h: number;
-  /** Failures in the last hour, when the API reports it (see collect-health.ts for the fallback). */
-  recent_failures_1h?: number;
-  total_discarded?: number;
-  total_retracted?: number;
-  total_held?: number;
-  success_rate?: { window_hours: number; products: number; succeeded: number; min_products: number; enough_data: boolean };
-  oldest_waiting_age_seconds?: number;
-  oldest_failed_age_seconds?: number;
-  paused?: { scope: string; actor: string; reason: string; paused_at: string }[];
-  timestamp: string;
-}
+// The registry's response shapes are declared once, as zod schemas beside the api's request
+// schemas; ferryctl uses the types inferred from them.
+
+/** GET /api/monitoring/publish/status; recent_failures_1h only from an API that reports it (see collect-health.ts). */
+export type PublishStatus = PublishStatusResponse & { recent_failures_1h?: number };
 
 /** One entry of GET /api/monitoring/publish/failed. */
-export interface FailedProduct {
-  data_id: string;
-  data_type: string;
-  stage_path: string;
-  publish_attempts: number;
-  publish_error: string | null;
-  error_class?: string | null;
-  failed_at?: string;
-  staged_at?: string;
-  created_at: string;
-  updated_at?: string;
-}
+export type FailedProduct = FailedProductResponse;
 
 /** GET /api/monitoring/publish/failed. */
-export interface FailedList {
-  count: number;
-  failed_publishes: FailedProduct[];
-}
+export type FailedList = FailedListResponse;
 
 /** POST /api/monitoring/publish/retry/{data_id}. */
-export interface RetryResult {
-  retried: boolean;
-  published: boolean;
-  status: string;
-  published_path: string | null;
-}
+export type RetryResult = RetryResponse;
 
 /** POST /api/monitoring/publish/retry-all. */
-export interface RetryAllResult {
-  total_attempted: number;
-  successful: number;
-  failed: number;
-  dry_run?: boolean;
-  skipped?: number;
-  results: BulkItem[];
-}
+export type RetryAllResult = RetryAllResponse;
 
-/** One product's line in a bulk verb's answer. */
-export interface BulkItem {
-  data_id: string;
-  data_type?: string;
-  error_class?: string | null;
-  attempts?: number;
-  since?: string;
-  outcome?: 'done' | 'would_do' | 'skipped' | 'error';
-  message?: string;
-  success?: boolean;
-  error?: string;
-}
+/** One product's line in a bulk verb's answer (retry-all's lines add success). */
+export type BulkItem = BulkItemResponse & { success?: boolean; error?: string };
 
-/** A bulk verb's answer (discard-all; retry-all adds the legacy totals). */
-export interface BulkResult {
-  verb: string;
-  dry_run: boolean;
-  total_selected: number;
-  done: number;
-  skipped: number;
-  errors: number;
-  results: BulkItem[];
-}
+/** A bulk verb's answer (discard-all; retry-all adds the totals). */
+export type BulkResult = BulkResultResponse;
 
 /** One file of a directory product's manifest. */
-export interface ManifestEntry {
-  path: string;
-  size: number;
-  sha256: string;
-}
+export type ManifestEntry = ManifestEntryResponse;
 
 /** One entry of a product's event log. */
-export interface ProductEvent {
-  event: string;
-  attempt: number;
-  from_status: string | null;
-  to_status: string;
-  error_class: string | null;
-  error: string | null;
-  created_at: string;
-  [key: string]: unknown;
-}
+export type ProductEvent = ProductEventResponse;
 
-/** A product as GET /api/products and GET /api/products/{data_id} show it. */
-export interface Product {
-  data_id: string;
-  data_type: string;
-  stage_path: string;
-  published_path: string | null;
-  kind: 'file' | 'directory';
-  status: string;
-  size_bytes: number | null;
-  file_count: number | null;
-  checksum_sha256: string | null;
-  manifest?: ManifestEntry[] | null;
-  publish_attempts: number;
-  publish_error: string | null;
-  error_class?: string | null;
-  created_at: string;
-  staged_at?: string;
-  published_at: string | null;
-  updated_at?: string;
-  events?: ProductEvent[];
-  [key: string]: unknown;
-}
+/** A product as GET /api/products lists it; GET /api/products/{data_id} adds its manifest and events. */
+export type Product = ProductResponse & Partial<Pick<ProductWithEventsResponse, 'manifest' | 'events'>>;
 
 /** GET /api/products: one keyset page. */
-export interface ProductPage {
-  products: Product[];
-  next_cursor: string | null;
-}
+export type ProductPage = ProductPageResponse;
 
 /** Query filters of GET /api/products. */
 export interface ProductFilters {

@@ -1,3 +1,4 @@
+import type { ProductTypeDefinition } from '../product-types/product-type.schema';
 import type { ConfigRole, Env } from './env-schema';
 
 /** The validated, nested configuration every process receives from loadConfig(). */
@@ -9,7 +10,11 @@ export interface Config {
   readonly database: { readonly url: string; readonly poolMax: number; readonly statementTimeoutMs: number };
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly paths: { readonly stageRoot: string; readonly productsRoot: string; readonly requireMarker: boolean };
-  readonly products: { readonly types: readonly string[] };
+  readonly products: {
+    readonly types: readonly string[];
+    /** Each allowed type's definition (docs/product-types.md); opaque ones without PRODUCT_TYPES_CONFIG. */
+    readonly definitions: Readonly<Record<string, ProductTypeDefinition>>;
+  };
   readonly publish: {
     readonly mode: 'move' | 'copy';
     readonly maxAttempts: number;
@@ -24,6 +29,10 @@ export interface Config {
     readonly controlRefreshSeconds: number;
     /** Fewest products with an outcome in the window for a success rate. */
     readonly successRateMinProducts: number;
+    /** Mode bits dropped from every published file and directory (PUBLISH_MODE_DROP_BITS). */
+    readonly dropModeBits: number;
+    /** Test-only pause folder (PUBLISH_TEST_HOOK_DIR); undefined in production. */
+    readonly testHookDir: string | undefined;
   };
   readonly heartbeat: { readonly file: string; readonly intervalSeconds: number; readonly staleSeconds: number };
   readonly http: {

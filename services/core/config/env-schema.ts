@@ -41,6 +41,8 @@ export const envSchema = z.object({
     .default('image,mosaic,caltable,ms')
     .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9_-]{1,64}$/, 'types are lower-case [a-z0-9_-]')).min(1)),
+  // The product types file (docs/product-types.md); unset = PRODUCT_TYPES are opaque, unchecked types.
+  PRODUCT_TYPES_CONFIG: absolutePath.optional(),
 
   PUBLISH_MODE: z.enum(['move', 'copy']).default('move'),
   PUBLISH_MAX_ATTEMPTS: int(1, 100).default(5),
@@ -49,6 +51,12 @@ export const envSchema = z.object({
   PUBLISH_BACKOFF_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
   PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
+  // Mode bits a published file or directory never keeps (octal): setuid, setgid, sticky, group/other write.
+  PUBLISH_MODE_DROP_BITS: z
+    .string()
+    .regex(/^0?[0-7]{1,4}$/, 'an octal mode such as 7022')
+    .default('7022')
+    .transform((s) => parseInt(s, 8)),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86400).default(60),
   // Bandwidth shared by all copies of one worker process (0 = unlimited); a setting changed at run time overrides it.
   PUBLISH_MAX_BYTES_PER_SEC: int(0, 1_000_000_000_000).default(0),
@@ -56,6 +64,8 @@ export const envSchema = z.object({
   PUBLISH_CONTROL_REFRESH_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   // Below this many products with an outcome in the window, the success rate reads "not enough data".
   SUCCESS_RATE_MIN_PRODUCTS: int(1, 1_000_000).default(20),
+  // Test-only: a folder where tests arm pauses at fixed moments of a publish; refused when NODE_ENV=production.
+  PUBLISH_TEST_HOOK_DIR: absolutePath.optional(),
   WORKER_HEARTBEAT_FILE: z.string().default(path.join(os.tmpdir(), 'ferry-worker.heartbeat')),
   WORKER_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   WORKER_HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),

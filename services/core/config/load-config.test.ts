@@ -72,4 +72,88 @@ describe('loadConfig', () => {
   it('refuses the same directory for staging and products', () => {
     expect(problems({ ...base, PRODUCTS_ROOT: '/data/stage/' })).toEqual(['PRODUCTS_ROOT: must differ from STAGE_ROOT']);
   });
+
+  it('drops setuid, setgid, sticky and group/other write from published modes unless told otherwise', () => {
+    expect(loadConfig('worker', base).publish.dropModeBits).toBe(0o7022);
+    expect(loadConfig('worker', { ...base, PUBLISH_MODE_DROP_BITS: '7077' }).publish.dropModeBits).toBe(0o7077);
+    expect(problems({ ...base, PUBLISH_MODE_DROP_BITS: '9' })).toEqual(['PUBLISH_MODE_DROP_BITS: an octal mode such as 7022']);
+  });
+
+  it('refuses the test-only pause folder in production and accepts it in tests', () => {
+    expect(problems({ ...base, PUBLISH_TEST_HOOK_DIR: '/tmp/hooks' })).toEqual(['PUBLISH_TEST_HOOK_DIR: test-only; unset it (NODE_ENV is production)']);
+    expect(loadConfig('worker', { ...base, NODE_ENV: 'test', PUBLISH_TEST_HOOK_DIR: '/tmp/hooks' }).publish.testHookDir).toBe('/tmp/hooks');
+    expect(loadConfig('worker', base).publish.testHookDir).toBeUndefined();
+  });
+});
+
+describe('loadConfig: the product types file', () => {
+  const shipped = path.resolve(__dirname, '../../../config/product-types.yaml');
+
+  function typesProblems(yaml: string, extra: NodeJS.ProcessEnv = {}): string[] {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-types-'));
+    fs.writeFileSync(path.join(dir, 'types.yaml'), yaml);
+    return problems({ ...base, PRODUCT_TYPES_CONFIG: path.join(dir, 'types.yaml'), ...extra });
+  }
+
+  it('loads the shipped defaults: image, mosaic, ms and caltable with their validators', () => {
+    const c = loadConfig('api', { ...base, PRODUCT_TYPES_CONFIG: shipped });
+    expect(c.products.types).toEqual(['image', 'mosaic', 'ms', 'caltable']);
+    expect(c.products.definitions.mosaic).toMatchObject({ kind: 'file', validators: { fits: { verify_checksums: true } }, lineage: { require: 'published', max_span_seconds: 3600 } });
+    expect(c.products.definitions.ms!.validators.casa_table!.required_subtables).toContain('SPECTRAL_WINDOW');
+  });
+
+  it('keeps PRODUCT_TYPES alone as opaque types, as before the file existed', () => {
+    expect(loadConfig('api', { ...base, PRODUCT_TYPES: 'a,b' }).products.definitions).toEqual({ a: { validators: {} }, b: { validators: {} } });
+  });
+
+  it('lists every problem of a bad file at once', () => {
+    const list = typesProblems(`version: 1
+types:
+  image:
+    kind: file
+    name_pattern: '(unclosed'
+    min_bytes: 10
+    max_bytes: 5
+    validators: { casa_table: {} }
+    metadata_schema: { type: object, properties: { a: { type: strnig } } }
+  mosaic:
+    kind: directory
+    validators: { fits: {}, fitz: {} }
+    lineage: { input_types: [imgae], require: sometimes }
+`);
+    expect(list).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^PRODUCT_TYPES_CONFIG: types\.mosaic\.validators: Unrecognized key: "fitz"/),
+      expect.stringMatching(/^PRODUCT_TYPES_CONFIG: types\.mosaic\.lineage\.require: /),
+    ]));
+    // Structural problems first; once the shape is right, the cross-checks list theirs together.
+    const second = typesProblems(`version: 1
+types:
+  image:
+    kind: file
+    name_pattern: '(unclosed'
+    min_bytes: 10
+    max_bytes: 5
+    validators: { casa_table: {} }
+    metadata_schema: { type: object, properties: { a: { type: strnig } } }
+  mosaic:
+    kind: directory
+    validators: { fits: {} }
+    lineage: { input_types: [imgae] }
+`);
+    expect(second).toEqual([
+      expect.stringMatching(/^PRODUCT_TYPES_CONFIG: types\.image\.name_pattern: not a valid regular expression/),
+      'PRODUCT_TYPES_CONFIG: types.image: min_bytes is larger than max_bytes',
+      expect.stringMatching(/^PRODUCT_TYPES_CONFIG: types\.image\.metadata_schema: schema is invalid/),
+      'PRODUCT_TYPES_CONFIG: types.image.validators.casa_table: needs kind: directory',
+      'PRODUCT_TYPES_CONFIG: types.mosaic.validators.fits: needs kind: file',
+      'PRODUCT_TYPES_CONFIG: types.mosaic.lineage.input_types: imgae is not a defined type',
+    ]);
+  });
+
+  it('refuses an unreadable file, YAML that does not parse, and a PRODUCT_TYPES entry the file does not define', () => {
+    expect(problems({ ...base, PRODUCT_TYPES_CONFIG: '/nonexistent/types.yaml' })).toEqual(['PRODUCT_TYPES_CONFIG: cannot read /nonexistent/types.yaml (ENOENT)']);
+    expect(typesProblems('version: [1\n')[0]).toMatch(/^PRODUCT_TYPES_CONFIG: .* is not valid YAML/);
+    expect(problems({ ...base, PRODUCT_TYPES_CONFIG: shipped, PRODUCT_TYPES: 'image,cube' })).toEqual(['PRODUCT_TYPES: cube is not defined in the PRODUCT_TYPES_CONFIG file']);
+    expect(loadConfig('api', { ...base, PRODUCT_TYPES_CONFIG: shipped, PRODUCT_TYPES: 'ms' }).products.types).toEqual(['ms']);
+  });
 });

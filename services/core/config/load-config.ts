@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { ConfigError } from '../errors/config-error';
 import { version } from '../version';
 import type { Config } from './config';
+import { loadProductTypes, type ProductTypesResult } from './product-types-file';
 import { envSchema, SECRET_VARIABLES, type ConfigRole, type Env } from './env-schema';
 
 const DEFAULT_METRICS_PORT: Record<ConfigRole, number> = { api: 9464, worker: 9465, migrate: 0, healthcheck: 0 };
@@ -33,7 +34,7 @@ function withPassword(url: string, password: string | undefined): string {
   return u.toString();
 }
 
-function shape(e: Env, role: ConfigRole): Config {
+function shape(e: Env, role: ConfigRole, productTypes: ProductTypesResult): Config {
   return {
     role,
     env: e.NODE_ENV,
@@ -46,7 +47,7 @@ function shape(e: Env, role: ConfigRole): Config {
     },
     redis: { url: withPassword(e.REDIS_URL, e.REDIS_PASSWORD), prefix: e.REDIS_PREFIX },
     paths: { stageRoot: e.STAGE_ROOT, productsRoot: e.PRODUCTS_ROOT, requireMarker: e.REQUIRE_DATA_ROOT_MARKER },
-    products: { types: e.PRODUCT_TYPES },
+    products: { types: productTypes.types, definitions: productTypes.definitions },
     publish: {
       mode: e.PUBLISH_MODE,
       maxAttempts: e.PUBLISH_MAX_ATTEMPTS,
@@ -59,6 +60,8 @@ function shape(e: Env, role: ConfigRole): Config {
       maxBytesPerSec: e.PUBLISH_MAX_BYTES_PER_SEC,
       controlRefreshSeconds: e.PUBLISH_CONTROL_REFRESH_SECONDS,
       successRateMinProducts: e.SUCCESS_RATE_MIN_PRODUCTS,
+      dropModeBits: e.PUBLISH_MODE_DROP_BITS,
+      testHookDir: e.PUBLISH_TEST_HOOK_DIR,
     },
     heartbeat: {
       file: e.WORKER_HEARTBEAT_FILE,
@@ -106,6 +109,12 @@ export function loadConfig(role: ConfigRole, env: NodeJS.ProcessEnv = process.en
   if (parsed.success && parsed.data.STAGE_ROOT === parsed.data.PRODUCTS_ROOT) {
     problems.push('PRODUCTS_ROOT: must differ from STAGE_ROOT');
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return deepFreeze(shape(parsed.data, role));
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.PUBLISH_TEST_HOOK_DIR !== undefined) {
+    problems.push('PUBLISH_TEST_HOOK_DIR: test-only; unset it (NODE_ENV is production)');
+  }
+  const productTypes = parsed.success
+    ? loadProductTypes(parsed.data.PRODUCT_TYPES_CONFIG, parsed.data.PRODUCT_TYPES, resolved.PRODUCT_TYPES !== undefined, problems)
+    : undefined;
+  if (problems.length > 0 || !parsed.success || !productTypes) throw new ConfigError(problems);
+  return deepFreeze(shape(parsed.data, role, productTypes));
 }

@@ -19,6 +19,8 @@ export const PUBLISH_ERROR_CLASSES = {
   checksum_mismatch: 'permanent',
   unsupported_file_type: 'permanent',
   permission_denied: 'permanent',
+  // The product's type refuses it (bad FITS header or checksum, missing subtable): docs/product-types.md.
+  invalid: 'permanent',
 } as const satisfies Record<string, FailureKind>;
 
 export type PublishErrorClass = keyof typeof PUBLISH_ERROR_CLASSES;

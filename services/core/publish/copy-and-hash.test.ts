@@ -1,26 +1,35 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestRoots, writeFile, type TestRoots } from '../../../test/support/dirs';
 import { PublishError } from '../errors/publish-error';
 import { copyAndHash } from './copy-and-hash';
+import { openRoot } from './dir-handle';
 import { scanTree } from './scan-source';
 
 const MiB = 1024 * 1024;
 
 describe('copyAndHash', () => {
   let roots: TestRoots;
+  let stage: FileHandle;
+  let products: FileHandle;
   beforeAll(async () => {
     roots = await createTestRoots();
+    stage = await openRoot(roots.stageRoot);
+    products = await openRoot(roots.productsRoot);
   });
-  afterAll(() => roots.cleanup());
+  afterAll(async () => {
+    await stage.close();
+    await products.close();
+    await roots.cleanup();
+  });
 
   async function roundTrip(name: string, content: Buffer, chunkBytes?: number) {
-    const src = await writeFile(roots.stageRoot, name, content);
+    await writeFile(roots.stageRoot, name, content);
     const dest = path.join(roots.productsRoot, name);
-    const snap = await scanTree(src, 'file');
+    const snap = await scanTree(stage, name, 'file', name);
     const moved: number[] = [];
-    const r = await copyAndHash(src, dest, snap.entries[0]!, { onBytes: (n) => moved.push(n), chunkBytes });
+    const r = await copyAndHash(stage, name, { dir: products, name }, snap.entries[0]!, { onBytes: (n) => moved.push(n), chunkBytes });
     return { r, dest, moved };
   }
 
@@ -46,19 +55,38 @@ describe('copyAndHash', () => {
 
   it('reports source_changed when the file grew after it was scanned, and leaves no open handle behind', async () => {
     const src = await writeFile(roots.stageRoot, 'grows.bin', crypto.randomBytes(MiB + 5));
-    const snap = await scanTree(src, 'file');
+    const snap = await scanTree(stage, 'grows.bin', 'file', 'grows.bin');
     await fs.appendFile(src, 'more');
-    const err = await copyAndHash(src, path.join(roots.productsRoot, 'grows.bin'), snap.entries[0]!).catch((e: unknown) => e);
+    const err = await copyAndHash(stage, 'grows.bin', { dir: products, name: 'grows.bin' }, snap.entries[0]!).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PublishError);
     expect((err as PublishError).errorClass).toBe('source_changed');
     await fs.rm(path.join(roots.productsRoot, 'grows.bin'));
   });
 
   it('stops at the abort signal with its reason', async () => {
-    const src = await writeFile(roots.stageRoot, 'aborted.bin', crypto.randomBytes(2 * MiB));
-    const snap = await scanTree(src, 'file');
+    await writeFile(roots.stageRoot, 'aborted.bin', crypto.randomBytes(2 * MiB));
+    const snap = await scanTree(stage, 'aborted.bin', 'file', 'aborted.bin');
     const ctl = new AbortController();
     ctl.abort(new PublishError('internal', 'stop now'));
-    await expect(copyAndHash(src, path.join(roots.productsRoot, 'aborted.bin'), snap.entries[0]!, { signal: ctl.signal })).rejects.toThrow('stop now');
+    await expect(copyAndHash(stage, 'aborted.bin', { dir: products, name: 'aborted.bin' }, snap.entries[0]!, { signal: ctl.signal })).rejects.toThrow('stop now');
+  });
+
+  it('refuses a file replaced after the scan (another inode at the same name): source_changed, nothing read', async () => {
+    const src = await writeFile(roots.stageRoot, 'swapped.bin', crypto.randomBytes(MiB));
+    const snap = await scanTree(stage, 'swapped.bin', 'file', 'swapped.bin');
+    await fs.rm(src);
+    await writeFile(roots.stageRoot, 'swapped.bin', crypto.randomBytes(MiB));
+    const err = await copyAndHash(stage, 'swapped.bin', undefined, snap.entries[0]!).catch((e: unknown) => e);
+    expect((err as PublishError).errorClass).toBe('source_changed');
+  });
+
+  it('never follows a symlink put in place of a scanned file', async () => {
+    await writeFile(roots.stageRoot, 'linked.bin', crypto.randomBytes(MiB));
+    const snap = await scanTree(stage, 'linked.bin', 'file', 'linked.bin');
+    const outside = await writeFile(roots.base, 'outside/target.bin', crypto.randomBytes(MiB));
+    await fs.rm(path.join(roots.stageRoot, 'linked.bin'));
+    await fs.symlink(outside, path.join(roots.stageRoot, 'linked.bin'));
+    const err = await copyAndHash(stage, 'linked.bin', undefined, snap.entries[0]!).catch((e: unknown) => e);
+    expect((err as PublishError).errorClass).toBe('source_changed');
   });
 });

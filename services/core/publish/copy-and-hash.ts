@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { PublishError } from '../errors/publish-error';
+import { createFileAt, openFileAt } from './dir-handle';
 import { syncHandle } from './fsync';
 import type { TreeEntry } from './scan-source';
 
@@ -10,6 +11,12 @@ import type { TreeEntry } from './scan-source';
  * the page cache. Two such buffers per copy in flight.
  */
 const CHUNK = 8 * 1024 * 1024;
+/**
+ * Bytes written between two write-back kicks (`fdatasync` started while the copy goes on). Without
+ * them a whole GiB of dirty pages waits for the final fsync; with them the disk writes while the
+ * next chunks are read and hashed, and the final fsync finds little left. See docs/performance.md.
+ */
+const WRITE_BACK_EVERY = 128 * 1024 * 1024;
 /** Bytes per hash update: SHA-256 runs on the event loop, half a millisecond per slice. */
 const HASH_SLICE = 512 * 1024;
 
@@ -23,7 +30,14 @@ export interface CopyControl {
   pace?: (bytes: number, signal?: AbortSignal) => Promise<void>;
   /** Bytes per read and write (default 8 MiB); smaller when many copies run at once, to bound memory. */
   chunkBytes?: number;
+  /** Mode bits the copy never keeps (PUBLISH_MODE_DROP_BITS); default setuid, setgid, sticky, group/other write. */
+  dropModeBits?: number;
+  /** Fed every buffer the hash sees, in file order (a type's streaming check, e.g. FITS checksums). */
+  observe?: (piece: Buffer) => void;
 }
+
+/** setuid, setgid, sticky, group write, other write. */
+export const DEFAULT_DROP_MODE_BITS = 0o7022;
 
 /** Throws the signal's reason when aborted. */
 export function checkAborted(signal?: AbortSignal): void {
@@ -36,32 +50,56 @@ function later<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-async function writeAll(output: fs.FileHandle, piece: Buffer, position: number): Promise<void> {
+async function writeAll(output: FileHandle, piece: Buffer, position: number): Promise<void> {
   let off = 0;
   while (off < piece.length) off += (await output.write(piece, off, piece.length - off, position + off)).bytesWritten;
 }
 
+/** fdatasync with fsync's never-retry rule: a failure fails the copy (fsync_failed). */
+async function dataSync(fh: FileHandle, label: string): Promise<void> {
+  try {
+    await fh.datasync();
+  } catch (err) {
+    throw new PublishError('fsync_failed', `write-back of the copy of ${label} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Clears the bits `drop` names from a mode (setuid, setgid, sticky, group/other write by default). */
+export function sanitizeMode(mode: number, drop: number): number {
+  return mode & 0o7777 & ~drop;
+}
+
+/** Where a copy goes: a name inside an open directory (the lease's private temp area). */
+export interface CopyTarget {
+  dir: FileHandle;
+  name: string;
+}
+
 /**
- * Hashes a file with SHA-256 while reading it; when `dest` is given, writes each chunk to it
- * (created exclusively), so the digest is computed from exactly the bytes moved. Double-buffered:
- * chunk n+1 is read and chunk n written on the thread pool while chunk n is hashed on the event
- * loop in 512 KiB slices, so no step blocks the loop for long. The copy then gets the source's
- * mode and mtime and is fsynced before close. Verifies the bytes read equal the size seen before the copy and that
- * the source's size and mtime are unchanged afterwards (else `source_changed`).
+ * Hashes the file `name` inside the open directory `srcDir` with SHA-256 while reading it; when
+ * `dest` is given, writes each chunk to it (created exclusively), so the digest is computed from
+ * exactly the bytes moved. The source is opened without following a symlink and must be the entry
+ * the scan recorded (dev, ino), else `source_changed`. Double-buffered: chunk n+1 is read and chunk
+ * n written on the thread pool while chunk n is hashed on the event loop in 512 KiB slices, so no
+ * step blocks the loop for long. The copy then gets the source's mode (minus the bits
+ * `ctl.dropModeBits` drops) and mtime and is fsynced before close. Verifies the bytes read equal
+ * the size seen before the copy and that the source's size and mtime are unchanged afterwards.
  */
-export async function copyAndHash(src: string, dest: string | undefined, expected: TreeEntry, ctl: CopyControl = {}): Promise<{ sha256: string; size: number }> {
+export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTarget | undefined, expected: TreeEntry, ctl: CopyControl = {}, label = name): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
   // One byte more than expected: a short read then means end of file without a second read, and
   // a file that grew shows up at once.
   const chunk = ctl.chunkBytes ?? CHUNK;
   const want = Math.min(chunk, expected.size + 1);
   const bufs = [Buffer.allocUnsafe(want), Buffer.allocUnsafe(want)];
-  const input = await fs.open(src, 'r');
-  let output: fs.FileHandle | undefined;
+  const { fh: input } = await openFileAt(srcDir, name, expected, label);
+  let output: FileHandle | undefined;
   let reading: Promise<{ bytesRead: number }> | undefined;
   let writing: Promise<void> | undefined;
+  let flushing: Promise<void> | undefined;
+  let flushedUpTo = 0;
   try {
-    if (dest) output = await fs.open(dest, 'wx', 0o600);
+    if (dest) output = await createFileAt(dest.dir, dest.name);
     let total = 0;
     let turn = 0;
     reading = later(input.read(bufs[0]!, 0, want, 0));
@@ -76,7 +114,14 @@ export async function copyAndHash(src: string, dest: string | undefined, expecte
       writing = undefined;
       if (bytesRead === want) reading = later(input.read(bufs[1 - turn]!, 0, want, total + bytesRead));
       if (output) writing = later(writeAll(output, piece, total));
+      if (output && total - flushedUpTo >= WRITE_BACK_EVERY) {
+        // One write-back in flight at a time; it covers every chunk whose write has completed.
+        await flushing;
+        flushing = later(dataSync(output, label));
+        flushedUpTo = total;
+      }
       for (let off = 0; off < bytesRead; off += HASH_SLICE) hash.update(piece.subarray(off, Math.min(bytesRead, off + HASH_SLICE)));
+      ctl.observe?.(piece);
       total += bytesRead;
       ctl.onBytes?.(bytesRead);
       if (ctl.pace) await ctl.pace(bytesRead, ctl.signal);
@@ -86,18 +131,20 @@ export async function copyAndHash(src: string, dest: string | undefined, expecte
     }
     await writing;
     writing = undefined;
+    await flushing;
+    flushing = undefined;
     const after = await input.stat();
     if (total !== expected.size || after.size !== expected.size || after.mtimeMs !== expected.mtimeMs) {
-      throw new PublishError('source_changed', `${src} changed while it was copied`);
+      throw new PublishError('source_changed', `${label} changed while it was copied`);
     }
     if (output) {
-      await Promise.all([output.chmod(expected.mode), output.utimes(expected.atime, expected.mtime)]);
-      await syncHandle(output, dest!);
+      await Promise.all([output.chmod(sanitizeMode(expected.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS)), output.utimes(expected.atime, expected.mtime)]);
+      await syncHandle(output, label);
     }
     return { sha256: hash.digest('hex'), size: total };
   } finally {
     // Nothing may still use a handle (or a buffer) when it is closed.
-    await Promise.allSettled([reading, writing]);
+    await Promise.allSettled([reading, writing, flushing]);
     await input.close();
     await output?.close();
   }

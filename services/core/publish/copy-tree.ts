@@ -1,7 +1,8 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import fs, { type FileHandle } from 'node:fs/promises';
+import { PublishError } from '../errors/publish-error';
 import type { ManifestEntry, ProductKind } from '../repositories/product.types';
-import { copyAndHash, checkAborted, type CopyControl } from './copy-and-hash';
+import { copyAndHash, checkAborted, DEFAULT_DROP_MODE_BITS, sanitizeMode, type CopyControl, type CopyTarget } from './copy-and-hash';
+import { at, closeAll, isNotDirectory, openDirAt } from './dir-handle';
 import { syncHandle } from './fsync';
 import { directoryDigest, sortManifest } from './manifest';
 import { mapLimit } from './map-limit';
@@ -26,48 +27,84 @@ const FILES_IN_FLIGHT = 16;
 /** Their read/write chunk: two buffers per file in flight, so at most 32 MiB per directory product. */
 const DIRECTORY_FILE_CHUNK = 1024 * 1024;
 
-function join(root: string, rel: string): string {
-  return rel ? path.join(root, ...rel.split('/')) : root;
+/** Where a product is read from: its name inside an open directory, and how messages name it. */
+export interface CopySource {
+  dir: FileHandle;
+  name: string;
+  /** The product relative to its root, e.g. `STAGE_ROOT/a/b.ms` (never a server path). */
+  label: string;
+}
+
+function baseName(rel: string): string {
+  return rel.slice(rel.lastIndexOf('/') + 1);
+}
+
+function parentRel(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
 }
 
 /**
- * Copies the tree described by `snap` from srcRoot to destRoot (which must not exist), hashing
- * every byte on the way; with destRoot undefined it only hashes (used to compare an existing
- * destination). Files are copied FILES_IN_FLIGHT at a time, each fsynced as it is closed; then
- * directories get their mode and mtime and are fsynced children-first.
+ * Copies the tree described by `snap` from `src` into `dest` (which must not exist), hashing every
+ * byte on the way; with dest undefined it only hashes (used to compare an existing destination).
+ * Every source directory and file is opened through its parent's handle without following links
+ * and must be the entry the scan recorded, so a path swapped for a symlink mid-copy is never
+ * followed (`source_changed`). Files are copied FILES_IN_FLIGHT at a time, each fsynced as it is
+ * closed; then directories get their (sanitised) mode and mtime and are fsynced children-first.
  */
-export async function copyTree(srcRoot: string, destRoot: string | undefined, snap: TreeSnapshot, ctl: CopyControl = {}): Promise<TreeDigest> {
+export async function copyTree(src: CopySource, dest: CopyTarget | undefined, snap: TreeSnapshot, ctl: CopyControl = {}): Promise<TreeDigest> {
   if (snap.kind === 'file') {
-    const r = await copyAndHash(srcRoot, destRoot, snap.entries[0]!, ctl);
+    const r = await copyAndHash(src.dir, src.name, dest, snap.entries[0]!, ctl, src.label);
     return { kind: 'file', size: r.size, fileCount: 1, sha256: r.sha256, manifest: null };
   }
   const dirs = snap.entries.filter((e) => e.type === 'directory');
   const files = snap.entries.filter((e) => e.type === 'file');
-  // Walk order puts every directory before its contents.
-  if (destRoot) for (const e of dirs) await fs.mkdir(join(destRoot, e.rel), { mode: 0o700 });
-  const manifest: ManifestEntry[] = await mapLimit(files, FILES_IN_FLIGHT, async (e) => {
-    checkAborted(ctl.signal);
-    const r = await copyAndHash(join(srcRoot, e.rel), destRoot ? join(destRoot, e.rel) : undefined, e, { ...ctl, chunkBytes: DIRECTORY_FILE_CHUNK });
-    return { path: e.rel, size: r.size, sha256: r.sha256 };
-  });
-  if (destRoot) {
-    // Reverse walk order puts every directory after its children: its mtime is set once nothing
-    // more is created inside it, its fsync makes the entries inside it durable, and a mode without
-    // search permission is set only after nothing below needs to be opened.
-    for (const e of [...dirs].reverse()) {
-      const p = join(destRoot, e.rel);
-      const fh = await fs.open(p, 'r');
-      try {
-        await fh.chmod(e.mode);
-        await fh.utimes(e.atime, e.mtime);
-        await syncHandle(fh, p);
-      } finally {
-        await fh.close();
+  // One handle per directory on each side for the whole copy: files are then opened one lookup
+  // away from a verified directory.
+  const srcDirs = new Map<string, FileHandle>();
+  const destDirs = new Map<string, FileHandle>();
+  const labelOf = (rel: string) => (rel ? `${src.label}/${rel}` : src.label);
+  try {
+    // Walk order puts every directory before its contents.
+    for (const e of dirs) {
+      const parent = e.rel ? srcDirs.get(parentRel(e.rel))! : src.dir;
+      const name = e.rel ? baseName(e.rel) : src.name;
+      srcDirs.set(e.rel, await openDirAt(parent, name, e, labelOf(e.rel)).catch((err: unknown) => {
+        if (isNotDirectory(err) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new PublishError('source_changed', `${labelOf(e.rel)} was replaced or removed after it was scanned`, { cause: err });
+        }
+        throw err;
+      }));
+      if (dest) {
+        const dParent = e.rel ? destDirs.get(parentRel(e.rel))! : dest.dir;
+        const dName = e.rel ? baseName(e.rel) : dest.name;
+        await fs.mkdir(at(dParent, dName), { mode: 0o700 });
+        destDirs.set(e.rel, await openDirAt(dParent, dName));
       }
     }
+    const manifest: ManifestEntry[] = await mapLimit(files, FILES_IN_FLIGHT, async (e) => {
+      checkAborted(ctl.signal);
+      const dir = srcDirs.get(parentRel(e.rel))!;
+      const target = dest ? { dir: destDirs.get(parentRel(e.rel))!, name: baseName(e.rel) } : undefined;
+      const r = await copyAndHash(dir, baseName(e.rel), target, e, { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK) }, labelOf(e.rel));
+      return { path: e.rel, size: r.size, sha256: r.sha256 };
+    });
+    if (dest) {
+      // Reverse walk order puts every directory after its children: its mtime is set once nothing
+      // more is created inside it, its fsync makes the entries inside it durable, and a mode without
+      // search permission is set only after nothing below needs to be opened.
+      for (const e of [...dirs].reverse()) {
+        const fh = destDirs.get(e.rel)!;
+        await fh.chmod(sanitizeMode(e.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS));
+        await fh.utimes(e.atime, e.mtime);
+        await syncHandle(fh, labelOf(e.rel));
+      }
+    }
+    const sorted = sortManifest(manifest);
+    return { kind: 'directory', size: snap.totalSize, fileCount: snap.fileCount, sha256: directoryDigest(sorted), manifest: sorted };
+  } finally {
+    await closeAll([...srcDirs.values(), ...destDirs.values()]);
   }
-  const sorted = sortManifest(manifest);
-  return { kind: 'directory', size: snap.totalSize, fileCount: snap.fileCount, sha256: directoryDigest(sorted), manifest: sorted };
 }
 
 /** True when two digests describe the same content. */

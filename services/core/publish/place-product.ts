@@ -1,6 +1,6 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { fsyncPath } from './fsync';
+import fs, { type FileHandle } from 'node:fs/promises';
+import { at, isNotDirectory, lstatAt, openDirAt, reopenDir } from './dir-handle';
+import { syncHandle } from './fsync';
 
 // Directories (path and inode) whose entry in their parent this process knows to be durable: it
 // created and fsynced them, or fsynced their parent once after finding them. Saves a parent fsync
@@ -14,79 +14,86 @@ function rememberDurable(dir: string, ino: number): void {
 }
 
 /**
- * Makes sure every directory between PRODUCTS_ROOT and a product's parent exists and is durable:
- * a missing one is created and fsynced, with its parent. An existing one is trusted only once its
- * parent was fsynced by this process (another worker may have created it a moment ago and not
- * fsynced yet). A component that is not a directory (or is a symlink) is refused with ENOTDIR.
+ * Walks from the PRODUCTS_ROOT handle to a product's parent, creating what is missing, and returns
+ * the parent's handle (the caller closes it). Each step opens one directory through its parent's
+ * handle without following links; a component that is a symlink or a file is refused with ENOTDIR.
+ * A directory created here is fsynced with its parent; an existing one is trusted only once its
+ * parent was fsynced by this process (another worker may have created it a moment ago).
  */
-export async function ensureParentDirs(productsRoot: string, relative: string): Promise<void> {
-  const parts = relative.split('/').slice(0, -1);
-  let current = productsRoot;
-  for (const part of parts) {
-    const next = path.join(current, part);
-    let st = await fs.lstat(next).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (!st) {
+export async function ensureParentDirs(productsRoot: FileHandle, parents: readonly string[]): Promise<FileHandle> {
+  let current = await reopenDir(productsRoot);
+  let rel = '';
+  try {
+    for (const part of parents) {
+      rel = rel ? `${rel}/${part}` : part;
+      let created = false;
       try {
-        await fs.mkdir(next, { mode: 0o755 });
-        await fsyncPath(next);
+        await fs.mkdir(at(current, part), { mode: 0o755 });
+        created = true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      st = await fs.lstat(next);
+      let next: FileHandle;
+      try {
+        next = await openDirAt(current, part);
+      } catch (err) {
+        if (isNotDirectory(err)) throw Object.assign(new Error(`PRODUCTS_ROOT/${rel} exists and is not a directory`), { code: 'ENOTDIR' });
+        throw err;
+      }
+      try {
+        const st = await next.stat();
+        if (created) await syncHandle(next, `PRODUCTS_ROOT/${rel}`);
+        if (created || durableDirs.get(rel) !== st.ino) {
+          await syncHandle(current, `PRODUCTS_ROOT/${rel}`);
+          rememberDurable(rel, st.ino);
+        }
+      } catch (err) {
+        await next.close();
+        throw err;
+      }
+      await current.close();
+      current = next;
     }
-    if (!st.isDirectory()) throw Object.assign(new Error(`${next} exists and is not a directory`), { code: 'ENOTDIR' });
-    if (durableDirs.get(next) !== st.ino) {
-      await fsyncPath(current);
-      rememberDurable(next, st.ino);
-    }
-    current = next;
+    return current;
+  } catch (err) {
+    await current.close();
+    throw err;
   }
 }
 
 /**
- * Moves a finished temp copy into its final place without ever replacing anything there.
- * A file uses link(2) + unlink (link fails with EEXIST when the name is taken, which rename(2)
- * would silently overwrite); a directory uses rename(2), which refuses a non-empty target.
- * Either way the product appears under its final name in one step, complete. Then the final
- * parent and the temp parent are fsynced. Returns 'exists' when the final name was taken.
+ * Moves a finished temp copy into its final place without ever replacing anything there, through
+ * the two directories' handles (the names inside them are never followed). A file uses link(2) +
+ * unlink (link fails with EEXIST when the name is taken, which rename(2) would silently overwrite);
+ * a directory uses rename(2), which refuses a non-empty target. Either way the product appears
+ * under its final name in one step, complete. Then the final parent and the temp parent are
+ * fsynced. Returns 'exists' when the final name was taken.
  */
-export async function placeNoClobber(tempPath: string, finalPath: string, kind: 'file' | 'directory'): Promise<'placed' | 'exists'> {
+export async function placeNoClobber(temp: { dir: FileHandle; name: string }, final: { dir: FileHandle; name: string }, kind: 'file' | 'directory', label: string): Promise<'placed' | 'exists'> {
+  const from = at(temp.dir, temp.name);
+  const to = at(final.dir, final.name);
   try {
     if (kind === 'file') {
       try {
-        await fs.link(tempPath, finalPath);
-        await fs.unlink(tempPath);
+        await fs.link(from, to);
+        await fs.unlink(from);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // File systems without hard links: fall back to a checked rename.
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
-        if (await exists(finalPath)) return 'exists';
-        await fs.rename(tempPath, finalPath);
+        if (await lstatAt(final.dir, final.name)) return 'exists';
+        await fs.rename(from, to);
       }
     } else {
-      if (await exists(finalPath)) return 'exists';
-      await fs.rename(tempPath, finalPath);
+      if (await lstatAt(final.dir, final.name)) return 'exists';
+      await fs.rename(from, to);
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTEMPTY') return 'exists';
     throw err;
   }
-  await fsyncPath(path.dirname(finalPath));
-  await fsyncPath(path.dirname(tempPath));
+  await syncHandle(final.dir, label);
+  await syncHandle(temp.dir, label);
   return 'placed';
-}
-
-/** lstat-based existence (a dangling symlink counts as existing). */
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
 }

@@ -1,10 +1,10 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { PublishError } from '../errors/publish-error';
-import { TEMP_DIR_NAME } from './temp-area';
+import { isNotDirectory, openRoot, walkDirs } from './dir-handle';
+import { TEMP_DIR_NAME, type RootName } from './temp-area';
 
 /** Names reserved at the top of both data roots. */
-const RESERVED_TOP = new Set([TEMP_DIR_NAME, '.ferry-data-root']);
+const RESERVED_TOP = new Set([TEMP_DIR_NAME, '.ferry-data-root', '.ferry-retracted']);
 
 /** True when s holds a control character (manifest lines and logs must stay one line each). */
 export function hasControlChar(s: string): boolean {
@@ -15,46 +15,56 @@ export function hasControlChar(s: string): boolean {
   return false;
 }
 
-/** Where a product's bytes come from and where they go. */
+/** A product's place, relative to both roots: its source under STAGE_ROOT, its final place under PRODUCTS_ROOT. */
 export interface ProductPaths {
   /** Path relative to both roots, '/'-separated. */
   relative: string;
-  source: string;
-  final: string;
+  /** The directories between a root and the product. */
+  parents: string[];
+  /** The product's own name. */
+  name: string;
 }
 
 /**
- * Resolves a product's source under STAGE_ROOT and its final place under PRODUCTS_ROOT from its
- * destination_path (its path relative to STAGE_ROOT). Refuses anything that is absolute, empty,
- * climbs with `..`, names a reserved entry, or holds control characters (manifest lines are
- * newline-separated). Also refuses a source whose parent directory resolves, through a symlink,
- * outside STAGE_ROOT.
+ * Checks a product's destination_path (its path relative to STAGE_ROOT, and to PRODUCTS_ROOT once
+ * published). Refuses anything that is absolute, empty, climbs with `..`, names a reserved entry,
+ * or holds control characters (manifest lines are newline-separated).
  */
-export async function resolveProductPaths(roots: { stageRoot: string; productsRoot: string }, destinationPath: string): Promise<ProductPaths> {
+export function productPaths(destinationPath: string): ProductPaths {
   const rel = destinationPath;
   const parts = rel.split('/');
   const bad =
     rel.length === 0 ||
-    path.isAbsolute(rel) ||
+    rel.startsWith('/') ||
     hasControlChar(rel) ||
     rel.includes('\\') ||
     parts.some((p) => p === '' || p === '.' || p === '..') ||
     RESERVED_TOP.has(parts[0] ?? '');
   if (bad) throw new PublishError('path_invalid', `destination path ${JSON.stringify(rel)} is not a clean relative path`);
-  const source = path.join(roots.stageRoot, ...parts);
-  const final = path.join(roots.productsRoot, ...parts);
-  let realStage: string;
-  let realParent: string;
+  return { relative: rel, parents: parts.slice(0, -1), name: parts[parts.length - 1]! };
+}
+
+/** A root's handle and the handle of a product's parent directory inside it; close() closes both. */
+export interface OpenedParent {
+  root: FileHandle;
+  parent: FileHandle;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a root and walks to a product's parent directory, one component at a time, never following
+ * a symlink. A missing component is `missingClass`; a symlink or a file in the way is `path_invalid`.
+ */
+export async function openProductParent(rootPath: string, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error' = 'source_missing'): Promise<OpenedParent> {
+  const root = await openRoot(rootPath);
   try {
-    realStage = await fs.realpath(roots.stageRoot);
-    realParent = await fs.realpath(path.dirname(source));
+    const parent = await walkDirs(root, paths.parents);
+    return { root, parent, close: async () => { await parent.close(); await root.close(); } };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError('source_missing', `source ${source} does not exist`);
+    await root.close();
+    const label = `${rootName}/${paths.relative}`;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError(missingClass, `${label} does not exist`, { cause: err });
+    if (isNotDirectory(err)) throw new PublishError('path_invalid', `a parent of ${label} is a symlink or not a directory`, { cause: err });
     throw err;
   }
-  const within = path.relative(realStage, realParent);
-  if (within.startsWith('..') || path.isAbsolute(within)) {
-    throw new PublishError('path_invalid', `source ${source} resolves outside STAGE_ROOT`);
-  }
-  return { relative: rel, source, final };
 }

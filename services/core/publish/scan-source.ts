@@ -1,15 +1,15 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import fs, { type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { PublishError } from '../errors/publish-error';
 import type { ProductKind } from '../repositories/product.types';
+import { at, handlePath, isNotDirectory, lstatAt, openDirAt, type Identity } from './dir-handle';
 import { mapLimit } from './map-limit';
 import { hasControlChar } from './product-paths';
 
 const LSTAT_IN_FLIGHT = 16;
 
 /** One entry of a product tree as seen before (and again after) the copy. */
-export interface TreeEntry {
+export interface TreeEntry extends Identity {
   /** Path relative to the product root, '/'-separated; '' is the root itself. */
   rel: string;
   type: 'file' | 'directory';
@@ -21,7 +21,7 @@ export interface TreeEntry {
   mtime: Date;
 }
 
-/** A product's tree: the root first, then every entry in walk order. */
+/** A product's tree: the root first, then every entry in walk order (every directory before its contents). */
 export interface TreeSnapshot {
   kind: ProductKind;
   entries: TreeEntry[];
@@ -47,30 +47,37 @@ function entry(rel: string, st: Stats): TreeEntry {
     ctimeMs: st.ctimeMs,
     atime: st.atime,
     mtime: st.mtime,
+    dev: st.dev,
+    ino: st.ino,
   };
 }
 
 /**
- * Walks a product with lstat (never following links) and returns its tree. Only regular files and
- * directories are allowed: anything else is a permanent `unsupported_file_type`. A missing root is
- * `source_missing`; a root of the wrong kind is `path_invalid`. Async throughout, so the event loop
- * (lease and lock renewal) keeps running over trees of any size.
+ * Walks the product `name` inside the open directory `parent` and records every entry, with its
+ * (dev, ino): every handle opened later must match. Directories are entered through handles opened
+ * without following links, each checked to be the entry listed, so the walk never leaves the
+ * product. Only regular files and directories are allowed: anything else is a permanent
+ * `unsupported_file_type`. A missing root is `missingClass`; a root of the wrong kind is
+ * `path_invalid`. `label` names the product in messages (relative to its root, never a server path).
  */
-export async function scanTree(root: string, kind: ProductKind, missingClass: 'source_missing' | 'io_error' = 'source_missing'): Promise<TreeSnapshot> {
-  let st: Stats;
-  try {
-    st = await fs.lstat(root);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError(missingClass, `${root} does not exist`);
-    throw err;
-  }
+export async function scanTree(parent: FileHandle, name: string, kind: ProductKind, label: string, missingClass: 'source_missing' | 'io_error' = 'source_missing'): Promise<TreeSnapshot> {
+  const st = await lstatAt(parent, name);
+  if (!st) throw new PublishError(missingClass, `${label} does not exist`);
   const odd = describe(st);
-  if (odd) throw new PublishError('unsupported_file_type', `${root} is ${odd}`);
+  if (odd) throw new PublishError('unsupported_file_type', `${label} is ${odd}`);
   if ((kind === 'file') !== st.isFile()) {
-    throw new PublishError('path_invalid', `${root} is not a ${kind === 'file' ? 'regular file' : 'directory'}`);
+    throw new PublishError('path_invalid', `${label} is not a ${kind === 'file' ? 'regular file' : 'directory'}`);
   }
-  const entries: TreeEntry[] = [entry('', st)];
-  if (kind === 'directory') await walk(root, '', entries);
+  const root = entry('', st);
+  const entries: TreeEntry[] = [root];
+  if (kind === 'directory') {
+    const dir = await openScanned(parent, name, root, label);
+    try {
+      await walk(dir, '', label, entries);
+    } finally {
+      await dir.close();
+    }
+  }
   let totalSize = 0;
   let fileCount = 0;
   for (const e of entries) {
@@ -82,26 +89,49 @@ export async function scanTree(root: string, kind: ProductKind, missingClass: 's
   return { kind, entries, totalSize, fileCount };
 }
 
-async function walk(root: string, rel: string, out: TreeEntry[]): Promise<void> {
-  const dir = rel ? path.join(root, rel) : root;
-  const names = (await fs.readdir(dir)).sort();
+/** Opens a directory the walk listed; a symlink or another directory in its place is `source_changed`. */
+async function openScanned(parent: FileHandle, name: string, e: TreeEntry, label: string): Promise<FileHandle> {
+  try {
+    return await openDirAt(parent, name, e, label);
+  } catch (err) {
+    if (isNotDirectory(err) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new PublishError('source_changed', `${label} was replaced or removed while it was scanned`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function walk(dir: FileHandle, rel: string, label: string, out: TreeEntry[]): Promise<void> {
+  const here = rel ? `${label}/${rel}` : label;
+  const names = (await fs.readdir(handlePath(dir))).sort();
   for (const name of names) {
-    if (hasControlChar(name)) throw new PublishError('unsupported_file_type', `${path.join(dir, name)} has a control character in its name`);
+    if (hasControlChar(name)) throw new PublishError('unsupported_file_type', `${JSON.stringify(`${here}/${name}`)} has a control character in its name`);
   }
   // Several lstat calls in flight: each is a thread-pool round trip, and a product may hold thousands.
-  const stats = await mapLimit(names, LSTAT_IN_FLIGHT, (name) => fs.lstat(path.join(dir, name)));
+  const stats = await mapLimit(names, LSTAT_IN_FLIGHT, (name) => fs.lstat(at(dir, name)));
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     const st = stats[i]!;
     const childRel = rel ? `${rel}/${name}` : name;
     const odd = describe(st);
-    if (odd) throw new PublishError('unsupported_file_type', `${path.join(dir, name)} is ${odd}; a directory product may hold only regular files and directories`);
-    out.push(entry(childRel, st));
-    if (st.isDirectory()) await walk(root, childRel, out);
+    if (odd) throw new PublishError('unsupported_file_type', `${here}/${name} is ${odd}; a directory product may hold only regular files and directories`);
+    const e = entry(childRel, st);
+    out.push(e);
+    if (st.isDirectory()) {
+      const sub = await openScanned(dir, name, e, `${here}/${name}`);
+      try {
+        await walk(sub, childRel, label, out);
+      } finally {
+        await sub.close();
+      }
+    }
   }
 }
 
-/** Describes the first difference between two snapshots of the same tree, or undefined when they match. */
+/**
+ * Describes the first difference between two snapshots of the same tree, or undefined when they
+ * match: every entry must be the same one (dev, ino) and every file unchanged (size, mtime, ctime).
+ */
 export function snapshotDifference(before: TreeSnapshot, after: TreeSnapshot): string | undefined {
   if (before.fileCount !== after.fileCount || before.entries.length !== after.entries.length) {
     return `entry count changed (${before.entries.length} → ${after.entries.length})`;
@@ -110,6 +140,7 @@ export function snapshotDifference(before: TreeSnapshot, after: TreeSnapshot): s
     const a = before.entries[i]!;
     const b = after.entries[i]!;
     if (a.rel !== b.rel || a.type !== b.type) return `entries changed at ${a.rel || '.'}`;
+    if (a.dev !== b.dev || a.ino !== b.ino) return `${a.rel || '.'} was replaced by another entry`;
     if (a.type === 'file' && (a.size !== b.size || a.mtimeMs !== b.mtimeMs || a.ctimeMs !== b.ctimeMs)) {
       return `${a.rel || 'file'} changed (size, mtime or ctime)`;
     }

@@ -1,75 +1,90 @@
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncPath } from './fsync';
+import { PublishError } from '../errors/publish-error';
+import { at, handlePath, isNotDirectory, openDirAt, openRoot, removeTreeAt } from './dir-handle';
+import { syncHandle } from './fsync';
 
-/** The reserved temporary area inside PRODUCTS_ROOT (same file system, so the final rename is atomic). */
+/** The reserved scratch folder at the top of each data root (same file system, so renames are atomic). */
 export const TEMP_DIR_NAME = '.ferry-tmp';
 
-/** PRODUCTS_ROOT/.ferry-tmp */
+/** Which root a scratch folder belongs to, for messages (never the server path). */
+export type RootName = 'STAGE_ROOT' | 'PRODUCTS_ROOT';
+
+/** PRODUCTS_ROOT/.ferry-tmp, as a path (for tests and messages; work goes through openScratch). */
 export function tempRoot(productsRoot: string): string {
   return path.join(productsRoot, TEMP_DIR_NAME);
 }
 
-/** PRODUCTS_ROOT/.ferry-tmp/<lease_token>: one lease's private copy. */
-export function leaseTempDir(productsRoot: string, leaseToken: string): string {
-  return path.join(tempRoot(productsRoot), leaseToken);
+/**
+ * Opens a root's scratch folder through the root's handle, creating it (durably) when `create` is
+ * set. Anything but a real directory in its place (a symlink planted by a stage writer, a file) is
+ * refused: nothing is followed, nothing removed, and the attempt fails retryably (`io_error`) until
+ * an operator removes it. Returns undefined when it does not exist and `create` is false.
+ */
+export async function openScratch(root: FileHandle, rootName: RootName, create: boolean): Promise<FileHandle | undefined> {
+  if (create) {
+    try {
+      await fs.mkdir(at(root, TEMP_DIR_NAME), { mode: 0o700 });
+      await syncHandle(root, rootName);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  try {
+    return await openDirAt(root, TEMP_DIR_NAME);
+  } catch (err) {
+    if (!create && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isNotDirectory(err)) {
+      throw new PublishError('io_error', `${rootName}/${TEMP_DIR_NAME} is not a directory (a symlink or a file was put in its place): refused, nothing followed; an operator must remove it`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**
- * Creates the lease's temp directory (and the area itself, durably, the first time). The lease
- * directory's own entry is not fsynced: it only ever holds a copy in progress, which a crash
- * discards anyway; what gets published is made durable where it is placed (placeNoClobber).
+ * Creates the lease's private directory in PRODUCTS_ROOT/.ferry-tmp and returns its handle. Its own
+ * entry is not fsynced: it only ever holds a copy in progress, which a crash discards anyway; what
+ * gets published is made durable where it is placed (placeNoClobber).
  */
-export async function createLeaseTempDir(productsRoot: string, leaseToken: string): Promise<string> {
-  const dir = leaseTempDir(productsRoot, leaseToken);
+export async function createLeaseTempDir(productsRoot: FileHandle, leaseToken: string): Promise<{ scratch: FileHandle; lease: FileHandle }> {
+  const scratch = (await openScratch(productsRoot, 'PRODUCTS_ROOT', true))!;
   try {
-    await fs.mkdir(dir, { mode: 0o700 });
-    return dir;
+    await fs.mkdir(at(scratch, leaseToken), { mode: 0o700 });
+    return { scratch, lease: await openDirAt(scratch, leaseToken) };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  try {
-    await fs.mkdir(tempRoot(productsRoot), { mode: 0o700 });
-    await fsyncPath(productsRoot);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  await fs.mkdir(dir, { mode: 0o700 });
-  return dir;
-}
-
-/** Removes a lease's temp copy; a missing one is fine. Read-only directories inside are made writable first. */
-export async function removeLeaseTempDir(productsRoot: string, leaseToken: string): Promise<void> {
-  await removeTree(leaseTempDir(productsRoot, leaseToken));
-}
-
-/** rm -rf that also copes with directories whose preserved mode forbids deleting their entries. */
-export async function removeTree(target: string): Promise<void> {
-  try {
-    await fs.rm(target, { recursive: true, force: true });
-    return;
-  } catch (err) {
-    if (!['EACCES', 'EPERM', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-  }
-  await makeWritable(target);
-  await fs.rm(target, { recursive: true, force: true });
-}
-
-async function makeWritable(dir: string): Promise<void> {
-  const st = await fs.lstat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) return;
-  await fs.chmod(dir, 0o700);
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) await makeWritable(path.join(dir, e.name));
-  }
-}
-
-/** Names of every entry in the temp area (lease tokens, or strays). */
-export async function listTempEntries(productsRoot: string): Promise<string[]> {
-  try {
-    return await fs.readdir(tempRoot(productsRoot));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    await scratch.close();
     throw err;
+  }
+}
+
+/** Removes a lease's temp copy (a missing one is fine), through handles only. */
+export async function removeLeaseTempDir(productsRoot: string, leaseToken: string): Promise<void> {
+  const root = await openRoot(productsRoot);
+  try {
+    const scratch = await openScratch(root, 'PRODUCTS_ROOT', false);
+    if (!scratch) return;
+    try {
+      await removeTreeAt(scratch, leaseToken);
+    } finally {
+      await scratch.close();
+    }
+  } finally {
+    await root.close();
+  }
+}
+
+/** Names of every entry in PRODUCTS_ROOT's scratch folder (lease tokens, or strays). */
+export async function listTempEntries(productsRoot: string): Promise<string[]> {
+  const root = await openRoot(productsRoot);
+  try {
+    const scratch = await openScratch(root, 'PRODUCTS_ROOT', false);
+    if (!scratch) return [];
+    try {
+      return await fs.readdir(handlePath(scratch));
+    } finally {
+      await scratch.close();
+    }
+  } finally {
+    await root.close();
   }
 }

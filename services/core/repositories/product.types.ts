@@ -57,6 +57,13 @@ export interface ProductRow {
   supersedes: string | null;
   /** Retracted or discarded: a worker still has to move the files aside or remove the source. */
   file_action_pending: boolean;
+  /** What the type's validators read from the product (docs/product-types.md); null until validated. */
+  extracted: Record<string, unknown> | null;
+  obs_start: Date | null;
+  obs_end: Date | null;
+  ra_deg: number | null;
+  dec_deg: number | null;
+  freq_hz: number | null;
 }
 
 /** A product_events row: one state change of one product. */

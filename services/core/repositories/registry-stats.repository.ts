@@ -1,12 +1,23 @@
 import type { Queryable } from '../db/pool';
 import type { ProductStatus } from './product.types';
 
+// Each figure's SQL is written once: alone below, and together in publishFigures().
+const STATUS_COUNTS = 'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status';
+const failedAtLeast = (maxAttempts: string) => `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= ${maxAttempts}`;
+const attemptOutcomes = (since: string, firstWholeHour: string) =>
+  `SELECT edge.attempts + hours.attempts AS attempts, edge.successes + hours.successes AS successes
+     FROM (SELECT count(*)::bigint AS attempts, count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
+             FROM product_events
+            WHERE created_at >= ${since} AND created_at < to_timestamp(${firstWholeHour}::bigint * 3600) AND ends_attempt) AS edge,
+          (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
+             FROM publish_attempt_hours WHERE hour >= ${firstWholeHour}) AS hours`;
+
+const emptyCounts = (): Record<ProductStatus, number> => ({ staging: 0, publishing: 0, published: 0, failed: 0, discarded: 0, retracted: 0 });
+
 /** Registry-wide counts per status, read from the trigger-kept product_status_counts (never scans products). */
 export async function countByStatus(db: Queryable): Promise<Record<ProductStatus, number>> {
-  const res = await db.query<{ status: ProductStatus; count: number }>(
-    'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status',
-  );
-  const out: Record<ProductStatus, number> = { staging: 0, publishing: 0, published: 0, failed: 0, discarded: 0, retracted: 0 };
+  const res = await db.query<{ status: ProductStatus; count: number }>(STATUS_COUNTS);
+  const out = emptyCounts();
   for (const row of res.rows) out[row.status] = row.count;
   return out;
 }
@@ -29,13 +40,12 @@ export async function oldestStagedAgeSeconds(db: Queryable): Promise<number> {
 
 /** Failed products that used up at least maxAttempts attempts, from the failed rows' (publish_attempts) partial index alone. */
 export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Promise<number> {
-  const res = await db.query<{ count: number }>(
-    `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= $1`,
-    [maxAttempts],
-  );
+  const res = await db.query<{ count: number }>(failedAtLeast('$1'), [maxAttempts]);
   return res.rows[0]?.count ?? 0;
 }
 
+/** The first whole hour (hours since the epoch) after `since`. */
+const firstWholeHour = (since: Date) => Math.floor(since.getTime() / 3_600_000) + 1;
 
 /**
  * Publish attempts that ended since `since`: the events whose transition ends an attempt
@@ -45,15 +55,23 @@ export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Pr
  * the window is counted from the event log, so the cost does not grow with the window's traffic.
  */
 export async function attemptOutcomesSince(db: Queryable, since: Date): Promise<{ attempts: number; successes: number }> {
-  const firstWholeHour = Math.floor(since.getTime() / 3_600_000) + 1;
-  const res = await db.query<{ attempts: number; successes: number }>(
-    `SELECT edge.attempts + hours.attempts AS attempts, edge.successes + hours.successes AS successes
-       FROM (SELECT count(*)::bigint AS attempts, count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
-               FROM product_events
-              WHERE created_at >= $1 AND created_at < to_timestamp($2::bigint * 3600) AND ends_attempt) AS edge,
-            (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
-               FROM publish_attempt_hours WHERE hour >= $2) AS hours`,
-    [since, firstWholeHour],
-  );
+  const res = await db.query<{ attempts: number; successes: number }>(attemptOutcomes('$1', '$2'), [since, firstWholeHour(since)]);
   return { attempts: res.rows[0]?.attempts ?? 0, successes: res.rows[0]?.successes ?? 0 };
+}
+
+/** The publish-status figures in one statement (one round trip, one pool client): counts by status, failed at the cap, outcomes since `since`. */
+export async function publishFigures(
+  db: Queryable,
+  maxAttempts: number,
+  since: Date,
+): Promise<{ counts: Record<ProductStatus, number>; exceeded: number; attempts: number; successes: number }> {
+  const res = await db.query<{ counts: Partial<Record<ProductStatus, number>> | null; exceeded: number; attempts: number; successes: number }>(
+    `SELECT (SELECT json_object_agg(c.status, c.count) FROM (${STATUS_COUNTS}) c) AS counts,
+            (${failedAtLeast('$1')}) AS exceeded,
+            o.attempts, o.successes
+       FROM (${attemptOutcomes('$2', '$3')}) o`,
+    [maxAttempts, since, firstWholeHour(since)],
+  );
+  const row = res.rows[0];
+  return { counts: { ...emptyCounts(), ...(row?.counts ?? {}) }, exceeded: row?.exceeded ?? 0, attempts: row?.attempts ?? 0, successes: row?.successes ?? 0 };
 }

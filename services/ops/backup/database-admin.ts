@@ -17,6 +17,11 @@ export async function execSql(target: PgTarget, sql: string, database = MAINTENA
   return runCommand(pgCommand(target, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], database), { env: target.env });
 }
 
+/** The newest applied migration of the target's database (null: none), the schema level backups record. */
+export async function readSchemaLevel(target: PgTarget): Promise<string | null> {
+  return (await execSql(target, 'SELECT max(name) FROM pgmigrations', target.database)).trim() || null;
+}
+
 /** Whether a database of that name exists on the target's server. */
 export async function databaseExists(target: PgTarget, name: string): Promise<boolean> {
   const out = await execSql(target, `SELECT 1 FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`);

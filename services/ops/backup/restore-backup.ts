@@ -1,5 +1,5 @@
 import { BackupError } from './backup-error';
-import { readMetadata } from './backup-files';
+import { readMetadata, type BackupMetadata } from './backup-files';
 import { createBackup, type BackupResult } from './create-backup';
 import { createDatabase, databaseExists, dropDatabase, readSnapshot, restoreArchive } from './database-admin';
 import type { PgTarget } from './pg-target';
@@ -41,6 +41,19 @@ export interface RestoreReport {
 }
 
 /**
+ * The checks a restore starts with, which touch nothing: the archive's checksum and table of
+ * contents, and a metadata file that does not record a failed backup. Returns the metadata, if any.
+ */
+export async function checkBackup(target: PgTarget, dump: string, log: (msg: string) => void): Promise<BackupMetadata | undefined> {
+  await verifyArchive(target, dump);
+  const metadata = await readMetadata(dump);
+  if (!metadata) log(`warning: no metadata beside ${dump}; row counts cannot be verified after the restore`);
+  else if (metadata.status !== 'ok') throw new BackupError(`${dump} is recorded as a failed backup (${metadata.error ?? 'no reason'}); refusing to restore it`);
+  log(`archive ${dump} verified (checksum and table of contents)`);
+  return metadata;
+}
+
+/**
  * Restores BACKUP over the registry: checksum first (nothing is touched if it fails), a safety
  * backup of the current database, confirmation, stop the applications, drop and recreate the
  * database (ending every connection), restore in one transaction, compare row counts with the
@@ -49,11 +62,7 @@ export interface RestoreReport {
 export async function restoreBackup(deps: RestoreDeps, opts: RestoreOptions): Promise<RestoreReport> {
   const { target, hooks, log } = deps;
   const db = target.database;
-  await verifyArchive(target, opts.dump);
-  const metadata = await readMetadata(opts.dump);
-  if (!metadata) log(`warning: no metadata beside ${opts.dump}; row counts cannot be verified after the restore`);
-  else if (metadata.status !== 'ok') throw new BackupError(`${opts.dump} is recorded as a failed backup (${metadata.error ?? 'no reason'}); refusing to restore it`);
-  log(`archive ${opts.dump} verified (checksum and table of contents)`);
+  const metadata = await checkBackup(target, opts.dump, log);
 
   const exists = await databaseExists(target, db);
   const question = `Replace database "${db}"${exists ? ' and everything in it' : ''} with ${opts.dump}?`;
@@ -73,9 +82,11 @@ export async function restoreBackup(deps: RestoreDeps, opts: RestoreOptions): Pr
   const rollback = safety
     ? `To put the database back as it was before this restore, run:\n  ${opts.restoreCommand} --yes ${safety.paths.dump}`
     : 'There was no database before this restore, so there is nothing to roll back to.';
+  let changed = false;
   try {
     await hooks.stopApplications();
     log(`dropping and recreating "${db}" (open connections are terminated)`);
+    changed = true;
     await dropDatabase(target, db);
     await createDatabase(target, db);
     await restoreArchive(target, opts.dump, db);
@@ -98,6 +109,6 @@ export async function restoreBackup(deps: RestoreDeps, opts: RestoreOptions): Pr
     await hooks.startApplications();
     return { safety, verified };
   } catch (err) {
-    throw new BackupError(`restore failed: ${(err as Error).message}\n${rollback}`);
+    throw new BackupError(`restore failed: ${(err as Error).message}\n${rollback}`, { databaseChanged: changed });
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { BackupError } from '../backup/backup-error';
 import { composeRestoreHooks, composeRunner } from '../backup/compose-hooks';
 import { createBackup, type BackupResult } from '../backup/create-backup';
-import { execSql } from '../backup/database-admin';
+import { readSchemaLevel } from '../backup/database-admin';
 import type { PgTarget } from '../backup/pg-target';
 import { restoreBackup } from '../backup/restore-backup';
 import { runCommand } from '../backup/run-command';
@@ -144,7 +144,7 @@ async function rollBack(
     const before = s.backup.metadata.schema_level;
     let now: string | null | undefined;
     try {
-      now = (await execSql(target, 'SELECT max(name) FROM pgmigrations', target.database)).trim() || null;
+      now = await readSchemaLevel(target);
     } catch (err) {
       problems.push(`could not read the schema level (${(err as Error).message})`);
     }

@@ -1,8 +1,9 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { redactServerPaths } from '../../core/publish/redact-paths';
 import type { PublishJobData } from '../../core/jobs/publish-queue';
 import type { Logger } from '../../core/logging/create-logger';
 import type { Metrics } from '../../core/metrics/create-metrics';
-import { publishProduct } from '../../core/domain/publishing/publish-product';
+import { publishProduct, type PublishContext } from '../../core/domain/publishing/publish-product';
 import type { PublishingDeps } from '../../core/domain/publishing/publishing.types';
 import { applyPendingFileAction } from '../../core/domain/lifecycle/apply-pending-file-action';
 import { isPausedFor } from '../../core/repositories/publishing-control.repository';
@@ -24,10 +25,18 @@ export interface PublishProcessorDeps {
   /** The process's shared bandwidth budget and the running copies' progress. */
   limiter: BandwidthLimiter;
   progress: PublishProgress;
+  /** Test-only pauses at fixed moments of an attempt (PUBLISH_TEST_HOOK_DIR). */
+  testHook?: PublishContext['testHook'];
 }
 
 /** A BullMQ processor: (job, token) => result. */
 export type Processor = (job: Job<PublishJobData>, token?: string) => Promise<unknown>;
+
+/** The underlying error's own text (an errno message, say), for the logs only. */
+function causeOf(err: Error): string | undefined {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : undefined;
+}
 
 /** Puts the job back in the queue for `at` without counting a BullMQ attempt, then tells BullMQ so. */
 async function delayUntil(job: Job, token: string | undefined, at: number): Promise<never> {
@@ -62,6 +71,7 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
         await applyPendingFileAction(deps.publishing, product);
         log.info(product.status === 'retracted' ? 'retracted product moved aside' : 'discarded product\'s source removed');
       },
+      testHook: deps.testHook,
       onClaimed: (lease, product) => {
         dataType = product.data_type;
         deps.progress.start(dataId, product.data_type, Number(product.size_bytes ?? 0));
@@ -91,12 +101,12 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
       case 'retry':
         metrics.publishFailures.inc({ error_class: result.error.errorClass, outcome: 'retry' });
         metrics.retries.inc({ trigger: 'automatic' });
-        log.warn('publish attempt failed; retry scheduled', { error_class: result.error.errorClass, error: result.error.message, next_attempt_at: result.nextAttemptAt.toISOString() });
+        log.warn('publish attempt failed; retry scheduled', { error_class: result.error.errorClass, error: result.error.message, cause: causeOf(result.error), next_attempt_at: result.nextAttemptAt.toISOString() });
         return delayUntil(job, token, result.nextAttemptAt.getTime());
       case 'failed':
         metrics.publishFailures.inc({ error_class: result.error.errorClass, outcome: 'failed' });
-        log.error('publish failed', { error_class: result.error.errorClass, error: result.error.message });
-        throw new UnrecoverableError(`${result.error.errorClass}: ${result.error.message}`);
+        log.error('publish failed', { error_class: result.error.errorClass, error: result.error.message, cause: causeOf(result.error) });
+        throw new UnrecoverableError(`${result.error.errorClass}: ${redactServerPaths(result.error.message, deps.publishing.config.paths)}`);
       case 'released':
         log.warn('shutdown: copy aborted, lease released');
         return delayUntil(job, token, Date.now());

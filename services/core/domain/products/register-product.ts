@@ -5,7 +5,11 @@ import { resolveStagePath } from '../../publish/stage-path';
 import { findDestinationOverlap, findProductByDataId, lockDestination } from '../../repositories/product.repository';
 import { recordRegistered } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
+import { OPAQUE_TYPE } from '../../product-types/product-type.schema';
+import { insertProductInputs, listInputDataIds } from '../../repositories/lineage.repository';
 import type { RegistryDeps } from '../registry-deps';
+import { checkLineage } from './check-lineage';
+import { checkProductType } from './check-product-type';
 import { enqueueSafely } from './enqueue-safely';
 
 /** What a producer registers. */
@@ -16,6 +20,8 @@ export interface RegisterProductInput {
   expected_sha256?: string | null;
   metadata?: Record<string, unknown>;
   auto_publish?: boolean;
+  /** data_ids of the registered products this one was made from (lineage). */
+  derived_from?: string[];
 }
 
 export interface RegisterProductResult {
@@ -36,8 +42,12 @@ function canonical(value: unknown): string {
 }
 
 /** The fields of an existing product that differ from a new registration of the same data_id. */
-async function differences(deps: Pick<RegistryDeps, 'config'>, existing: ProductRow, input: RegisterProductInput): Promise<string[]> {
+async function differences(deps: Pick<RegistryDeps, 'config' | 'pool'>, existing: ProductRow, input: RegisterProductInput): Promise<string[]> {
   const diff: string[] = [];
+  if (input.derived_from !== undefined) {
+    const stored = await listInputDataIds(deps.pool, existing.id);
+    if (canonical(stored) !== canonical([...new Set(input.derived_from)].sort())) diff.push('derived_from');
+  }
   if (existing.data_type !== input.data_type) diff.push('data_type');
   if ((existing.expected_sha256 ?? null) !== (input.expected_sha256 ?? null)) diff.push('expected_sha256');
   if (canonical(existing.metadata ?? {}) !== canonical(input.metadata ?? {})) diff.push('metadata');
@@ -51,7 +61,7 @@ async function differences(deps: Pick<RegistryDeps, 'config'>, existing: Product
   return diff;
 }
 
-async function sameOrConflict(deps: Pick<RegistryDeps, 'config'>, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
+async function sameOrConflict(deps: Pick<RegistryDeps, 'config' | 'pool'>, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
   const diff = await differences(deps, existing, input);
   if (diff.length > 0) {
     throw new ConflictError(
@@ -96,10 +106,13 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
     throw err;
   });
   if ('data_id' in source) return sameOrConflict(deps, source, input);
+  const def = deps.config.products.definitions[input.data_type] ?? OPAQUE_TYPE;
+  checkProductType(def, input.data_type, input.metadata ?? {}, source);
   const autoPublish = input.auto_publish !== false;
 
   const result = await withTransaction(deps.pool, async (tx) => {
     await lockDestination(tx, source.relativePath, input.data_id);
+    const inputIds = await checkLineage(tx, def, input.data_id, input.derived_from ?? []);
     // The usual case in one statement; only when something is in the way find out what.
     const product = await recordRegistered(tx, {
       data_id: input.data_id,
@@ -121,6 +134,7 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
       // The locks make this impossible short of a writer that bypasses this function.
       throw new ConflictError('destination_conflict', `data_id ${input.data_id} or its destination was taken concurrently: retry`);
     }
+    await insertProductInputs(tx, product.id, inputIds);
     return { product, created: true };
   });
   if (result.created && autoPublish) await enqueueSafely(deps, result.product.data_id);

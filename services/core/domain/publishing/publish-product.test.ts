@@ -7,7 +7,7 @@ import { eventNames, listTree, productRow, sha256, stageProduct, waitFor } from 
 import { loadConfig } from '../../config';
 import { LeaseLostError } from '../../errors/publish-error';
 import { directoryDigest } from '../../publish/manifest';
-import { createLeaseTempDir, tempRoot } from '../../publish/temp-area';
+import { tempRoot } from '../../publish/temp-area';
 import { claimProduct } from './claim-product';
 import { commitPublish } from './commit-publish';
 import { BandwidthLimiter } from '../../../worker/bandwidth-limiter';
@@ -198,7 +198,7 @@ describe('publishProduct', () => {
     await db.pool.query(`UPDATE products SET publish_attempts = 1 WHERE data_id = 'dead2'`);
     const c2 = await claimProduct(d, 'dead2');
     if (c1.outcome !== 'claimed' || c2.outcome !== 'claimed') throw new Error('expected claims');
-    await createLeaseTempDir(roots.productsRoot, c1.token);
+    await fs.mkdir(path.join(tempRoot(roots.productsRoot), c1.token), { recursive: true });
     await fs.writeFile(path.join(roots.productsRoot, '.ferry-tmp', c1.token, 'dead1.fits'), 'partial');
     await db.pool.query(`UPDATE products SET lease_expires_at = now() - interval '1 second' WHERE data_id IN ('dead1', 'dead2')`);
 

@@ -1,11 +1,12 @@
-import path from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { LeaseLostError, PublishError } from '../../errors/publish-error';
 import { classifyError } from '../../publish/classify-error';
 import { copyTree, sameContent, type TreeDigest } from '../../publish/copy-tree';
+import { closeAll, isNotDirectory, lstatAt, openRoot, walkDirs } from '../../publish/dir-handle';
 import { ensureFreeSpace } from '../../publish/free-space';
-import { ensureParentDirs, exists, placeNoClobber } from '../../publish/place-product';
-import { resolveProductPaths, type ProductPaths } from '../../publish/product-paths';
-import { scanTree, snapshotDifference } from '../../publish/scan-source';
+import { ensureParentDirs, placeNoClobber } from '../../publish/place-product';
+import { openProductParent, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
+import { scanTree, snapshotDifference, type TreeSnapshot } from '../../publish/scan-source';
 import { createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
 import type { ProductRow } from '../../repositories/product.types';
 import { claimProduct } from './claim-product';
@@ -15,6 +16,7 @@ import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
 import { removeSource } from './remove-source';
 import type { Lease, PublishingDeps } from './publishing.types';
+import { assertChecksums, validateProduct } from './validate-product';
 
 /** Hooks the worker passes in: a shutdown signal, progress and lifecycle callbacks. */
 export interface PublishContext {
@@ -28,7 +30,12 @@ export interface PublishContext {
   onInactive?: (product: ProductRow) => Promise<void>;
   onClaimed?: (lease: Lease, product: ProductRow) => void;
   onWarning?: (message: string, err?: unknown) => void;
+  /** Test-only: awaited at fixed moments of an attempt, so a test can act exactly then (PUBLISH_TEST_HOOK_DIR). */
+  testHook?: (point: TestHookPoint, dataId: string) => Promise<void>;
 }
+
+/** The moments a test may act at: after the scan, after the copy (before the verify), after the commit (before the source removal). */
+export type TestHookPoint = 'after-scan' | 'after-copy' | 'before-source-removal';
 
 /** What one publish attempt came to. */
 export type PublishResult =
@@ -82,11 +89,14 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
   if (ctx.shutdownSignal?.aborted) onShutdown();
   ctx.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
   keeper.start();
+  let source: OpenedParent | undefined;
   try {
-    const { digest, reusedExisting, paths } = await copyVerifyPlace(deps, claim.product, lease, abort.signal, (n) => {
+    const placed = await copyVerifyPlace(deps, claim.product, lease, abort.signal, (n) => {
       keeper.tick(n);
       ctx.onBytes?.(n);
-    }, { pace: ctx.pace, chunkBytes: ctx.chunkBytes?.() });
+    }, ctx);
+    source = placed.source;
+    const { digest, reusedExisting, paths } = placed;
     await keeper.stop();
     // The (now empty) temp dir goes while the lease is still held: after the commit nothing would
     // remember its token, so a crash between commit and cleanup would orphan it for good.
@@ -96,7 +106,12 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
       published_path: paths.relative, size_bytes: digest.size, file_count: digest.fileCount,
       checksum_sha256: digest.sha256, manifest: digest.manifest, source_cleanup_pending: moveMode,
     }, Date.now() - started);
-    if (moveMode) await removeSource(deps, row, paths.source).catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
+    if (moveMode) {
+      await ctx.testHook?.('before-source-removal', dataId);
+      // The handle the source was scanned through, and the entry scanned: never the path again.
+      const verified = { parent: source.parent, name: paths.name, identity: placed.before.entries[0]! };
+      await removeSource(deps, row, verified).catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
+    }
     return { outcome: 'published', lease, digest, durationMs: Date.now() - started, reusedExisting, reclaimed };
   } catch (thrown) {
     await keeper.stop();
@@ -114,51 +129,111 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
     return { outcome: 'retry', lease, error, nextAttemptAt: recorded.nextAttemptAt, reclaimed };
   } finally {
     ctx.shutdownSignal?.removeEventListener('abort', onShutdown);
+    await source?.close();
   }
 }
 
-async function copyVerifyPlace(
-  deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void,
-  limit: { pace?: PublishContext['pace']; chunkBytes?: number },
-) {
+/** What a successful copy-verify-place leaves: the digest, and the still-open handle the source was read through. */
+interface Placed {
+  digest: TreeDigest;
+  reusedExisting: boolean;
+  paths: ProductPaths;
+  before: TreeSnapshot;
+  source: OpenedParent;
+}
+
+async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void, hooks: PublishContext): Promise<Placed> {
   const { stageRoot, productsRoot } = deps.config.paths;
-  const ctl = { signal, onBytes, pace: limit.pace, chunkBytes: limit.chunkBytes };
-  const paths = await resolveProductPaths({ stageRoot, productsRoot }, product.destination_path);
-  const before = await scanTree(paths.source, product.kind);
-
-  // A destination already there: same content completes the publish (a crash after the rename),
-  // anything else is a conflict and stays untouched.
-  if (await exists(paths.final)) {
-    const digest = await copyTree(paths.source, undefined, before, { signal, onBytes });
-    await assertSameAsExisting(paths, product, digest, signal, onBytes);
-    checkExpected(product, digest);
-    return { digest, reusedExisting: true, paths };
-  }
-
-  await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
-  const tempDir = await createLeaseTempDir(productsRoot, lease.token);
-  const tempPath = path.join(tempDir, path.basename(paths.final));
-  const digest = await copyTree(paths.source, tempPath, before, ctl);
-  const after = await scanTree(paths.source, product.kind, 'io_error').catch((err) => {
-    throw err instanceof PublishError ? new PublishError('source_changed', `source changed during the copy: ${err.message}`) : err;
-  });
-  const why = snapshotDifference(before, after);
-  if (why) throw new PublishError('source_changed', `source changed during the copy: ${why}`);
-  checkExpected(product, digest);
-
-  // Last check before the product becomes visible: a worker that lost its lease must not place it.
-  if (!(await extendLease(deps, lease))) throw new LeaseLostError();
+  const ctl = { signal, onBytes, pace: hooks.pace, chunkBytes: hooks.chunkBytes?.(), dropModeBits: deps.config.publish.dropModeBits };
+  const paths = productPaths(product.destination_path);
+  const label = `STAGE_ROOT/${paths.relative}`;
+  const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths);
+  const handles: Array<FileHandle | undefined> = [];
   try {
-    await ensureParentDirs(productsRoot, paths.relative);
+    const before = await scanTree(source.parent, paths.name, product.kind, label);
+    await hooks.testHook?.('after-scan', product.data_id);
+    const src = { dir: source.parent, name: paths.name, label };
+    // The type's validators, before anything is copied; FITS checksums are checked on the copy's bytes.
+    const observer = await validateProduct(deps, product, lease, src, before);
+    const products = await openRoot(productsRoot);
+    handles.push(products);
+
+    // A destination already there: same content completes the publish (a crash after the rename),
+    // anything else is a conflict and stays untouched.
+    const existingParent = await openFinalParent(products, paths);
+    handles.push(existingParent);
+    if (existingParent && (await lstatAt(existingParent, paths.name))) {
+      const digest = await copyTree(src, undefined, before, { signal, onBytes });
+      await assertSameAsExisting(existingParent, paths, product, digest, signal, onBytes);
+      checkExpected(product, digest);
+      return { digest, reusedExisting: true, paths, before, source };
+    }
+
+    await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
+    const temp = await createLeaseTempDir(products, lease.token);
+    handles.push(temp.scratch, temp.lease);
+    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observe: observer && ((b: Buffer) => observer.observe(b)) });
+    await hooks.testHook?.('after-copy', product.data_id);
+    await verifyUnchanged(stageRoot, paths, product, before);
+    assertChecksums(observer);
+    checkExpected(product, digest);
+
+    // Last check before the product becomes visible: a worker that lost its lease must not place it.
+    if (!(await extendLease(deps, lease))) throw new LeaseLostError();
+    let finalParent: FileHandle;
+    try {
+      finalParent = await ensureParentDirs(products, paths.parents);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new PublishError('conflict', `a parent of PRODUCTS_ROOT/${paths.relative} is not a directory`);
+      throw err;
+    }
+    handles.push(finalParent);
+    const final = { dir: finalParent, name: paths.name };
+    if ((await placeNoClobber({ dir: temp.lease, name: paths.name }, final, product.kind, `PRODUCTS_ROOT/${paths.relative}`)) === 'exists') {
+      await assertSameAsExisting(finalParent, paths, product, digest, signal, onBytes);
+      return { digest, reusedExisting: true, paths, before, source };
+    }
+    return { digest, reusedExisting: false, paths, before, source };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new PublishError('conflict', `a parent of ${paths.final} is not a directory`);
+    await source.close();
+    throw err;
+  } finally {
+    await closeAll(handles);
+  }
+}
+
+/** The product's parent under PRODUCTS_ROOT when it exists; a symlink or file on the way is a conflict. */
+async function openFinalParent(products: FileHandle, paths: ProductPaths): Promise<FileHandle | undefined> {
+  try {
+    return await walkDirs(products, paths.parents);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isNotDirectory(err)) throw new PublishError('conflict', `a parent of PRODUCTS_ROOT/${paths.relative} is not a directory`);
     throw err;
   }
-  if ((await placeNoClobber(tempPath, paths.final, product.kind)) === 'exists') {
-    await assertSameAsExisting(paths, product, digest, signal, onBytes);
-    return { digest, reusedExisting: true, paths };
+}
+
+/**
+ * The post-copy verify: walks to the source again from STAGE_ROOT and requires the same entries
+ * (dev, ino), sizes and times as the scan; any difference is `source_changed` (retryable).
+ */
+async function verifyUnchanged(stageRoot: string, paths: ProductPaths, product: ProductRow, before: TreeSnapshot): Promise<void> {
+  const changed = (why: string) => new PublishError('source_changed', `source changed during the copy: ${why}`);
+  let again: OpenedParent;
+  try {
+    again = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'io_error');
+  } catch (err) {
+    throw err instanceof PublishError ? changed(err.message) : err;
   }
-  return { digest, reusedExisting: false, paths };
+  try {
+    const after = await scanTree(again.parent, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error').catch((err) => {
+      throw err instanceof PublishError ? changed(err.message) : err;
+    });
+    const why = snapshotDifference(before, after);
+    if (why) throw changed(why);
+  } finally {
+    await again.close();
+  }
 }
 
 function checkExpected(product: ProductRow, digest: TreeDigest): void {
@@ -167,36 +242,58 @@ function checkExpected(product: ProductRow, digest: TreeDigest): void {
   }
 }
 
-async function assertSameAsExisting(paths: ProductPaths, product: ProductRow, digest: TreeDigest, signal: AbortSignal, onBytes: (n: number) => void) {
+async function assertSameAsExisting(parent: FileHandle, paths: ProductPaths, product: ProductRow, digest: TreeDigest, signal: AbortSignal, onBytes: (n: number) => void) {
+  const label = `PRODUCTS_ROOT/${paths.relative}`;
   let existing: TreeDigest;
   try {
-    existing = await copyTree(paths.final, undefined, await scanTree(paths.final, product.kind, 'io_error'), { signal, onBytes });
+    const snap = await scanTree(parent, paths.name, product.kind, label, 'io_error');
+    existing = await copyTree({ dir: parent, name: paths.name, label }, undefined, snap, { signal, onBytes });
   } catch (err) {
     if (err instanceof PublishError && (err.errorClass === 'path_invalid' || err.errorClass === 'unsupported_file_type')) {
-      throw new PublishError('conflict', `${paths.final} already exists and is not the same ${product.kind}`);
+      throw new PublishError('conflict', `${label} already exists and is not the same ${product.kind}`);
     }
     throw err;
   }
   if (!sameContent(existing, digest)) {
-    throw new PublishError('conflict', `${paths.final} already exists with different content; left untouched`);
+    throw new PublishError('conflict', `${label} already exists with different content; left untouched`);
   }
 }
 
-/** A published move-mode product whose source removal was interrupted: finish it if the source is that product. */
+/**
+ * A published move-mode product whose source removal was interrupted: finish it if the source is
+ * that product, read and removed through handles walked from STAGE_ROOT without following links.
+ * A source no longer at its path counts as removed; a symlink in the way leaves the row pending.
+ */
 async function finishPendingSourceRemoval(deps: PublishingDeps, row: ProductRow, ctx: PublishContext): Promise<void> {
   if (deps.config.publish.mode !== 'move' || !row.source_removal_pending) return;
   try {
-    const paths = await resolveProductPaths(deps.config.paths, row.destination_path).catch(() => undefined);
-    let source: string | undefined;
-    if (paths && (await exists(paths.source))) {
-      const digest = await copyTree(paths.source, undefined, await scanTree(paths.source, row.kind));
-      if (digest.sha256 !== row.checksum_sha256) {
-        ctx.onWarning?.(`source ${paths.source} differs from the published product; left in place`);
+    const paths = productPaths(row.destination_path);
+    const label = `STAGE_ROOT/${paths.relative}`;
+    let opened: OpenedParent;
+    try {
+      opened = await openProductParent(deps.config.paths.stageRoot, 'STAGE_ROOT', paths);
+    } catch (err) {
+      if (err instanceof PublishError && err.errorClass === 'source_missing') {
+        await removeSource(deps, row, undefined);
         return;
       }
-      source = paths.source;
+      throw err;
     }
-    await removeSource(deps, row, source);
+    try {
+      let verified;
+      if (await lstatAt(opened.parent, paths.name)) {
+        const snap = await scanTree(opened.parent, paths.name, row.kind, label);
+        const digest = await copyTree({ dir: opened.parent, name: paths.name, label }, undefined, snap);
+        if (digest.sha256 !== row.checksum_sha256) {
+          ctx.onWarning?.(`source ${label} differs from the published product; left in place`);
+          return;
+        }
+        verified = { parent: opened.parent, name: paths.name, identity: snap.entries[0]! };
+      }
+      await removeSource(deps, row, verified);
+    } finally {
+      await opened.close();
+    }
   } catch (err) {
     ctx.onWarning?.('finishing the source removal failed', err);
   }

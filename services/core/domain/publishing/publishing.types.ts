@@ -4,7 +4,8 @@ import type { Config } from '../../config';
 /** What the publishing operations need: the pool and the relevant configuration. */
 export interface PublishingDeps {
   pool: Pool;
-  config: Pick<Config, 'paths' | 'publish' | 'instance'>;
+  /** products: the type definitions; absent (older callers, tests) means every type is opaque. */
+  config: Pick<Config, 'paths' | 'publish' | 'instance'> & Partial<Pick<Config, 'products'>>;
 }
 
 /** A lease this worker holds on one product row. */

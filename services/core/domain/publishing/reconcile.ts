@@ -4,8 +4,10 @@ import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import type { PublishJobData } from '../../jobs/publish-queue';
-import { scanTree } from '../../publish/scan-source';
+import { openProductParent, productPaths } from '../../publish/product-paths';
+import { scanTree, type TreeSnapshot } from '../../publish/scan-source';
 import { tempRoot, TEMP_DIR_NAME } from '../../publish/temp-area';
+import type { ProductRow } from '../../repositories/product.types';
 import { hasDestinationInside, knownDataIds, listPublishedPage, ownedDestinations } from '../../repositories/reconcile.repository';
 import { RETRACTION_DIR } from '../lifecycle/retract-product';
 import { findOrphanTemporaries } from './remove-orphan-temporaries';
@@ -80,10 +82,9 @@ async function checkPublishedRows(
     const rows = await listPublishedPage(deps.pool, after, BATCH);
     for (const row of rows) {
       const rel = row.published_path ?? row.destination_path;
-      const p = path.join(deps.config.paths.productsRoot, rel);
       let snap;
       try {
-        snap = await scanTree(p, row.kind);
+        snap = await scanPublished(deps.config.paths.productsRoot, rel, row.kind);
       } catch (err) {
         const cls = (err as { errorClass?: string }).errorClass;
         if (cls === 'source_missing') missing({ data_id: row.data_id, path: rel });
@@ -97,6 +98,17 @@ async function checkPublishedRows(
     if (rows.length < BATCH) return;
     const last = rows[rows.length - 1]!;
     after = { created_at: last.created_at, id: last.id };
+  }
+}
+
+/** Walks to a published product from PRODUCTS_ROOT through handles (no link followed) and scans it. */
+async function scanPublished(productsRoot: string, rel: string, kind: ProductRow['kind']): Promise<TreeSnapshot> {
+  const paths = productPaths(rel);
+  const opened = await openProductParent(productsRoot, 'PRODUCTS_ROOT', paths);
+  try {
+    return await scanTree(opened.parent, paths.name, kind, `PRODUCTS_ROOT/${rel}`);
+  } finally {
+    await opened.close();
   }
 }
 

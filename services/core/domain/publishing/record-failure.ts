@@ -1,5 +1,6 @@
 import { withTransaction } from '../../db/transaction';
 import type { PublishError } from '../../errors/publish-error';
+import { redactServerPaths } from '../../publish/redact-paths';
 import { lockLeasedProduct } from '../../repositories/lease.repository';
 import { recordFailed, recordRetryScheduled } from '../../repositories/product-state';
 import { backoffMs } from './backoff';
@@ -23,7 +24,9 @@ export async function recordFailure(deps: PublishingDeps, lease: Lease, error: P
     if (!row) return { outcome: 'lease_lost' as const };
     const { maxAttempts, backoffBaseSeconds, backoffMaxSeconds } = deps.config.publish;
     const final = !error.retryable || row.publish_attempts >= maxAttempts;
-    const message = final && error.retryable ? `${error.message} (gave up after ${row.publish_attempts} attempts)` : error.message;
+    // Stored texts are shown to any read token: paths relative to their root only (the logs keep the rest).
+    const text = redactServerPaths(error.message, deps.config.paths);
+    const message = final && error.retryable ? `${text} (gave up after ${row.publish_attempts} attempts)` : text;
     const failure = { error: message, errorClass: error.errorClass, worker: deps.config.instance };
     if (final) {
       await recordFailed(tx, row.id, lease.token, failure);

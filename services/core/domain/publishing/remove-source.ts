@@ -1,32 +1,52 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { fsyncPath } from '../../publish/fsync';
-import { exists } from '../../publish/place-product';
-import { removeTree, TEMP_DIR_NAME } from '../../publish/temp-area';
+import fs, { type FileHandle } from 'node:fs/promises';
+import { at, lstatAt, openRoot, removeTreeAt, sameIdentity, type Identity } from '../../publish/dir-handle';
+import { syncHandle } from '../../publish/fsync';
+import { openScratch } from '../../publish/temp-area';
 import { recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { PublishingDeps } from './publishing.types';
 
-/** Where a source goes on its way out: STAGE_ROOT/.ferry-tmp/removed-<product id>. */
-export function sourceTrashPath(stageRoot: string, productId: number): string {
-  return path.join(stageRoot, TEMP_DIR_NAME, `removed-${productId}`);
+/** The trash name of a product's source inside STAGE_ROOT/.ferry-tmp. */
+export function sourceTrashName(productId: number): string {
+  return `removed-${productId}`;
+}
+
+/** A source to remove: its name inside a verified directory handle, and the entry it must be. */
+export interface VerifiedSource {
+  parent: FileHandle;
+  name: string;
+  identity: Identity;
 }
 
 /**
- * Move mode, after the commit: removes the published product's source. The source is first
- * renamed into STAGE_ROOT/.ferry-tmp (one atomic step, so the stage never shows half a product),
- * then deleted; the row's cleanup marker is cleared last. Run again after a crash it finishes the
- * job — a trash left behind is deleted, a source still in place is removed — and never repeats the
- * publish. `sourcePath` undefined means the source is already known to be gone.
+ * Move mode, after the commit: removes the published product's source. It acts on verified
+ * handles only: the source's parent is the handle the publish walked to (never a path looked up
+ * again), the entry renamed must still be the one scanned (dev, ino), and it goes into
+ * STAGE_ROOT/.ferry-tmp (one atomic step, so the stage never shows half a product), opened through
+ * the root's handle without following a symlink; then it is deleted handle by handle. So a parent
+ * swapped for a symlink (into PRODUCTS_ROOT, say) can make this remove nothing but the source.
+ * The row's cleanup marker is cleared last. Run again after a crash it finishes the job and never
+ * repeats the publish. `source` undefined means the source is already known to be gone.
  */
-export async function removeSource(deps: PublishingDeps, row: ProductRow, sourcePath: string | undefined): Promise<void> {
-  const trash = sourceTrashPath(deps.config.paths.stageRoot, row.id);
-  if (sourcePath && (await exists(sourcePath))) {
-    await fs.mkdir(path.dirname(trash), { recursive: true, mode: 0o700 });
-    await removeTree(trash);
-    await fs.rename(sourcePath, trash);
-    await fsyncPath(path.dirname(sourcePath));
+export async function removeSource(deps: PublishingDeps, row: ProductRow, source: VerifiedSource | undefined): Promise<void> {
+  const trash = sourceTrashName(row.id);
+  const root = await openRoot(deps.config.paths.stageRoot);
+  try {
+    const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
+    try {
+      const st = source ? await lstatAt(source.parent, source.name) : undefined;
+      if (source && st && sameIdentity(st, source.identity)) {
+        await removeTreeAt(scratch, trash);
+        await fs.rename(at(source.parent, source.name), at(scratch, trash));
+        await syncHandle(source.parent, `STAGE_ROOT/${row.destination_path}`);
+      }
+      // Anything else now at the source's name is not the published product's source: left alone.
+      await removeTreeAt(scratch, trash);
+    } finally {
+      await scratch.close();
+    }
+  } finally {
+    await root.close();
   }
-  await removeTree(trash);
   await recordSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
 }

@@ -6,6 +6,7 @@
 import type { ProductEvent } from './product-event';
 import {
   recordClaimed, recordFailed, recordLeaseReclaimed, recordLeaseReleased, recordPublished, recordRetryScheduled, recordSourceRemoved,
+  recordValidated,
 } from './publishing.transitions';
 import { recordPublishRequested, recordRegistered, recordRetryRequested } from './registry.transitions';
 import {
@@ -23,6 +24,7 @@ export const TRANSITION_FUNCTIONS: Readonly<Record<ProductEvent, (...args: never
   registered: recordRegistered,
   publish_requested: recordPublishRequested,
   claimed: recordClaimed,
+  validated: recordValidated,
   lease_reclaimed: recordLeaseReclaimed,
   lease_released: recordLeaseReleased,
   retry_scheduled: recordRetryScheduled,

@@ -19,6 +19,7 @@ export type ProductEvent =
   | 'registered'
   | 'publish_requested'
   | 'claimed'
+  | 'validated'
   | 'lease_reclaimed'
   | 'lease_released'
   | 'retry_scheduled'
@@ -53,6 +54,8 @@ export const TRANSITIONS: Readonly<Record<ProductEvent, Transition>> = {
   registered: { from: null, to: 'staging', by: ['api'], endsAttempt: false },
   publish_requested: { from: 'staging', to: 'staging', by: ['api'], endsAttempt: false },
   claimed: { from: 'staging', to: 'publishing', by: ['worker'], endsAttempt: false },
+  // The type's validators passed (docs/product-types.md); refusing is a `failed` with error_class invalid.
+  validated: { from: 'publishing', to: 'publishing', by: ['worker'], endsAttempt: false },
   lease_reclaimed: { from: 'publishing', to: 'staging', by: ['worker', 'reconciler'], endsAttempt: true },
   lease_released: { from: 'publishing', to: 'staging', by: ['worker'], endsAttempt: false },
   retry_scheduled: { from: 'publishing', to: 'staging', by: ['worker'], endsAttempt: true },

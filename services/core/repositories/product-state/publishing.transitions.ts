@@ -37,6 +37,35 @@ export async function recordClaimed(db: Queryable, target: ClaimTarget, lease: N
   return res.rows[0];
 }
 
+/** What a type's validators found, stored with the product when it is validated. */
+export interface ValidatedFields {
+  extracted: Record<string, unknown> | null;
+  obs_start: string | null;
+  obs_end: string | null;
+  ra_deg: number | null;
+  dec_deg: number | null;
+  freq_hz: number | null;
+}
+
+/**
+ * publishing → publishing, `validated`: the staged source passed its type's validators before the
+ * copy; what they extracted is stored on the row in the same statement. undefined when the row no
+ * longer holds this lease (nothing written).
+ */
+export async function recordValidated(db: Queryable, id: number, token: string, f: ValidatedFields, ev: { attempt: number; worker: string }): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `WITH v AS (
+       UPDATE products
+          SET extracted = $3::jsonb, obs_start = $4, obs_end = $5, ra_deg = $6, dec_deg = $7, freq_hz = $8, updated_at = now()
+        WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
+        RETURNING *
+     ), e AS (${eventInsert('validated', 'v', { attempt: '$9', worker: '$10' })})
+     SELECT * FROM v`,
+    [id, token, f.extracted === null ? null : JSON.stringify(f.extracted), f.obs_start, f.obs_end, f.ra_deg, f.dec_deg, f.freq_hz, ev.attempt, ev.worker],
+  );
+  return res.rows[0];
+}
+
 /** Why and by whom a lease ended. */
 export interface LeaseEnd {
   error: string;

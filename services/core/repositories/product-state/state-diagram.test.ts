@@ -107,6 +107,8 @@ describe('each transition function writes the row and the event its edge declare
 
     l = lease();
     await repository.recordClaimed(db.pool, { id: a.id }, l);
+    const found = { extracted: { format: 'fits' }, obs_start: '2026-01-02T03:00:00Z', obs_end: null, ra_deg: 10, dec_deg: -5, freq_hz: 1.4e9 };
+    expect(await step('validated', 'a', () => repository.recordValidated(db.pool, a.id, l.token, found, { attempt: 1, worker }))).toMatchObject({ ra_deg: 10, dec_deg: -5 });
     const fields = { published_path: 'a.fits', size_bytes: 1, file_count: 1, checksum_sha256: 'a'.repeat(64), manifest: null, source_cleanup_pending: true };
     const published = (await step('published', 'a', () => repository.recordPublished(db.pool, a.id, l.token, fields, { attempt: 1, durationMs: 5, worker })))!;
     expect(published).toMatchObject({ source_removal_pending: true, next_attempt_at: published.published_at });
