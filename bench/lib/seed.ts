@@ -14,7 +14,7 @@ export async function seedProducts(pool: Pool, from: number, to: number): Promis
     await c.query(
       `INSERT INTO products (data_id, data_type, stage_path, destination_path, published_path, kind, status, size_bytes,
                              file_count, checksum_sha256, publish_attempts, publish_error, error_class,
-                             created_at, staged_at, published_at, updated_at, next_attempt_at)
+                             created_at, staged_at, published_at, updated_at, due_at)
        SELECT 'seed-' || g, (ARRAY['image','mosaic','caltable','ms'])[1 + g % 4], 'seed/' || g || '.fits', 'seed/' || g || '.fits',
               CASE WHEN g % 50 = 0 THEN NULL ELSE 'seed/' || g || '.fits' END, 'file',
               (CASE WHEN g % 100 = 0 THEN 'failed' WHEN g % 50 = 0 THEN 'staging' ELSE 'published' END)::product_status,

@@ -107,11 +107,13 @@ describe('ferryctl audit', () => {
     expect(out).toMatchObject({ products_checked: 2, sampled_from: 4 });
   });
 
-  it('exits 2 and leaves the textfile alone when the API refuses the token', async () => {
-    const before = await metrics();
+  it('exits 2 when the API refuses the token, and its metrics say incomplete while keeping the last completed run', async () => {
+    const before = /^ferry_audit_last_run_timestamp_seconds (\d+)$/m.exec(await metrics())?.[1];
     const r = await ferryctl(['audit', '--textfile-dir', textfileDir], { ...env, FERRY_TOKEN: 'refused-token-refused-token-0000' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ferryctl: token refused \(401\)/);
-    expect(await metrics()).toBe(before);
+    expect(r.stderr).toMatch(/^ferryctl: audit could not finish: token refused \(401\)/);
+    const after = await metrics();
+    expect(after).toContain('ferry_audit_last_outcome{outcome="incomplete"} 1');
+    if (before) expect(after).toContain(`ferry_audit_last_run_timestamp_seconds ${before}`);
   });
 });

@@ -58,6 +58,8 @@ export interface FerryStack {
   roots: TestRoots;
   env: NodeJS.ProcessEnv;
   startWorker(): Promise<void>;
+  /** Stops the api process (SIGTERM), leaving the rest running. */
+  stopApi(): Promise<void>;
   /** Registers a product through the API (POST /api/products), as a pipeline would. */
   register(body: Record<string, unknown>): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -96,6 +98,9 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
     env,
     async startWorker() {
       worker = startProcess('worker/main.js', env);
+    },
+    async stopApi() {
+      await stopProcess(api);
     },
     async register(body) {
       const res = await fetch(`${url}/api/products`, {

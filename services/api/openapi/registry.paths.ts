@@ -1,6 +1,8 @@
 import { MAX_RETRY_WAIT_SECONDS } from '../../core/domain/monitoring/retry-product';
 import { DATA_ID_PATTERN } from '../schemas/common.schemas';
-import { listFailedQuerySchema, reconcileQuerySchema, retryAllQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
+import { retryAllQuerySchema } from '../schemas/lifecycle.schemas';
+import { pauseResponseSchema, workerStatusResponseSchema } from '../schemas/lifecycle.responses';
+import { listFailedQuerySchema, reconcileQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
 import {
   failedListResponseSchema, publishStatusResponseSchema, reconcileReportResponseSchema, retryAllResponseSchema, retryResponseSchema,
   serviceStatusResponseSchema,
@@ -22,6 +24,8 @@ export const registrySchemas: Record<string, JsonSchema> = {
   Product: outputSchema(productResponseSchema),
   ProductWithEvents: outputSchema(productWithEventsResponseSchema),
   ProductEvent: outputSchema(productEventResponseSchema),
+  Pause: outputSchema(pauseResponseSchema),
+  WorkerStatus: outputSchema(workerStatusResponseSchema),
 };
 
 const registerErrors = {
@@ -86,7 +90,7 @@ export const registryPaths: Record<string, JsonSchema> = {
         '202': jsonResponse('Queued', outputSchema(publishRequestResponseSchema)),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
-        '409': errorResponse('Already published, or failed (an admin retries it)', ['already_published', 'product_failed']),
+        '409': errorResponse('Already published, failed (an admin retries it), or discarded or retracted', ['already_published', 'product_failed', 'invalid_state']),
         ...GUARDED_ERRORS,
       },
     },
@@ -103,7 +107,7 @@ export const registryPaths: Record<string, JsonSchema> = {
   },
   '/api/monitoring/publish/failed': {
     get: {
-      summary: 'Failed products, oldest first; max_attempts keeps those with at most that many attempts',
+      summary: 'Failed products picked by the bulk filter (error class, data type, failure time, attempts), oldest failure first unless order=newest',
       ...needs('read'),
       parameters: queryParameters(listFailedQuerySchema),
       responses: {
@@ -136,14 +140,14 @@ export const registryPaths: Record<string, JsonSchema> = {
         '200': jsonResponse('Outcome', outputSchema(retryResponseSchema)),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
-        '409': errorResponse('Already published', ['already_published']),
+        '409': errorResponse('Already published, or discarded or retracted', ['already_published', 'invalid_state']),
         ...GUARDED_ERRORS,
       },
     },
   },
   '/api/monitoring/publish/retry-all': {
     post: {
-      summary: 'Retry failed products, oldest first; concurrent calls never queue a product twice',
+      summary: 'Retry the failed products a filter picks, oldest or newest first; dry_run lists them; each product answered on its own',
       ...needs('admin'),
       parameters: queryParameters(retryAllQuerySchema),
       responses: {
@@ -155,7 +159,7 @@ export const registryPaths: Record<string, JsonSchema> = {
   },
   '/api/status': {
     get: {
-      summary: 'Queue depth by state and the newest worker heartbeat',
+      summary: 'Queue depth by state, every live worker (last seen, what it copies: bytes, rate, ETA) and the pauses in force',
       ...needs('read'),
       responses: {
         '200': jsonResponse('Status', outputSchema(serviceStatusResponseSchema)),

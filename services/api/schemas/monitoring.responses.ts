@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bulkItemResponseSchema, bulkResultResponseSchema, pauseResponseSchema, workerStatusResponseSchema } from './lifecycle.responses';
 
 // The JSON the monitoring and status routes answer with, declared once (see products.responses.ts).
 
@@ -10,10 +11,18 @@ export const publishStatusResponseSchema = z.strictObject({
   total_published: count,
   total_staging: count,
   total_publishing: count,
-  failed_publishes: count,
+  failed_publishes: count.describe('Every failed product, whatever its attempts'),
   max_attempts_exceeded: count.describe('Failed products whose attempts reached PUBLISH_MAX_ATTEMPTS'),
-  success_rate_percent: z.number().describe('Share of the attempts ended in the last 24 h that published; 100 when none ended'),
-  recent_failures_24h: count.describe('Attempts ended in the last 24 h that did not publish'),
+  total_discarded: count,
+  total_retracted: count,
+  total_held: count,
+  success_rate_percent: z.number().nullable()
+    .describe('Share of products whose latest outcome in the last 24 h was a publish; null (not enough data) below SUCCESS_RATE_MIN_PRODUCTS'),
+  success_rate: z.strictObject({ window_hours: count, products: count, succeeded: count, min_products: count, enough_data: z.boolean() }),
+  recent_failures_24h: count.describe('Products whose latest outcome in the last 24 h was a failure'),
+  oldest_waiting_age_seconds: count.describe('Held products and paused types left out'),
+  oldest_failed_age_seconds: count,
+  paused: z.array(pauseResponseSchema),
   timestamp: dateTime,
 });
 export type PublishStatusResponse = z.infer<typeof publishStatusResponseSchema>;
@@ -24,8 +33,9 @@ export const failedProductResponseSchema = z.strictObject({
   data_type: z.string(),
   stage_path: z.string(),
   publish_attempts: count,
-  publish_error: z.string().nullable(),
-  staged_at: dateTime,
+  publish_error: z.string().nullable().describe('The whole message'),
+  error_class: z.string().nullable(),
+  failed_at: dateTime,
   created_at: dateTime,
 });
 export type FailedProductResponse = z.infer<typeof failedProductResponseSchema>;
@@ -60,15 +70,11 @@ export const retryResponseSchema = z.strictObject({
 export type RetryResponse = z.infer<typeof retryResponseSchema>;
 
 /** POST /api/monitoring/publish/retry-all. */
-export const retryAllResponseSchema = z.strictObject({
+export const retryAllResponseSchema = bulkResultResponseSchema.extend({
   total_attempted: count,
   successful: count,
   failed: count,
-  results: z.array(z.strictObject({
-    data_id: z.string(),
-    success: z.boolean(),
-    error: z.string().optional().describe('Only when success is false'),
-  })),
+  results: z.array(bulkItemResponseSchema.extend({ success: z.boolean().optional() })),
 });
 export type RetryAllResponse = z.infer<typeof retryAllResponseSchema>;
 
@@ -77,6 +83,8 @@ export const serviceStatusResponseSchema = z.strictObject({
   queue: z.strictObject({ waiting: count, active: count, delayed: count, failed: count }),
   worker_heartbeat: z.strictObject({ instance: z.string(), at: dateTime, age_seconds: z.number() }).nullable()
     .describe('The newest heartbeat across worker instances; null when no heartbeat key exists'),
+  workers: z.array(workerStatusResponseSchema).describe('Every worker with a live heartbeat, oldest heartbeat first'),
+  paused: z.array(pauseResponseSchema),
   timestamp: dateTime,
 });
 export type ServiceStatusResponse = z.infer<typeof serviceStatusResponseSchema>;

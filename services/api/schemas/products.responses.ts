@@ -32,6 +32,9 @@ export const productResponseSchema = z.strictObject({
   published_at: dateTime.nullable(),
   updated_at: dateTime,
   next_attempt_at: dateTime.nullable().describe('null while held (registered with auto_publish false)'),
+  held: z.boolean().describe('staging with no due time: waits for a release'),
+  retracted_path: z.string().nullable().describe('Where a retracted product lies now, relative to PRODUCTS_ROOT'),
+  supersedes: z.string().nullable().describe('data_id of the product this one corrects'),
 });
 export type ProductResponse = z.infer<typeof productResponseSchema>;
 
@@ -51,6 +54,9 @@ export const productEventResponseSchema = z.strictObject({
   bytes: count.nullable(),
   duration_ms: count.nullable(),
   worker: z.string().nullable(),
+  actor: z.string().nullable().describe('Token name of the operator who asked (operator verbs)'),
+  reason: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable().describe('What an operator verb replaced or chose (amend: old and new values)'),
   created_at: dateTime,
 });
 export type ProductEventResponse = z.infer<typeof productEventResponseSchema>;

@@ -15,7 +15,7 @@ function fileProduct(rel: string, content: string): Product {
     size_bytes: Buffer.byteLength(content), file_count: 1, checksum_sha256: sha(content), manifest: null,
     publish_attempts: 1, publish_error: null, created_at: '2026-01-01T00:00:00Z', published_at: '2026-01-01T00:00:01Z',
     destination_path: rel, expected_sha256: null, error_class: null, lease_owner: null, lease_expires_at: null, metadata: {},
-    staged_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:01Z', next_attempt_at: null,
+    staged_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:01Z', next_attempt_at: null, held: false, retracted_path: null, supersedes: null,
   };
 }
 

@@ -9,12 +9,14 @@ import { flatten, formatStatus } from './status.command';
 import { formatTestReport } from './test.command';
 import { formatTokens, parseScopes } from './token.command';
 
-const failed = { data_id: 'p1', data_type: 'image', stage_path: 'a/p1.fits', publish_attempts: 5, publish_error: 'EIO', staged_at: 't0', created_at: 't0' };
+const failed = { data_id: 'p1', data_type: 'image', stage_path: 'a/p1.fits', publish_attempts: 5, publish_error: 'EIO', error_class: 'io_error', failed_at: 't0', created_at: 't0' };
 
 describe('command output', () => {
   it('shows publish figures and the flattened service status', () => {
     const out = formatStatus(
-      { total_published: 3, total_staging: 1, total_publishing: 0, failed_publishes: 2, max_attempts_exceeded: 1, success_rate_percent: 60, recent_failures_24h: 2, timestamp: 'now' },
+      { total_published: 3, total_staging: 1, total_publishing: 0, failed_publishes: 2, max_attempts_exceeded: 1, success_rate_percent: 60, recent_failures_24h: 2, timestamp: 'now',
+        total_discarded: 0, total_retracted: 0, total_held: 0, success_rate: { window_hours: 24, products: 5, succeeded: 3, min_products: 1, enough_data: true },
+        oldest_waiting_age_seconds: 0, oldest_failed_age_seconds: 0, paused: [] },
       { queue: { waiting: 4 }, worker_heartbeat: null },
     );
     expect(out).toMatch(/success rate\s+60 %/);
@@ -24,13 +26,20 @@ describe('command output', () => {
   });
 
   it('lists failed products and says so when there are none', () => {
-    expect(formatFailed([failed])).toMatch(/^DATA_ID\s+TYPE\s+ATTEMPTS/);
+    expect(formatFailed([failed])).toMatch(/^DATA_ID\s+TYPE\s+CLASS\s+ATTEMPTS\s+FAILED_AT/);
     expect(formatFailed([failed])).toContain('p1');
+    // The whole message, wrapped to the width, never cut.
+    const long = 'x'.repeat(30) + ' ' + 'word '.repeat(40);
+    const lines = formatFailed([{ ...failed, publish_error: long }], 60).split('\n').filter((l) => l.startsWith('    '));
+    expect(lines.every((l) => l.length <= 60)).toBe(true);
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(long.trim());
     expect(formatFailed([])).toBe('no failed publishes\n');
   });
 
   it('says a dry run changes nothing', () => {
-    expect(formatDryRun([failed])).toBe('would retry p1 (image, 5 attempts): EIO\n1 product(s) would be retried (dry run: nothing changed)\n');
+    expect(formatDryRun([{ data_id: 'p1', data_type: 'image', error_class: 'io_error', attempts: 5, since: 't0', outcome: 'would_do' }])).toBe(
+      'would retry p1 (image, io_error, 5 attempts)\n1 product(s) would be retried (dry run: nothing changed)\n',
+    );
   });
 
   it('describes a retry outcome', () => {

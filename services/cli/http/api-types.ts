@@ -1,4 +1,5 @@
 import type { FailedListResponse, FailedProductResponse, PublishStatusResponse, RetryAllResponse, RetryResponse } from '../../api/schemas/monitoring.responses';
+import type { BulkItemResponse, BulkResultResponse } from '../../api/schemas/lifecycle.responses';
 import type { ManifestEntryResponse, ProductEventResponse, ProductPageResponse, ProductResponse, ProductWithEventsResponse } from '../../api/schemas/products.responses';
 
 // The registry's response shapes are declared once, as zod schemas beside the api's request
@@ -18,6 +19,12 @@ export type RetryResult = RetryResponse;
 
 /** POST /api/monitoring/publish/retry-all. */
 export type RetryAllResult = RetryAllResponse;
+
+/** One product's line in a bulk verb's answer (retry-all's lines add success). */
+export type BulkItem = BulkItemResponse & { success?: boolean; error?: string };
+
+/** A bulk verb's answer (discard-all; retry-all adds the totals). */
+export type BulkResult = BulkResultResponse;
 
 /** One file of a directory product's manifest. */
 export type ManifestEntry = ManifestEntryResponse;

@@ -24,8 +24,11 @@ export interface Config {
     readonly backoffMaxSeconds: number;
     readonly freeSpaceMarginBytes: number;
     readonly reconcileIntervalSeconds: number;
-    /** Test-only copy throttle in bytes per second; 0 = off. */
-    readonly testThrottleBytesPerSec: number;
+    /** Bandwidth shared by all copies of a worker, bytes per second; 0 = unlimited (a run-time setting overrides it). */
+    readonly maxBytesPerSec: number;
+    readonly controlRefreshSeconds: number;
+    /** Fewest products with an outcome in the window for a success rate. */
+    readonly successRateMinProducts: number;
     /** Mode bits dropped from every published file and directory (PUBLISH_MODE_DROP_BITS). */
     readonly dropModeBits: number;
     /** Test-only pause folder (PUBLISH_TEST_HOOK_DIR); undefined in production. */

@@ -26,8 +26,8 @@ export interface CopyControl {
   signal?: AbortSignal;
   /** Called after every chunk with the bytes just moved (drives lease extension and metrics). */
   onBytes?: (n: number) => void;
-  /** Test-only throttle, bytes per second; 0 or undefined = full speed. */
-  throttleBytesPerSec?: number;
+  /** Waits after every chunk until the bandwidth limit lets the copy go on (the worker's shared limiter). */
+  pace?: (bytes: number, signal?: AbortSignal) => Promise<void>;
   /** Bytes per read and write (default 8 MiB); smaller when many copies run at once, to bound memory. */
   chunkBytes?: number;
   /** Mode bits the copy never keeps (PUBLISH_MODE_DROP_BITS); default setuid, setgid, sticky, group/other write. */
@@ -38,18 +38,6 @@ export interface CopyControl {
 
 /** setuid, setgid, sticky, group write, other write. */
 export const DEFAULT_DROP_MODE_BITS = 0o7022;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Throws the signal's reason when aborted. */
 export function checkAborted(signal?: AbortSignal): void {
@@ -99,13 +87,11 @@ export interface CopyTarget {
  */
 export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTarget | undefined, expected: TreeEntry, ctl: CopyControl = {}, label = name): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
-  const throttle = ctl.throttleBytesPerSec ?? 0;
   // One byte more than expected: a short read then means end of file without a second read, and
   // a file that grew shows up at once.
   const chunk = ctl.chunkBytes ?? CHUNK;
-  const want = Math.min(throttle > 0 ? Math.max(1024, Math.min(chunk, Math.floor(throttle / 10))) : chunk, expected.size + 1);
+  const want = Math.min(chunk, expected.size + 1);
   const bufs = [Buffer.allocUnsafe(want), Buffer.allocUnsafe(want)];
-  const started = Date.now();
   const { fh: input } = await openFileAt(srcDir, name, expected, label);
   let output: FileHandle | undefined;
   let reading: Promise<{ bytesRead: number }> | undefined;
@@ -138,10 +124,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
       ctl.observe?.(piece);
       total += bytesRead;
       ctl.onBytes?.(bytesRead);
-      if (throttle > 0) {
-        const ahead = (total / throttle) * 1000 - (Date.now() - started);
-        if (ahead > 0) await sleep(ahead, ctl.signal);
-      }
+      if (ctl.pace) await ctl.pace(bytesRead, ctl.signal);
       // A short read is the end of a regular file.
       if (!reading) break;
       turn = 1 - turn;

@@ -86,7 +86,7 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
       checkAborted(ctl.signal);
       const dir = srcDirs.get(parentRel(e.rel))!;
       const target = dest ? { dir: destDirs.get(parentRel(e.rel))!, name: baseName(e.rel) } : undefined;
-      const r = await copyAndHash(dir, baseName(e.rel), target, e, { ...ctl, chunkBytes: DIRECTORY_FILE_CHUNK }, labelOf(e.rel));
+      const r = await copyAndHash(dir, baseName(e.rel), target, e, { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK) }, labelOf(e.rel));
       return { path: e.rel, size: r.size, sha256: r.sha256 };
     });
     if (dest) {

@@ -4,7 +4,7 @@ import { isNotDirectory, openRoot, walkDirs } from './dir-handle';
 import { TEMP_DIR_NAME, type RootName } from './temp-area';
 
 /** Names reserved at the top of both data roots. */
-const RESERVED_TOP = new Set([TEMP_DIR_NAME, '.ferry-data-root']);
+const RESERVED_TOP = new Set([TEMP_DIR_NAME, '.ferry-data-root', '.ferry-retracted']);
 
 /** True when s holds a control character (manifest lines and logs must stay one line each). */
 export function hasControlChar(s: string): boolean {

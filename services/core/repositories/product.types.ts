@@ -1,6 +1,10 @@
-/** Lifecycle of a product in the registry. `failed` is terminal until an operator retries. */
-export type ProductStatus = 'staging' | 'publishing' | 'published' | 'failed';
-export const PRODUCT_STATUSES: readonly ProductStatus[] = ['staging', 'publishing', 'published', 'failed'];
+/**
+ * Lifecycle of a product in the registry. `failed` is terminal until an operator retries or
+ * discards it; `discarded` (a failed or held product given up) and `retracted` (a published product
+ * withdrawn and moved aside) are terminal.
+ */
+export type ProductStatus = 'staging' | 'publishing' | 'published' | 'failed' | 'discarded' | 'retracted';
+export const PRODUCT_STATUSES: readonly ProductStatus[] = ['staging', 'publishing', 'published', 'failed', 'discarded', 'retracted'];
 export type ProductKind = 'file' | 'directory';
 
 /** One entry of a directory product's manifest: path relative to the product, size and digest. */
@@ -47,6 +51,12 @@ export interface ProductRow {
    * product should next be in the queue. The reconciler's due sweep walks it.
    */
   next_attempt_at: Date | null;
+  /** Where a retracted product lies now, relative to PRODUCTS_ROOT (null until the worker moved it). */
+  retracted_path: string | null;
+  /** The data_id of the product this one corrects, if any. */
+  supersedes: string | null;
+  /** Retracted or discarded: a worker still has to move the files aside or remove the source. */
+  file_action_pending: boolean;
   /** What the type's validators read from the product (docs/product-types.md); null until validated. */
   extracted: Record<string, unknown> | null;
   obs_start: Date | null;
@@ -70,6 +80,11 @@ export interface ProductEventRow {
   bytes: number | null;
   duration_ms: number | null;
   worker: string | null;
+  /** Who asked for an operator transition (token name), and why. */
+  actor: string | null;
+  reason: string | null;
+  /** What an operator transition replaced or chose (amend: old and new values). */
+  detail: Record<string, unknown> | null;
   /** The event ended a publish attempt (counted in the success rate). */
   ends_attempt: boolean;
   created_at: Date;

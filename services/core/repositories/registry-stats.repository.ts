@@ -12,7 +12,7 @@ const attemptOutcomes = (since: string, firstWholeHour: string) =>
           (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
              FROM publish_attempt_hours WHERE hour >= ${firstWholeHour}) AS hours`;
 
-const emptyCounts = (): Record<ProductStatus, number> => ({ staging: 0, publishing: 0, published: 0, failed: 0 });
+const emptyCounts = (): Record<ProductStatus, number> => ({ staging: 0, publishing: 0, published: 0, failed: 0, discarded: 0, retracted: 0 });
 
 /** Registry-wide counts per status, read from the trigger-kept product_status_counts (never scans products). */
 export async function countByStatus(db: Queryable): Promise<Record<ProductStatus, number>> {

@@ -33,6 +33,9 @@ export async function requestPublish(deps: RegistryDeps, dataId: string): Promis
         `product ${dataId} failed (${product.publish_error ?? 'no error recorded'}): an admin retries it with POST /api/monitoring/publish/retry/${dataId}`,
       );
     }
+    if (product.status === 'discarded' || product.status === 'retracted') {
+      throw new ConflictError('invalid_state', `product ${dataId} is ${product.status}: it is never published again`, { status: product.status });
+    }
     await recordPublishRequested(tx, product.id);
     return product.status;
   });

@@ -23,6 +23,11 @@ export interface PublishContext {
   /** Aborted on shutdown after the grace period: the copy stops and the lease is released. */
   shutdownSignal?: AbortSignal;
   onBytes?: (n: number) => void;
+  /** The worker's shared bandwidth limiter: waits after each chunk; chunkBytes keeps chunks small enough to pace smoothly. */
+  pace?: (bytes: number, signal?: AbortSignal) => Promise<void>;
+  chunkBytes?: () => number | undefined;
+  /** Retracted or discarded products with file work pending (moving aside, removing the source). */
+  onInactive?: (product: ProductRow) => Promise<void>;
   onClaimed?: (lease: Lease, product: ProductRow) => void;
   onWarning?: (message: string, err?: unknown) => void;
   /** Test-only: awaited at fixed moments of an attempt, so a test can act exactly then (PUBLISH_TEST_HOOK_DIR). */
@@ -36,7 +41,7 @@ export type TestHookPoint = 'after-scan' | 'after-copy' | 'before-source-removal
 export type PublishResult =
   | { outcome: 'published'; lease: Lease; digest: TreeDigest; durationMs: number; reusedExisting: boolean; reclaimed: boolean }
   | { outcome: 'already_published'; reclaimed: boolean }
-  | { outcome: 'skipped'; reason: 'missing' | 'failed' | 'held'; reclaimed: boolean }
+  | { outcome: 'skipped'; reason: 'missing' | 'failed' | 'held' | 'inactive'; reclaimed: boolean }
   | { outcome: 'not_due'; until: Date }
   | { outcome: 'retry'; lease: Lease; error: PublishError; nextAttemptAt: Date; reclaimed: boolean }
   | { outcome: 'failed'; lease: Lease; error: PublishError; reclaimed: boolean }
@@ -60,6 +65,9 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
       return { outcome: 'skipped', reason: 'failed', reclaimed };
     case 'held':
       return { outcome: 'skipped', reason: 'held', reclaimed };
+    case 'inactive':
+      if (claim.product.file_action_pending) await ctx.onInactive?.(claim.product);
+      return { outcome: 'skipped', reason: 'inactive', reclaimed };
     case 'not_due':
       return { outcome: 'not_due', until: claim.until };
     case 'published':
@@ -136,7 +144,7 @@ interface Placed {
 
 async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void, hooks: PublishContext): Promise<Placed> {
   const { stageRoot, productsRoot } = deps.config.paths;
-  const ctl = { signal, onBytes, throttleBytesPerSec: deps.config.publish.testThrottleBytesPerSec, dropModeBits: deps.config.publish.dropModeBits };
+  const ctl = { signal, onBytes, pace: hooks.pace, chunkBytes: hooks.chunkBytes?.(), dropModeBits: deps.config.publish.dropModeBits };
   const paths = productPaths(product.destination_path);
   const label = `STAGE_ROOT/${paths.relative}`;
   const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths);

@@ -9,6 +9,7 @@ import { scanTree, type TreeSnapshot } from '../../publish/scan-source';
 import { tempRoot, TEMP_DIR_NAME } from '../../publish/temp-area';
 import type { ProductRow } from '../../repositories/product.types';
 import { hasDestinationInside, knownDataIds, listPublishedPage, ownedDestinations } from '../../repositories/reconcile.repository';
+import { RETRACTION_DIR } from '../lifecycle/retract-product';
 import { findOrphanTemporaries } from './remove-orphan-temporaries';
 
 /** What the reconcile report needs. */
@@ -122,7 +123,7 @@ async function findFilesWithoutRow(deps: ReconcileDeps, found: (i: ReconcileRepo
       return;
     }
     const children = entries
-      .filter((e) => rel !== '' || (e.name !== TEMP_DIR_NAME && e.name !== '.ferry-data-root' && e.name !== 'lost+found'))
+      .filter((e) => rel !== '' || (e.name !== TEMP_DIR_NAME && e.name !== RETRACTION_DIR && e.name !== '.ferry-data-root' && e.name !== 'lost+found'))
       .map((e) => ({ rel: rel ? `${rel}/${e.name}` : e.name, e }));
     for (let i = 0; i < children.length; i += BATCH) {
       const page = children.slice(i, i + BATCH);

@@ -8,6 +8,10 @@ export interface EventValues {
   bytes?: string;
   durationMs?: string;
   worker?: string;
+  /** Operator transitions: who asked (token name), why, and what changed (jsonb). */
+  actor?: string;
+  reason?: string;
+  detail?: string;
 }
 
 /**
@@ -21,9 +25,10 @@ export function eventInsert(event: ProductEvent, source: string, v: EventValues)
   // Every literal below comes from the compile-time table, never from input.
   const from = t.from === null ? 'NULL' : `'${t.from}'`;
   return `INSERT INTO product_events (product_id, data_id, event, attempt, from_status, to_status, ends_attempt,
-                                       error_class, error, bytes, duration_ms, worker)
+                                       error_class, error, bytes, duration_ms, worker, actor, reason, detail)
           SELECT id, data_id, '${event}', ${v.attempt}, ${from}::product_status, '${t.to}'::product_status, ${t.endsAttempt},
-                 ${v.errorClass ?? 'NULL'}, ${v.error ?? 'NULL'}, ${v.bytes ?? 'NULL'}, ${v.durationMs ?? 'NULL'}, ${v.worker ?? 'NULL'}
+                 ${v.errorClass ?? 'NULL'}, ${v.error ?? 'NULL'}, ${v.bytes ?? 'NULL'}, ${v.durationMs ?? 'NULL'}, ${v.worker ?? 'NULL'},
+                 ${v.actor ?? 'NULL'}, ${v.reason ?? 'NULL'}, ${v.detail ?? 'NULL'}
             FROM ${source}`;
 }
 

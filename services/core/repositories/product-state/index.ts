@@ -9,10 +9,15 @@ import {
   recordValidated,
 } from './publishing.transitions';
 import { recordPublishRequested, recordRegistered, recordRetryRequested } from './registry.transitions';
+import {
+  recordAmended, recordDiscarded, recordDiscardedSourceRemoved, recordFailedAmended, recordHeld, recordHeldDiscarded, recordReleased,
+  recordRetracted, recordRetractionMoved,
+} from './lifecycle.transitions';
 
 export * from './product-event';
 export * from './publishing.transitions';
 export * from './registry.transitions';
+export * from './lifecycle.transitions';
 
 /** The function that makes each transition (one per event), for the diagram test and for readers. */
 export const TRANSITION_FUNCTIONS: Readonly<Record<ProductEvent, (...args: never[]) => Promise<unknown>>> = {
@@ -27,4 +32,13 @@ export const TRANSITION_FUNCTIONS: Readonly<Record<ProductEvent, (...args: never
   published: recordPublished,
   source_removed: recordSourceRemoved,
   retry_requested: recordRetryRequested,
+  discarded: recordDiscarded,
+  held_discarded: recordHeldDiscarded,
+  amended: recordAmended,
+  failed_amended: recordFailedAmended,
+  held: recordHeld,
+  released: recordReleased,
+  retracted: recordRetracted,
+  retraction_moved: recordRetractionMoved,
+  discarded_source_removed: recordDiscardedSourceRemoved,
 };

@@ -26,7 +26,16 @@ export type ProductEvent =
   | 'failed'
   | 'published'
   | 'source_removed'
-  | 'retry_requested';
+  | 'retry_requested'
+  | 'discarded'
+  | 'held_discarded'
+  | 'amended'
+  | 'failed_amended'
+  | 'held'
+  | 'released'
+  | 'retracted'
+  | 'retraction_moved'
+  | 'discarded_source_removed';
 
 /** Who makes a transition: a client of the api (producer or operator), or a worker process. */
 export type TransitionActor = 'api' | 'worker' | 'reconciler';
@@ -54,6 +63,16 @@ export const TRANSITIONS: Readonly<Record<ProductEvent, Transition>> = {
   published: { from: 'publishing', to: 'published', by: ['worker'], endsAttempt: true },
   source_removed: { from: 'published', to: 'published', by: ['worker'], endsAttempt: false },
   retry_requested: { from: 'failed', to: 'staging', by: ['api'], endsAttempt: false },
+  // Operator verbs (lifecycle.transitions.ts); each event carries actor, reason and detail.
+  discarded: { from: 'failed', to: 'discarded', by: ['api'], endsAttempt: false },
+  held_discarded: { from: 'staging', to: 'discarded', by: ['api'], endsAttempt: false },
+  amended: { from: 'staging', to: 'staging', by: ['api'], endsAttempt: false },
+  failed_amended: { from: 'failed', to: 'failed', by: ['api'], endsAttempt: false },
+  held: { from: 'staging', to: 'staging', by: ['api'], endsAttempt: false },
+  released: { from: 'staging', to: 'staging', by: ['api'], endsAttempt: false },
+  retracted: { from: 'published', to: 'retracted', by: ['api'], endsAttempt: false },
+  retraction_moved: { from: 'retracted', to: 'retracted', by: ['worker'], endsAttempt: false },
+  discarded_source_removed: { from: 'discarded', to: 'discarded', by: ['worker'], endsAttempt: false },
 };
 
 /** Every event name, in the table's order. */

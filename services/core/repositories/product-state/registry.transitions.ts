@@ -53,7 +53,9 @@ export type RetryPick = { id: number } | { maxAttempts?: number; limit: number }
  * keeps the previous attempts and error). For the oldest few, SKIP LOCKED plus the status guard
  * mean two concurrent callers never both take the same product. Rows come back oldest first.
  */
-export async function recordRetryRequested(db: Queryable, pick: RetryPick): Promise<RequeuedProductRow[]> {
+export async function recordRetryRequested(db: Queryable, pick: RetryPick, by?: { actor: string; reason: string | null }): Promise<RequeuedProductRow[]> {
+  // The operator and reason, when given, follow the pick's own parameters.
+  const at = 'id' in pick ? 2 : 3;
   const picked = 'id' in pick
     ? `SELECT id, publish_attempts, publish_error, error_class FROM products WHERE id = $1 AND status = 'failed' FOR UPDATE`
     : `SELECT id, publish_attempts, publish_error, error_class FROM products
@@ -70,9 +72,9 @@ export async function recordRetryRequested(db: Queryable, pick: RetryPick): Prom
        RETURNING p.*, picked.publish_attempts AS previous_attempts, picked.publish_error AS previous_error,
                  picked.error_class AS previous_error_class
      ), ev AS (${eventInsert('retry_requested', '(SELECT * FROM r ORDER BY created_at, id) r',
-      { attempt: 'previous_attempts', errorClass: 'previous_error_class', error: 'previous_error' })})
+      { attempt: 'previous_attempts', errorClass: 'previous_error_class', error: 'previous_error', actor: `$${at}::text`, reason: `$${at + 1}::text` })})
      SELECT * FROM r`,
-    'id' in pick ? [pick.id] : [pick.maxAttempts ?? null, pick.limit],
+    [...('id' in pick ? [pick.id] : [pick.maxAttempts ?? null, pick.limit]), by?.actor ?? null, by?.reason ?? null],
   );
   return res.rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id - b.id);
 }

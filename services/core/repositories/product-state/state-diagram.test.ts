@@ -115,6 +115,26 @@ describe('each transition function writes the row and the event its edge declare
     await step('source_removed', 'a', () => repository.recordSourceRemoved(db.pool, a.id, { worker }));
     expect(await repository.recordSourceRemoved(db.pool, a.id, { worker })).toBe(false);
 
+    // The operator verbs.
+    const op = { actor: 'ops', reason: 'test' };
+    const mk = async (id: string, due: boolean) =>
+      (await repository.recordRegistered(db.pool, { ...p, data_id: id, stage_path: `${id}.fits`, destination_path: `${id}.fits`, due }))!;
+    const b = await mk('b', true);
+    await step('amended', 'b', () => repository.recordAmended(db.pool, b.id, { metadata: { v: 2 } }, op));
+    await step('held', 'b', () => repository.recordHeld(db.pool, b.id, op));
+    await step('released', 'b', () => repository.recordReleased(db.pool, b.id, op));
+    await step('held', 'b', () => repository.recordHeld(db.pool, b.id, op));
+    await step('held_discarded', 'b', () => repository.recordHeldDiscarded(db.pool, b.id, true, op));
+    await step('discarded_source_removed', 'b', () => repository.recordDiscardedSourceRemoved(db.pool, b.id, worker));
+    const c = await mk('c', true);
+    l = lease();
+    await repository.recordClaimed(db.pool, { id: c.id }, l);
+    await repository.recordFailed(db.pool, c.id, l.token, failure);
+    await step('failed_amended', 'c', () => repository.recordFailedAmended(db.pool, c.id, { expected_sha256: null }, op));
+    await step('discarded', 'c', () => repository.recordDiscarded(db.pool, c.id, false, op));
+    await step('retracted', 'a', () => repository.recordRetracted(db.pool, a.id, op));
+    await step('retraction_moved', 'a', () => repository.recordRetractionMoved(db.pool, a.id, '.ferry-retracted/a.fits', worker));
+
     expect([...written.values()].map(key).sort()).toEqual(drawnEdges().map(key).sort());
   });
 });
