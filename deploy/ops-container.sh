@@ -215,9 +215,10 @@ restore_in_containers() {
   ops_run node "$restore" "$@" --yes --services-stopped ${extra:+"$extra"} "$backup" || status=$?
   case "$status" in
     0)
-      # As in compose mode on the host (services/ops/backup/compose-hooks.ts): started, not awaited.
+      # The restore has migrated; postgres and redis were never stopped, and compose's check of
+      # their health must not keep the api down: started without their dependencies, not awaited.
       say "starting api and worker"
-      ops_compose up -d api worker
+      ops_compose up -d --no-deps api worker
       ;;
     3)
       say "the api and worker stay stopped: the database was replaced before the failure (see above for the way back)"
@@ -225,7 +226,7 @@ restore_in_containers() {
       ;;
     *)
       say "nothing was changed: starting api and worker again"
-      ops_compose up -d api worker || true
+      ops_compose up -d --no-deps api worker || true
       exit 1
       ;;
   esac

@@ -274,7 +274,7 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
         `ops restore --mode native --check-only ${dump}`,
         'compose stop api worker',
         `ops restore --mode native --yes --services-stopped --if-schema-moved ${dump}`,
-        'compose up -d api worker',
+        'compose up -d --no-deps api worker',
         'compose up -d --wait --wait-timeout 120',
       ]);
       expect(res.stdout).toContain('schema moved from');

@@ -152,7 +152,7 @@ function kubePlaySuite(): void {
         return names.length ? `  ${h.how.padEnd(9)} ${kind} (${names.join(', ')}): ${h.note}` : undefined;
       }).filter(Boolean);
       process.stderr.write(`\n[kube-play] what podman kube play does with the trial overlay:\n${lines.join('\n')}\n`
-        + '[kube-play] lab adaptations: the Secret ferry-secrets (which an operator creates) is made by the test; pods address each other by pod name (no Services); containerPorts are dropped (podman 4.3 would publish each on all host addresses); nginx.conf is mounted as a directory, not a subPath (podman 4.3 mounts the whole ConfigMap there); nginx\'s upstream is the api pod\'s name; '
+        + '[kube-play] lab adaptations: the Secret ferry-secrets (which an operator creates) is made by the test; pods address each other by pod name (no Services); containerPorts are dropped (podman 4.3 would publish each on all host addresses); nginx.conf is mounted as a directory, not a subPath (podman 4.3 mounts the whole ConfigMap there); PostgreSQL keeps podman\'s /dev/shm and every other emptyDir is a fresh host directory of mode 1777 (podman 4.3 makes emptyDirs root-owned 0755); nginx\'s upstream is the api pod\'s name; '
         + 'nginx\'s certificate is mounted from a ConfigMap because podman 4.3 writes Secret values base64-encoded (Ferry\'s own secrets stay Secrets: '
         + 'both sides of each password read the same file); probes other than liveness are not run by podman 4.3.\n\n');
 
@@ -170,6 +170,23 @@ function kubePlaySuite(): void {
         if (m.name === 'snippets') m.mountPath = '/etc/nginx/ferry/snippets';
       }
       (nginx as unknown as { args: string[] }).args = ['nginx', '-c', '/etc/nginx/ferry/nginx.conf', '-g', 'daemon off;'];
+      // podman 4.3 mounts an emptyDir over /dev/shm owned by root: PostgreSQL keeps podman's own /dev/shm.
+      const pgSpec = workloads([deployment('postgres')])[0]!.pod;
+      pgSpec.volumes = (pgSpec.volumes ?? []).filter((v) => v.name !== 'shm');
+      const pgMounts = (pgSpec.containers[0] as unknown as { volumeMounts: Array<{ name: string }> });
+      pgMounts.volumeMounts = pgMounts.volumeMounts.filter((m) => m.name !== 'shm');
+      // podman 4.3 makes an emptyDir root-owned 0755, which a non-root container cannot write:
+      // each becomes a fresh host directory of mode 1777 of the test's own (what Kubernetes gives).
+      for (const w of workloads(objects)) {
+        for (const v of (w.pod.volumes ?? []) as Array<{ name: string; emptyDir?: unknown; hostPath?: unknown }>) {
+          if (!v.emptyDir) continue;
+          const hostDir = path.join(dir, 'empty', `${w.name.slice(prefix.length)}-${v.name}`);
+          fs.mkdirSync(hostDir, { recursive: true });
+          fs.chmodSync(hostDir, 0o1777);
+          delete v.emptyDir;
+          v.hostPath = { path: hostDir, type: 'Directory' };
+        }
+      }
       const tlsConfigMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}ferry-tls-lab`))!;
       nginxSpec.volumes = (nginxSpec.volumes ?? []).map((v) => (v.name === 'tls' ? { name: 'tls', configMap: { name: tlsConfigMap.metadata.name } } as never : v));
       const yaml = (list: K8sObject[]) => list.map((o) => YAML.stringify(o)).join('---\n');

@@ -57,7 +57,8 @@ export async function dropDatabase(name: string): Promise<void> {
  * attempt figures the triggers keep — in one statement, for tests that start over in one database.
  */
 export async function emptyRegistry(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE products, product_events, product_status_counts, publish_attempt_hours RESTART IDENTITY');
+  // CASCADE: tables that reference products (lineage, for one) empty with it.
+  await pool.query('TRUNCATE products, product_events, product_status_counts, publish_attempt_hours RESTART IDENTITY CASCADE');
 }
 
 /** Creates an empty database of its own for one test file, migrated to head unless migrated is false. */

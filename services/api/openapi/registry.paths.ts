@@ -33,8 +33,8 @@ const registerErrors = {
   ]),
   '413': errorResponse('Body larger than 1 MiB', ['payload_too_large']),
   '415': errorResponse('Body is not JSON', ['unsupported_media_type']),
-  '422': errorResponse('Unknown type, or a source that is missing, empty, unreadable or not a regular file or directory', [
-    'unknown_data_type', 'source_missing', 'source_empty', 'source_not_regular', 'source_unreadable',
+  '422': errorResponse('Unknown type, a source that is missing, empty, unreadable or not a regular file or directory, or one its type refuses', [
+    'unknown_data_type', 'source_missing', 'source_empty', 'source_not_regular', 'source_unreadable', 'metadata_invalid', 'type_mismatch', 'lineage_unmet',
   ]),
 };
 

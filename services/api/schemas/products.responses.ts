@@ -66,7 +66,7 @@ export const productWithEventsResponseSchema = productResponseSchema.extend({
     ra_deg: z.number().nullable(),
     dec_deg: z.number().nullable(),
     freq_hz: z.number().nullable(),
-    extracted: z.record(z.string(), z.unknown()).nullable().describe('Everything the type validators extracted'),
+    extracted: z.record(z.string(), z.unknown()).nullable().describe('Everything the type validators extracted (docs/product-types.md)'),
   }),
 });
 export type ProductWithEventsResponse = z.infer<typeof productWithEventsResponseSchema>;
