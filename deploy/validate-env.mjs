@@ -46,33 +46,54 @@ const SECRET_IN_ENV = ['POSTGRES_PASSWORD', 'DATABASE_PASSWORD', 'REDIS_PASSWORD
 const SYSTEM_DIRS = ['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/proc', '/root', '/run', '/sbin', '/sys', '/tmp', '/usr', '/var', '/var/lib/docker', '/var/run'];
 // Compose's stop_grace_period of api and worker; the drain must end 5 s before Docker's SIGKILL.
 const STOP_GRACE_SECONDS = 40;
+const DEBUG_LEVELS = ['debug', 'silly'];
 
+// The services' own rules (ranges, enums, patterns), generated from the config schema into
+// env-rules.json so this check needs no build; the test beside the schema proves the file current.
+const RULES = JSON.parse(fs.readFileSync(path.join(root, 'deploy/env-rules.json'), 'utf8'));
+// Variables the services read that compose takes from the env file (its ${NAME} interpolations).
+const FORWARDED = forwardedNames();
+
+// Deploy-side variables (compose, nginx, Redis, preflight), which the config schema does not know.
 const INTS = {
   FERRY_HTTP_PORT: [1, 65535], FERRY_HTTPS_PORT: [1, 65535], FERRY_UID: [1, 2147483647], FERRY_GID: [0, 2147483647],
-  DATABASE_POOL_MAX: [1, 200], DATABASE_STATEMENT_TIMEOUT_MS: [100, 600000], PUBLISH_MAX_ATTEMPTS: [1, 100],
-  PUBLISH_CONCURRENCY: [1, 64], PUBLISH_LEASE_SECONDS: [5, 3600], PUBLISH_FREE_SPACE_MARGIN_MB: [0, 10000000],
-  API_WORKERS: [1, 256], RATE_LIMIT_WINDOW_SECONDS: [1, 3600], RATE_LIMIT_PER_IP: [1, 1000000],
-  RATE_LIMIT_PER_TOKEN: [1, 1000000], NGINX_LIMIT_CONN_PER_IP: [1, 100000],
+  NGINX_LIMIT_CONN_PER_IP: [1, 100000],
   PREFLIGHT_MIN_STAGE_FREE_GB: [0, 1000000], PREFLIGHT_MIN_PRODUCTS_FREE_GB: [0, 1000000], PREFLIGHT_MIN_STATE_FREE_GB: [0, 1000000],
 };
-const NUMBERS = { PUBLISH_BACKOFF_BASE_SECONDS: [0, 3600], PUBLISH_BACKOFF_MAX_SECONDS: [0, 86400], RECONCILE_INTERVAL_SECONDS: [0.1, 86400], WORKER_HEARTBEAT_INTERVAL_SECONDS: [0.1, 300], WORKER_HEARTBEAT_STALE_SECONDS: [1, 3600], REQUEST_TIMEOUT_SECONDS: [1, 3600], SHUTDOWN_GRACE_SECONDS: [0, STOP_GRACE_SECONDS - 5] };
-const ENUMS = {
-  LOG_LEVEL: ['error', 'warn', 'info', 'http', 'verbose'],
-  PUBLISH_MODE: ['move', 'copy'],
-  NGINX_OCSP_STAPLING: ['on', 'off'],
-  NODE_ENV: ['production'],
-};
+const NUMBERS = {};
+const ENUMS = { NGINX_OCSP_STAPLING: ['on', 'off'] };
 const PATTERNS = {
   POSTGRES_USER: [/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL role name'],
   POSTGRES_DB: [/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL database name'],
-  REDIS_PREFIX: [/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)'],
   FERRY_IMAGE_TAG: [/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'a Docker image tag'],
+  // The schema checks each type after splitting the list; this is the same rule over the whole list.
   PRODUCT_TYPES: [/^[a-z0-9_-]{1,64}(,[a-z0-9_-]{1,64})*$/, 'comma-separated lower-case types'],
-  PUBLISH_MODE_DROP_BITS: [/^0?[0-7]{1,4}$/, 'an octal mode such as 7022'],
   NGINX_CLIENT_MAX_BODY_SIZE: [/^[0-9]+[kKmM]?$/, 'an nginx size such as 1m'],
   NGINX_PROXY_READ_TIMEOUT: [/^[0-9]+(ms|s|m)?$/, 'an nginx time such as 60s'],
   REDIS_MAXMEMORY: [/^[0-9]+(kb|mb|gb)?$/i, 'a Redis size such as 512mb'],
 };
+for (const [name, rule] of Object.entries(RULES.variables)) {
+  if (!FORWARDED.has(name) || SECRET_IN_ENV.includes(name)) continue;
+  if (rule.type === 'integer') INTS[name] = [rule.minimum, rule.maximum];
+  else if (rule.type === 'number') NUMBERS[name] = [rule.minimum, rule.maximum];
+  else if (rule.enum) ENUMS[name] = rule.enum;
+  else if (rule.pattern && !PATTERNS[name]) PATTERNS[name] = [new RegExp(rule.pattern), rule.patternMessage ?? `matching ${rule.pattern}`];
+}
+// Production policy on top of the schema: no debug levels, no development mode, and a drain that
+// ends before Docker's SIGKILL.
+ENUMS.LOG_LEVEL = ENUMS.LOG_LEVEL?.filter((level) => !DEBUG_LEVELS.includes(level)) ?? [];
+ENUMS.NODE_ENV = ['production'];
+if (NUMBERS.SHUTDOWN_GRACE_SECONDS) NUMBERS.SHUTDOWN_GRACE_SECONDS[1] = Math.min(NUMBERS.SHUTDOWN_GRACE_SECONDS[1], STOP_GRACE_SECONDS - 5);
+
+/** The schema variables compose interpolates from the env file; every one when compose is absent. */
+function forwardedNames() {
+  try {
+    const compose = fs.readFileSync(path.join(root, 'docker-compose.prod.yml'), 'utf8');
+    return new Set([...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+  } catch {
+    return new Set(Object.keys(RULES.variables));
+  }
+}
 
 function isPlaceholder(value) {
   return /change[_-]?me/i.test(value);
@@ -122,7 +143,7 @@ export function validateEnv(env, secrets) {
   if (env.FERRY_BIND_ADDRESS && net.isIP(env.FERRY_BIND_ADDRESS) === 0) add('FERRY_BIND_ADDRESS', 'must be an IP address (0.0.0.0 for all)');
 
   // Production, not debugging.
-  if (env.LOG_LEVEL && ['debug', 'silly'].includes(env.LOG_LEVEL)) add('LOG_LEVEL', `"${env.LOG_LEVEL}" is a debug level: use info in production`);
+  if (env.LOG_LEVEL && DEBUG_LEVELS.includes(env.LOG_LEVEL)) add('LOG_LEVEL', `"${env.LOG_LEVEL}" is a debug level: use info in production`);
   else if (env.LOG_LEVEL && !ENUMS.LOG_LEVEL.includes(env.LOG_LEVEL)) add('LOG_LEVEL', `must be one of ${ENUMS.LOG_LEVEL.join(', ')}`);
   if (env.DEBUG) add('DEBUG', 'must be empty in production');
   for (const [name, allowed] of Object.entries(ENUMS)) {

@@ -112,7 +112,7 @@ function multiHostSuite(): void {
 
       // Slow copies (about 1 s a product) so every partition lands while products are in hand; a
       // generous attempt budget because a partition can cost a product several attempts.
-      const workerEnv = { ...FAST_RECOVERY, PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(128 * 1024), PUBLISH_MAX_ATTEMPTS: '50', LOG_LEVEL: 'info', METRICS_PORT: '0' };
+      const workerEnv = { ...FAST_RECOVERY, PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024), PUBLISH_MAX_ATTEMPTS: '50', LOG_LEVEL: 'info', METRICS_PORT: '0' };
       await Promise.all(WORKERS.map(async (name) => {
         const w = spawnWorker(testEnv(target, { ...workerEnv, REDIS_URL: redis!.url, FERRY_INSTANCE: name, WORKER_HEARTBEAT_FILE: path.join(roots!.base, `${name}.heartbeat`) }), lab!.prefix(name));
         workers.set(name, w);

@@ -1,45 +1,20 @@
-import {
-  assertChaosInvariants, callApi, stageFiles, startChaosApi, startChaosWorker, waitAllPublished, watchProductsRoot,
-  type ApiAnswer, type ChaosApi, type ChaosTarget,
-} from '../support/chaos';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createTestRoots, type TestRoots } from '../support/dirs';
-import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
-import { killWorker, type WorkerProcess } from '../support/worker-process';
+import { assertChaosInvariants, callApi, stageFiles, useChaosRun, waitAllPublished, type ApiAnswer, type ChaosApi } from '../support/chaos';
 
 jest.setTimeout(180000);
 
 const PRODUCTS = 200;
 
 describe('chaos: two api processes and two workers racing on the same products', () => {
-  let db: TestDatabase;
-  let roots: TestRoots;
-  let prefix: string;
+  const run = useChaosRun();
   const apis: ChaosApi[] = [];
-  const workers: WorkerProcess[] = [];
-  let watcher: ReturnType<typeof watchProductsRoot> | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    roots = await createTestRoots();
-    prefix = testRedisPrefix();
-  });
-  afterAll(async () => {
-    await watcher?.stop();
-    for (const w of workers) await killWorker(w);
-    for (const a of apis) await a.stop();
-    await deleteRedisPrefix(prefix);
-    await db?.drop();
-    await roots?.cleanup();
-  });
 
   it('registers each product once through both apis and publishes it exactly once with two workers', async () => {
-    const target: ChaosTarget = { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, redisPrefix: prefix, roots };
+    const { db, roots } = run;
     const products = await stageFiles(roots.stageRoot, 'race', PRODUCTS, 1024, 32 * 1024);
-    watcher = watchProductsRoot(roots.productsRoot, products);
+    const watcher = run.watch(products);
     // Started one by one so afterAll stops every process that did start, whatever fails.
-    for (const name of ['api-a', 'api-b']) apis.push(await startChaosApi(target, name));
-    for (const name of ['worker-a', 'worker-b']) workers.push(await startChaosWorker(target, name, { PUBLISH_CONCURRENCY: '4' }));
+    for (const name of ['api-a', 'api-b']) apis.push(await run.startApi(name));
+    for (const name of ['worker-a', 'worker-b']) await run.startWorker(name, { PUBLISH_CONCURRENCY: '4' });
 
     // Every product is registered through both apis at once; every tenth also gets a conflicting
     // registration (other metadata) and an explicit publish request, racing the workers.

@@ -1,13 +1,8 @@
 import path from 'node:path';
 import {
-  assertChaosInvariants, registerViaApi, stageFiles, startChaosApi, startChaosWorker, waitAllPublished, watchProductsRoot,
-  type ChaosApi, type ChaosProduct, type ChaosTarget,
+  assertChaosInvariants, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ChaosApi, type ChaosProduct,
 } from '../support/chaos';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createTestRoots, type TestRoots } from '../support/dirs';
 import { listTree } from '../support/publish-fixtures';
-import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
-import { killWorker, type WorkerProcess } from '../support/worker-process';
 
 // Generous: 500 slowed copies and ten restarts take minutes when the CI machine is busy.
 jest.setTimeout(420000);
@@ -24,37 +19,17 @@ async function registerAll(api: ChaosApi, products: ChaosProduct[], parallel = 8
 }
 
 describe('chaos: the worker killed with SIGKILL at random moments', () => {
-  let db: TestDatabase;
-  let roots: TestRoots;
-  let prefix: string;
-  let api: ChaosApi | undefined;
-  const workers: WorkerProcess[] = [];
-  let watcher: ReturnType<typeof watchProductsRoot> | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    roots = await createTestRoots();
-    prefix = testRedisPrefix();
-  });
-  afterAll(async () => {
-    await watcher?.stop();
-    for (const w of workers) await killWorker(w);
-    await api?.stop();
-    await deleteRedisPrefix(prefix);
-    await db?.drop();
-    await roots?.cleanup();
-  });
+  const run = useChaosRun();
 
   it(`publishes each of ${PRODUCTS} products exactly once while the worker is SIGKILLed ${KILLS} times and restarted`, async () => {
-    const target: ChaosTarget = { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, redisPrefix: prefix, roots };
+    const { db, roots } = run;
     const products = await stageFiles(roots.stageRoot, 'kill', PRODUCTS, 8 * 1024, 64 * 1024);
-    // Slow copies (about 0.15 s a product) so kills land mid-copy; a generous attempt budget because
+    // Slow copies (about 0.15 s a product: the 1 MiB/s budget is shared by the worker's 4 copies) so kills land mid-copy; a generous attempt budget because
     // one product may be in hand at several kills, and every such attempt counts.
-    const env = { PUBLISH_CONCURRENCY: '4', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024), PUBLISH_MAX_ATTEMPTS: '30' };
-    watcher = watchProductsRoot(roots.productsRoot, products);
-    api = await startChaosApi(target, 'chaos-api');
-    let worker = await startChaosWorker(target, 'victim-0', env);
-    workers.push(worker);
+    const env = { PUBLISH_CONCURRENCY: '4', PUBLISH_MAX_BYTES_PER_SEC: String(1024 * 1024), PUBLISH_MAX_ATTEMPTS: '30' };
+    const watcher = run.watch(products);
+    const api = await run.startApi('chaos-api');
+    let worker = await run.startWorker('victim-0', env);
     const registering = registerAll(api, products);
 
     const kills: Array<{ publishing: number; temp: number; published: number }> = [];
@@ -67,8 +42,7 @@ describe('chaos: the worker killed with SIGKILL at random moments', () => {
       worker.child.kill('SIGKILL');
       expect(await worker.exited).toBe('SIGKILL');
       kills.push({ ...counts.rows[0]!, temp });
-      worker = await startChaosWorker(target, `victim-${k}`, env);
-      workers.push(worker);
+      worker = await run.startWorker(`victim-${k}`, env);
     }
     await registering;
     await waitAllPublished(db.pool, products, 150000);

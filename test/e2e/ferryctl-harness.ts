@@ -1,54 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
+import { freePort, ROOT, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 
 /** Process-level harness for the ferryctl e2e tests: a real api (and worker) from dist/, ferryctl as a child process. */
 
-const ROOT = path.join(__dirname, '..', '..');
 export const FERRYCTL = path.join(ROOT, 'dist', 'cli', 'ferryctl.js');
 export { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 import { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 
-/** A port nothing listens on right now (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../support/node-process';
 
-interface Managed {
-  child: ChildProcess;
-  output: string[];
-}
-
-function startProcess(script: string, env: NodeJS.ProcessEnv): Managed {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (b: Buffer) => {
-    output.push(b.toString('utf8'));
-    if (output.length > 200) output.shift();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return { child, output };
-}
-
-async function stopProcess(m: Managed | undefined): Promise<void> {
-  if (!m || m.child.exitCode !== null || m.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => m.child.once('exit', () => resolve()));
-  m.child.kill('SIGTERM');
-  const timer = setTimeout(() => m.child.kill('SIGKILL'), 15_000);
-  await exited;
+/** A process started here: SIGTERM first, SIGKILL when it has not exited after 15 s. */
+async function stopProcess(p: NodeProcess | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill(), 15_000);
+  await p.exited;
   clearTimeout(timer);
+}
+
+/** What a process wrote, for failure messages: its log lines, then its stderr. */
+function output(p: NodeProcess): string {
+  return [...p.lines.map((l) => JSON.stringify(l)), ...p.stderr].join('\n');
 }
 
 /** A running api (and optionally a worker) on a database, Redis prefix and roots of its own. */
@@ -89,15 +66,15 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
     ),
   };
   const url = `http://127.0.0.1:${port}`;
-  const api = startProcess('api/main.js', env);
-  let worker: Managed | undefined;
+  const api = startNodeProcess('api/main.js', env);
+  let worker: NodeProcess | undefined;
   const stack: FerryStack = {
     url,
     db,
     roots,
     env,
     async startWorker() {
-      worker = startProcess('worker/main.js', env);
+      worker = startNodeProcess('worker/main.js', env);
     },
     async stopApi() {
       await stopProcess(api);
@@ -109,7 +86,7 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
         body: JSON.stringify(body),
       });
       const json = (await res.json()) as Record<string, unknown>;
-      if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(json)}\napi output:\n${api.output.join('')}`);
+      if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(json)}\napi output:\n${output(api)}`);
       return json;
     },
     async close() {
@@ -126,7 +103,7 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
     if (status === 200) return stack;
     if (api.child.exitCode !== null || Date.now() > deadline) {
       await stack.close();
-      throw new Error(`api did not become ready (exit ${api.child.exitCode}):\n${api.output.join('')}`);
+      throw new Error(`api did not become ready (exit ${api.child.exitCode}):\n${output(api)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

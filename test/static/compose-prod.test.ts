@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { checkComposePolicy, type PolicyRule } from '../support/compose-policy';
+import { envRules } from '../../services/core/config/env-rules';
 import { interpolate, interpolatedNames, loadCompose, readEnvFile, REPO_ROOT, serviceEnv, type ComposeFile } from '../support/compose';
 
 const PROD = path.join(REPO_ROOT, 'docker-compose.prod.yml');
@@ -86,6 +87,23 @@ describe('docker-compose.prod.yml', () => {
     const publishing = Object.entries(doc.services).filter(([, s]) => s.ports).map(([n]) => n);
     expect(publishing).toEqual(['nginx']);
     expect(doc.services.nginx!.ports).toEqual(['${FERRY_BIND_ADDRESS:-0.0.0.0}:${FERRY_HTTP_PORT:-80}:8080', '${FERRY_BIND_ADDRESS:-0.0.0.0}:${FERRY_HTTPS_PORT:-443}:8443']);
+  });
+
+  it('sets no fixed service variable to the value the config schema defaults it to', () => {
+    const { variables } = envRules();
+    const ferryServices = Object.entries(doc.services).filter(([, s]) => s.image === doc.services.api!.image);
+    expect(ferryServices.map(([n]) => n)).toEqual(expect.arrayContaining(['migrate', 'api', 'worker']));
+    const repeats: string[] = [];
+    for (const [service, svc] of ferryServices) {
+      for (const [name, value] of Object.entries((svc.environment ?? {}) as Record<string, unknown>)) {
+        // Interpolated values come from the operator's env file; only fixed ones can merely repeat.
+        if (typeof value !== 'string' || value.includes('$')) continue;
+        const rule = variables[name];
+        if (rule?.default !== undefined && String(rule.default) === value) repeats.push(`${service}: ${name}=${value}`);
+      }
+    }
+    expect(repeats).toEqual([]);
+    expect(serviceEnv(doc.services.api!, env).NODE_ENV).toBeUndefined();
   });
 
   it('runs migrations once before api and worker start, and enforces the data-root marker', () => {

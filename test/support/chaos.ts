@@ -3,10 +3,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import type { ProductEventRow, ProductRow } from '../../services/core/repositories/product.types';
-import type { TestRoots } from './dirs';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createTestRoots, type TestRoots } from './dirs';
 import { testEnv } from './env';
 import { freePort, startNodeProcess, type NodeProcess } from './node-process';
 import { listTree, sha256, waitFor } from './publish-fixtures';
+import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from './redis';
 import { killWorker, spawnWorker, type WorkerProcess } from './worker-process';
 
 /** The admin token every chaos api process accepts. */
@@ -258,4 +260,67 @@ export async function assertChaosInvariants(pool: Pool, productsRoot: string, pr
   const rels = new Set(products.map((p) => p.rel));
   const extra = (await listTree(productsRoot)).filter((f) => f !== '.ferry-tmp' && !dirs.has(f) && !rels.has(f));
   expect(extra).toEqual([]);
+}
+
+/** One chaos file's world: its own database, roots and Redis prefix, and what it starts in them. */
+export interface ChaosRun {
+  readonly db: TestDatabase;
+  readonly roots: TestRoots;
+  readonly target: ChaosTarget;
+  /** Starts an api on the run's target; stopped after the file, whatever fails. */
+  startApi(instance: string, extra?: Record<string, string>): Promise<ChaosApi>;
+  /** Starts a worker on the run's target; killed after the file unless it already exited. */
+  startWorker(instance: string, extra?: Record<string, string>): Promise<WorkerProcess>;
+  /** Watches the products root for partial or stray entries until stopped (or the file ends). */
+  watch(products: ChaosProduct[]): ReturnType<typeof watchProductsRoot>;
+}
+
+/**
+ * Sets up a chaos run in beforeAll and tears it down in afterAll, in the order that leaves nothing
+ * behind: watcher, workers, apis, Redis keys, database, directories.
+ */
+export function useChaosRun(): ChaosRun {
+  let db: TestDatabase | undefined;
+  let roots: TestRoots | undefined;
+  let prefix: string | undefined;
+  const apis: ChaosApi[] = [];
+  const workers: WorkerProcess[] = [];
+  let watcher: ReturnType<typeof watchProductsRoot> | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the chaos run is used before its beforeAll ran');
+    return value;
+  };
+  const run: ChaosRun = {
+    get db() { return ready(db); },
+    get roots() { return ready(roots); },
+    get target() { return { databaseUrl: ready(db).url, redisUrl: TEST_REDIS_URL, redisPrefix: ready(prefix), roots: ready(roots) }; },
+    async startApi(instance, extra) {
+      const api = await startChaosApi(run.target, instance, extra);
+      apis.push(api);
+      return api;
+    },
+    async startWorker(instance, extra) {
+      const worker = await startChaosWorker(run.target, instance, extra);
+      workers.push(worker);
+      return worker;
+    },
+    watch(products) {
+      watcher = watchProductsRoot(ready(roots).productsRoot, products);
+      return watcher;
+    },
+  };
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    roots = await createTestRoots();
+    prefix = testRedisPrefix();
+  });
+  afterAll(async () => {
+    await watcher?.stop();
+    for (const w of workers) await killWorker(w);
+    for (const a of apis) await a.stop();
+    if (prefix) await deleteRedisPrefix(prefix);
+    await db?.drop();
+    await roots?.cleanup();
+  });
+  return run;
 }

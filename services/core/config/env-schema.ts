@@ -14,12 +14,14 @@ const absolutePath = z
   .min(1)
   .refine((p) => path.isAbsolute(p), 'must be an absolute path')
   .transform((p) => path.resolve(p));
+/** Marks a default computed from the machine it runs on, so generated rules leave it out. */
+export const HOST_DEFAULT = { hostDefault: true } as const;
 const logLevel = z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']);
 
 /** Every environment variable Ferry reads, with its default. Secrets are resolved from *_FILE before this runs. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
-  FERRY_INSTANCE: z.string().min(1).max(100).default(os.hostname()),
+  FERRY_INSTANCE: z.string().min(1).max(100).default(os.hostname()).meta(HOST_DEFAULT),
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DATABASE_PASSWORD: z.string().min(1).optional(),
@@ -66,7 +68,7 @@ export const envSchema = z.object({
   SUCCESS_RATE_MIN_PRODUCTS: int(1, 1_000_000).default(20),
   // Test-only: a folder where tests arm pauses at fixed moments of a publish; refused when NODE_ENV=production.
   PUBLISH_TEST_HOOK_DIR: absolutePath.optional(),
-  WORKER_HEARTBEAT_FILE: z.string().default(path.join(os.tmpdir(), 'ferry-worker.heartbeat')),
+  WORKER_HEARTBEAT_FILE: z.string().default(path.join(os.tmpdir(), 'ferry-worker.heartbeat')).meta(HOST_DEFAULT),
   WORKER_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   WORKER_HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
 
@@ -74,7 +76,7 @@ export const envSchema = z.object({
   PORT: int(1, 65535).default(8000),
   METRICS_HOST: z.string().default('0.0.0.0'),
   METRICS_PORT: int(0, 65535).optional(),
-  API_WORKERS: int(1, 256).default(Math.max(1, os.availableParallelism())),
+  API_WORKERS: int(1, 256).default(Math.max(1, os.availableParallelism())).meta(HOST_DEFAULT),
   TRUST_PROXY: z.string().default('loopback, uniquelocal'),
   REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
