@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { healthRouter } from './health/health.routes';
 import type { ApiDeps } from './api-deps';
+import { createConsole } from './console/console.router';
 import { authenticate } from './middleware/authenticate';
 import { errorHandler, notFound, requireJsonBody } from './middleware/error-handler';
 import { httpMetrics } from './middleware/http-metrics';
@@ -23,7 +24,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * Builds the Express app; never listens, so tests drive it with supertest. The order matters:
  * request context → security headers → http metrics → health (no token) → the public OpenAPI
- * document → authenticate → rate limit → JSON body → /api routers (each route guarded by
+ * document → the console (/console, its own session) → authenticate → rate limit → JSON body → /api routers (each route guarded by
  * requireScope) → 404 → the one error handler.
  */
 export function createApp(deps: ApiDeps): Express {
@@ -47,6 +48,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRouter({ config, pool: deps.pool, redis: deps.redis, queue: deps.queue, cpu: deps.cpu, authenticate: auth }));
   // 5. The OpenAPI document is public.
   app.use('/api/openapi.json', openApiRoutes());
+  // The operator console: HTML pages with their own session, CSRF and CSP (and HTML error pages).
+  const operatorConsole = createConsole(deps);
+  app.use('/console', operatorConsole.router);
+  app.locals.consoleLive = operatorConsole.live;
 
   // 6. Authenticate (resolves the token; requireScope answers 401/403), 7. rate limit per token / IP.
   app.use('/api', auth);

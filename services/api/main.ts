@@ -9,6 +9,7 @@ import { runPrimary } from './cluster-primary';
 import { exposeMetrics } from './metrics-exposure';
 import { closeApiDeps, createApiDeps } from './api-deps';
 import { createApp } from './app';
+import { closeConsoleStreams } from './console/console.router';
 import { boundPort, drainServer, listen } from './http-server';
 
 /** The api process: configuration → migrations (under node-pg-migrate's advisory lock) → connections → listen. */
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
     forceAfterMs: config.shutdown.graceMs + 2000,
     onStepError: (name, err) => logger.error('shutdown step failed', { step: name, err }),
   });
+  // Event streams never finish by themselves: end them first so draining waits only for real requests.
+  shutdown.add('end console event streams', () => closeConsoleStreams(app));
   shutdown.add('stop accepting and drain requests', async () => {
     if (!(await drainServer(server, config.shutdown.graceMs))) logger.warn('requests still open after the grace period were cut');
   });
