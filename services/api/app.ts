@@ -13,6 +13,8 @@ import { noStore, securityHeaders } from './middleware/security-headers';
 import { openApiRoutes } from './routes/openapi.routes';
 import { monitoringRoutes } from './routes/monitoring.routes';
 import { productsRoutes } from './routes/products.routes';
+import { lifecycleRoutes } from './routes/lifecycle.routes';
+import { publishingControlRoutes } from './routes/publishing-control.routes';
 import { reconcileRoutes } from './routes/reconcile.routes';
 import { statusRoutes } from './routes/status.routes';
 import { systemMetricsRouter } from './routes/system-metrics.routes';
@@ -61,9 +63,11 @@ export function createApp(deps: ApiDeps): Express {
   // 8. The API, each route with its scope.
   const registry = { pool: deps.pool, queue: deps.queue, config, logger };
   app.use('/api/products', productsRoutes(registry));
+  app.use('/api/products', lifecycleRoutes(registry));
+  app.use('/api/publishing', publishingControlRoutes(registry));
   app.use('/api/monitoring/publish', reconcileRoutes({ pool: deps.pool, queue: deps.queue, config }));
   app.use('/api/monitoring', monitoringRoutes({ ...registry, requestTimeoutMs: config.http.requestTimeoutMs, metrics: deps.metrics }));
-  app.use('/api/status', statusRoutes({ queue: deps.queue, redis: deps.redis, config }));
+  app.use('/api/status', statusRoutes({ queue: deps.queue, redis: deps.redis, pool: deps.pool, config }));
   app.use('/api/metrics', requireScope('read'), systemMetricsRouter({ config, cpu: deps.cpu }));
   app.use('/api/tokens', requireScope('admin'), tokensRouter({ db: deps.pool }));
 

@@ -27,6 +27,7 @@ export interface GlobalOptions {
   tokenFile?: string;
   ca?: string;
   timeout?: number;
+  retryFor?: number;
 }
 
 /** Where ferryctl looks without --url or FERRY_URL: the api's default port on this host. */
@@ -68,7 +69,17 @@ export function resolveTarget(opts: GlobalOptions, env: CliContext['env'], requi
   const caFile = opts.ca ?? env.FERRY_CA;
   const ca = caFile ? readFileOrFail(caFile, 'CA file') : undefined;
   const timeoutSeconds = opts.timeout ?? 30;
-  return { baseUrl, token, ca, timeoutMs: timeoutSeconds * 1000 };
+  return { baseUrl, token, ca, timeoutMs: timeoutSeconds * 1000, retryForMs: resolveRetryFor(opts, env) * 1000 };
+}
+
+/** How long a request keeps retrying 429s and unavailable answers: --retry-for, FERRY_RETRY_SECONDS, default 120 s. */
+function resolveRetryFor(opts: GlobalOptions, env: CliContext['env']): number {
+  if (opts.retryFor !== undefined) return opts.retryFor;
+  const raw = env.FERRY_RETRY_SECONDS;
+  if (raw === undefined || raw === '') return 120;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0) throw new UsageError(`FERRY_RETRY_SECONDS must be a number of seconds ≥ 0, got "${raw}"`);
+  return v;
 }
 
 /** An API client for the command's resolved options. */

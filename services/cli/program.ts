@@ -5,6 +5,7 @@ import { registerAuditCommand } from './commands/audit.command';
 import { registerCheckCommand } from './commands/check.command';
 import { intArg, type CommandDeps } from './commands/command-kit';
 import { registerFailedCommand } from './commands/failed.command';
+import { registerControlCommands, registerLifecycleCommands } from './commands/lifecycle.command';
 import { registerProductsCommand } from './commands/products.command';
 import { registerReconcileCommand } from './commands/reconcile.command';
 import { registerRetryAllCommand } from './commands/retry-all.command';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext, finish: (code: number) => void): C
     .option('--token-file <file>', 'file holding the API token (env FERRY_TOKEN_FILE)')
     .option('--ca <file>', 'PEM CA certificate to trust for https (env FERRY_CA)')
     .option('--timeout <seconds>', 'per-request timeout in seconds', intArg(1, 3600), 30)
+    .option('--retry-for <seconds>', 'keep retrying 429 and unavailable (502/503/504) answers, with backoff and Retry-After, this long (env FERRY_RETRY_SECONDS; default 120)', intArg(0, 86_400))
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n${ENV_HELP}`);
 
   const deps: CommandDeps = { ctx, finish };
@@ -56,6 +58,8 @@ export function buildProgram(ctx: CliContext, finish: (code: number) => void): C
   registerFailedCommand(program, deps);
   registerRetryCommand(program, deps);
   registerRetryAllCommand(program, deps);
+  registerLifecycleCommands(program, deps);
+  registerControlCommands(program, deps);
   registerProductsCommand(program, deps);
   registerWatchCommand(program, deps);
   registerCheckCommand(program, deps);

@@ -11,6 +11,9 @@ export interface HeartbeatOptions {
   staleSeconds: number;
   metrics: Metrics;
   logger: Logger;
+  /** What this worker is doing, stored as JSON beside the heartbeat under infoKey (same TTL). */
+  infoKey?: string;
+  info?: () => Record<string, unknown>;
 }
 
 /**
@@ -38,6 +41,9 @@ export class Heartbeat {
     const p = Promise.all([
       fs.writeFile(tmp, `${now}\n`).then(() => fs.rename(tmp, this.o.file)),
       this.o.redis.set(this.o.key, String(now), 'PX', Math.round(this.o.staleSeconds * 1000)),
+      this.o.infoKey && this.o.info
+        ? this.o.redis.set(this.o.infoKey, JSON.stringify({ at: now, ...this.o.info() }), 'PX', Math.round(this.o.staleSeconds * 1000))
+        : undefined,
     ])
       .then(() => undefined)
       .catch((err) => {
@@ -56,5 +62,6 @@ export class Heartbeat {
     this.timer = undefined;
     await this.beating;
     await this.o.redis.del(this.o.key).catch(() => undefined);
+    if (this.o.infoKey) await this.o.redis.del(this.o.infoKey).catch(() => undefined);
   }
 }

@@ -3,6 +3,7 @@ import { enqueuePublish, type PublishJobData } from '../core/jobs/publish-queue'
 import { reclaimExpiredLeases } from '../core/domain/publishing/reclaim-expired-leases';
 import { removeOrphanTemporaries } from '../core/domain/publishing/remove-orphan-temporaries';
 import { requeueDueProducts, requeuePendingSourceRemovals } from '../core/domain/publishing/requeue-due-products';
+import { requeuePendingFileActions } from '../core/domain/lifecycle/requeue-pending-file-actions';
 import type { PublishingDeps } from '../core/domain/publishing/publishing.types';
 import type { Logger } from '../core/logging/create-logger';
 import type { Metrics } from '../core/metrics/create-metrics';
@@ -64,6 +65,8 @@ export class Reconciler {
     const olderThan = Math.max(60, publishing.config.publish.leaseSeconds);
     const cleanups = await requeuePendingSourceRemovals({ pool: publishing.pool, queue }, olderThan);
     if (cleanups > 0) logger.info('re-enqueued interrupted source removals', { count: cleanups });
+    const fileActions = await requeuePendingFileActions({ pool: publishing.pool, queue });
+    if (fileActions > 0) logger.info('re-enqueued pending retraction moves and discarded-source removals', { count: fileActions });
   }
 
   /** Stops the timer and waits for a sweep in progress. */

@@ -2,7 +2,7 @@ import { Worker, type Job, type Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import type { Config } from '../core/config';
 import { createPool } from '../core/db/pool';
-import { workerHeartbeatKey } from '../core/jobs/heartbeat-key';
+import { workerHeartbeatKey, workerInfoKey } from '../core/jobs/heartbeat-key';
 import { createPublishQueue, PUBLISH_JOB, PUBLISH_QUEUE, type PublishJobData } from '../core/jobs/publish-queue';
 import { ShutdownRegistry } from '../core/lifecycle/shutdown-registry';
 import type { Logger } from '../core/logging/create-logger';
@@ -10,7 +10,10 @@ import { createMetrics, zeroPublishCounters, type Metrics } from '../core/metric
 import { startMetricsServer } from '../core/metrics/metrics-server';
 import { registryCollector } from '../core/metrics/registry-collector';
 import { version } from '../core/version';
+import { BandwidthLimiter } from './bandwidth-limiter';
 import { Heartbeat } from './heartbeat';
+import { PublishControls } from './publish-controls';
+import { PublishProgress } from './publish-progress';
 import { createPublishProcessor, type Processor } from './processors/publish.processor';
 import { Reconciler } from './reconciler';
 import { assertProcessorsFor, checkDataRootMarkers, checkRedisEvictionPolicy } from './startup-checks';
@@ -51,9 +54,12 @@ export async function startWorker(config: Config, logger: Logger, opts: { exit?:
   const publishing = { pool, config };
   const stopping = new AbortController();
   const graceExpired = new AbortController();
+  const limiter = new BandwidthLimiter(config.publish.maxBytesPerSec);
+  const progress = new PublishProgress();
+  const controls = new PublishControls({ pool, limiter, metrics, logger, envLimit: config.publish.maxBytesPerSec, intervalSeconds: config.publish.controlRefreshSeconds });
   const processors: Record<string, Processor> = {
     [PUBLISH_JOB]: createPublishProcessor({
-      publishing, metrics, logger, shutdownSignal: graceExpired.signal, isStopping: () => stopping.signal.aborted,
+      publishing, metrics, logger, shutdownSignal: graceExpired.signal, isStopping: () => stopping.signal.aborted, limiter, progress,
     }),
   };
   assertProcessorsFor(JOB_NAMES, processors);
@@ -81,7 +87,11 @@ export async function startWorker(config: Config, logger: Logger, opts: { exit?:
   worker.on('failed', (job, err) => logger.debug('job failed', { job_id: job?.id, err }));
   worker.on('stalled', (jobId) => logger.warn('job stalled (its worker died or blocked); BullMQ re-queued it', { job_id: jobId }));
 
-  metrics.setCollector(registryCollector(metrics, { db: pool, queue, productTypes: config.products.types, maxAttempts: config.publish.maxAttempts }));
+  const collectRegistry = registryCollector(metrics, { db: pool, queue, productTypes: config.products.types, maxAttempts: config.publish.maxAttempts });
+  metrics.setCollector(async () => {
+    controls.exportProgress(progress.snapshot());
+    await collectRegistry();
+  });
   const metricsServer = await startMetricsServer({
     host: config.metrics.host,
     port: config.metrics.port,
@@ -93,6 +103,8 @@ export async function startWorker(config: Config, logger: Logger, opts: { exit?:
   const heartbeat = new Heartbeat({
     file: config.heartbeat.file, redis, key: workerHeartbeatKey(config.redis.prefix, config.instance),
     intervalSeconds: config.heartbeat.intervalSeconds, staleSeconds: config.heartbeat.staleSeconds, metrics, logger,
+    infoKey: workerInfoKey(config.redis.prefix, config.instance),
+    info: () => ({ copies: progress.snapshot(), bandwidth_limit_bytes_per_sec: limiter.rate, concurrency: config.publish.concurrency }),
   });
   const reconciler = new Reconciler({ publishing, queue, metrics, logger, intervalSeconds: config.publish.reconcileIntervalSeconds });
 
@@ -113,6 +125,7 @@ export async function startWorker(config: Config, logger: Logger, opts: { exit?:
     clearTimeout(graceTimer);
   });
   shutdown.add('stop heartbeat', () => heartbeat.stop());
+  shutdown.add('stop control refresh', () => controls.stop());
   shutdown.add('close metrics listener', () => metricsServer.close());
   shutdown.add('close queue', () => queue.close());
   shutdown.add('close Redis', async () => {
@@ -120,6 +133,8 @@ export async function startWorker(config: Config, logger: Logger, opts: { exit?:
   });
   shutdown.add('end PostgreSQL pool', () => pool.end());
 
+  await controls.refresh();
+  controls.start();
   heartbeat.start();
   reconciler.start();
   void worker.run().catch((err) => logger.error('worker loop stopped', { err }));

@@ -48,7 +48,7 @@ describe('chaos: PostgreSQL stopped for 20 s mid-run', () => {
     const [during] = await stageFiles(roots.stageRoot, 'during', 1, 1024, 1024);
     watcher = watchProductsRoot(roots.productsRoot, [...products, during!]);
     api = await startChaosApi(target, 'api', { DATABASE_STATEMENT_TIMEOUT_MS: '5000' });
-    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(128 * 1024) });
+    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(128 * 1024) });
     for (const p of products) await registerViaApi(api.base, p);
     await waitFor(async () => (await pool.query(`SELECT 1 FROM products WHERE status = 'published'`)).rowCount! >= 10, 60000, 'some published', 100);
 

@@ -57,7 +57,7 @@ const asRoot = process.getuid?.() === 0;
     // hit ENOSPC mid-copy, the others are refused by the check; both must leave nothing behind.
     worker = await startChaosWorker(target, 'worker', {
       PUBLISH_FREE_SPACE_MARGIN_MB: '0', PUBLISH_MAX_ATTEMPTS: '2', PUBLISH_CONCURRENCY: '3', PUBLISH_BACKOFF_BASE_SECONDS: '0.2',
-      PUBLISH_BACKOFF_MAX_SECONDS: '1', PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(4 * MiB),
+      PUBLISH_BACKOFF_MAX_SECONDS: '1', PUBLISH_MAX_BYTES_PER_SEC: String(4 * MiB),
     });
     for (const p of products) await registerViaApi(api.base, p);
 

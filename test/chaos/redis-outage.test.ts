@@ -45,7 +45,7 @@ describe('chaos: Redis lost mid-run', () => {
     const late = await stageFiles(roots.stageRoot, 'late', LATE, 1024, 4096);
     watcher = watchProductsRoot(roots.productsRoot, [...products, ...late]);
     api = await startChaosApi(target, 'api');
-    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(256 * 1024) });
+    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024) });
     for (const p of products) await registerViaApi(api.base, p);
     await waitFor(async () => (await db.pool.query(`SELECT 1 FROM products WHERE status = 'published'`)).rowCount! >= PRODUCTS / 5, 60000, 'a fifth published', 100);
 

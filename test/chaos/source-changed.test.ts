@@ -15,7 +15,7 @@ jest.setTimeout(180000);
 
 const SIZE = 2 * 1024 * 1024;
 
-// The worker's test-only throttle (PUBLISH_TEST_THROTTLE_BYTES_PER_SEC) stretches each copy to about
+// The worker's bandwidth limit (PUBLISH_MAX_BYTES_PER_SEC) stretches each copy to about
 // two seconds, so the test can rewrite the source while its bytes are in the temporary area.
 describe('chaos: a source file changed during its copy', () => {
   let db: TestDatabase;
@@ -31,7 +31,7 @@ describe('chaos: a source file changed during its copy', () => {
     prefix = testRedisPrefix();
     const target: ChaosTarget = { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, redisPrefix: prefix, roots };
     api = await startChaosApi(target, 'api');
-    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '1', PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(1024 * 1024) });
+    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '1', PUBLISH_MAX_BYTES_PER_SEC: String(1024 * 1024) });
   });
   afterAll(async () => {
     await stopHashing?.();

@@ -49,7 +49,7 @@ describe('chaos: the worker killed with SIGKILL at random moments', () => {
     const products = await stageFiles(roots.stageRoot, 'kill', PRODUCTS, 8 * 1024, 64 * 1024);
     // Slow copies (about 0.15 s a product) so kills land mid-copy; a generous attempt budget because
     // one product may be in hand at several kills, and every such attempt counts.
-    const env = { PUBLISH_CONCURRENCY: '4', PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(256 * 1024), PUBLISH_MAX_ATTEMPTS: '30' };
+    const env = { PUBLISH_CONCURRENCY: '4', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024), PUBLISH_MAX_ATTEMPTS: '30' };
     watcher = watchProductsRoot(roots.productsRoot, products);
     api = await startChaosApi(target, 'chaos-api');
     let worker = await startChaosWorker(target, 'victim-0', env);

@@ -110,7 +110,7 @@ describe('worker process crash safety', () => {
     const digest = await writeLargeFile(path.join(roots.stageRoot, rel), 48);
     const final = path.join(roots.productsRoot, rel);
     const watcher = watchFinal(final, size);
-    const env = { PUBLISH_LEASE_SECONDS: '5', PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(12 * 1024 * 1024) };
+    const env = { PUBLISH_LEASE_SECONDS: '5', PUBLISH_MAX_BYTES_PER_SEC: String(12 * 1024 * 1024) };
 
     const first = worker('victim', env);
     await started(first);
@@ -156,7 +156,7 @@ describe('worker process crash safety', () => {
     // loaded the machine; the staying one copies at full speed.
     const env = { PUBLISH_LEASE_SECONDS: '60', SHUTDOWN_GRACE_SECONDS: '1' };
 
-    const leaving = worker('leaving', { ...env, PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(256 * 1024) });
+    const leaving = worker('leaving', { ...env, PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024) });
     await started(leaving);
     await register(rel, size, 'term');
     await waitFor(async () => (await listTree(tempDir())).some((f) => f.endsWith('product.fits')), 20000, 'the copy to be under way');

@@ -1,5 +1,6 @@
 import { version } from '../../core/version';
 import { platformPaths } from './platform.paths';
+import { lifecyclePaths } from './lifecycle.paths';
 import { registryPaths, registrySchemas } from './registry.paths';
 
 /** The OpenAPI 3.1 document of every route createApp() serves; openapi.test.ts proves the two agree. */
@@ -20,6 +21,7 @@ export function buildOpenApiDocument() {
         get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
       ...registryPaths,
+      ...lifecyclePaths,
       ...platformPaths,
     },
     components: {

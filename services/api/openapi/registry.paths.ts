@@ -1,7 +1,8 @@
 import { MAX_RETRY_WAIT_SECONDS } from '../../core/domain/monitoring/retry-product';
 import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { DATA_ID_PATTERN } from '../schemas/common.schemas';
-import { listFailedQuerySchema, reconcileQuerySchema, retryAllQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
+import { retryAllQuerySchema } from '../schemas/lifecycle.schemas';
+import { listFailedQuerySchema, reconcileQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
 import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
 import {
   errorResponse, exactObject, GUARDED_ERRORS, inputSchema, jsonResponse, needs, nullable, pathParameter, queryParameters, type JsonSchema,
@@ -36,10 +37,44 @@ const productProperties: Record<string, JsonSchema> = {
   published_at: nullableDateTime,
   updated_at: dateTime,
   next_attempt_at: { ...nullableDateTime, description: 'null while held (registered with auto_publish false)' },
+  held: { type: 'boolean', description: 'staging with no due time: waits for a release' },
+  retracted_path: nullable('string', { description: 'Where a retracted product lies now, relative to PRODUCTS_ROOT' }),
+  supersedes: nullable('string', { description: 'data_id of the product this one corrects' }),
 };
+
+/** One product's line in a bulk verb's answer. */
+export const bulkItemSchema: JsonSchema = {
+  type: 'object',
+  required: ['data_id', 'data_type', 'error_class', 'attempts', 'since', 'outcome'],
+  additionalProperties: false,
+  properties: {
+    data_id: { type: 'string' }, data_type: { type: 'string' }, error_class: nullable('string'), attempts: { type: 'integer' },
+    since: { ...dateTime, description: 'When the product entered its state' },
+    outcome: { enum: ['done', 'would_do', 'skipped', 'error'], description: 'would_do: a dry run' },
+    message: { type: 'string' },
+  },
+};
+
+/** A bulk verb's answer. */
+export const bulkResultSchema: JsonSchema = exactObject({
+  verb: { type: 'string' }, dry_run: { type: 'boolean' }, total_selected: { type: 'integer' }, done: { type: 'integer' },
+  skipped: { type: 'integer' }, errors: { type: 'integer' }, results: { type: 'array', items: bulkItemSchema },
+});
 
 /** Schemas of the registry's responses. */
 export const registrySchemas: Record<string, JsonSchema> = {
+  Pause: exactObject({ scope: { type: 'string', description: '"*" (whole service) or a data type' }, actor: { type: 'string' }, reason: { type: 'string' }, paused_at: dateTime }),
+  WorkerStatus: exactObject({
+    instance: { type: 'string' }, last_seen: dateTime, age_seconds: { type: 'number' },
+    bandwidth_limit_bytes_per_sec: nullable('integer'),
+    copies: {
+      type: 'array',
+      items: exactObject({
+        data_id: { type: 'string' }, data_type: { type: 'string' }, size_bytes: { type: 'integer' }, copied_bytes: { type: 'integer' },
+        started_at: dateTime, rate_bytes_per_sec: { type: 'integer' }, eta_seconds: nullable('number'),
+      }),
+    },
+  }),
   Product: exactObject(productProperties),
   ProductWithEvents: exactObject({
     ...productProperties,
@@ -61,6 +96,9 @@ export const registrySchemas: Record<string, JsonSchema> = {
     bytes: nullable('integer'),
     duration_ms: nullable('integer'),
     worker: nullable('string'),
+    actor: nullable('string', { description: 'Token name of the operator who asked (operator verbs)' }),
+    reason: nullable('string'),
+    detail: { type: ['object', 'null'], description: 'What an operator verb replaced or chose (amend: old and new values)' },
     created_at: dateTime,
   }),
 };
@@ -134,7 +172,7 @@ export const registryPaths: Record<string, JsonSchema> = {
         })),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
-        '409': errorResponse('Already published, or failed (an admin retries it)', ['already_published', 'product_failed']),
+        '409': errorResponse('Already published, failed (an admin retries it), or discarded or retracted', ['already_published', 'product_failed', 'invalid_state']),
         ...GUARDED_ERRORS,
       },
     },
@@ -148,10 +186,20 @@ export const registryPaths: Record<string, JsonSchema> = {
           total_published: { type: 'integer' },
           total_staging: { type: 'integer' },
           total_publishing: { type: 'integer' },
-          failed_publishes: { type: 'integer' },
+          failed_publishes: { type: 'integer', description: 'Every failed product, whatever its attempts' },
           max_attempts_exceeded: { type: 'integer', description: 'Failed products whose attempts reached PUBLISH_MAX_ATTEMPTS' },
-          success_rate_percent: { type: 'number', description: 'Share of the attempts ended in the last 24 h that published; 100 when none ended' },
-          recent_failures_24h: { type: 'integer', description: 'Attempts ended in the last 24 h that did not publish' },
+          total_discarded: { type: 'integer' },
+          total_retracted: { type: 'integer' },
+          total_held: { type: 'integer' },
+          success_rate_percent: nullable('number', { description: 'Share of products whose latest outcome in the last 24 h was a publish; null (not enough data) below SUCCESS_RATE_MIN_PRODUCTS' }),
+          success_rate: exactObject({
+            window_hours: { type: 'integer' }, products: { type: 'integer' }, succeeded: { type: 'integer' },
+            min_products: { type: 'integer' }, enough_data: { type: 'boolean' },
+          }),
+          recent_failures_24h: { type: 'integer', description: 'Products whose latest outcome in the last 24 h was a failure' },
+          oldest_waiting_age_seconds: { type: 'integer', description: 'Held products and paused types left out' },
+          oldest_failed_age_seconds: { type: 'integer' },
+          paused: { type: 'array', items: ref('Pause') },
           timestamp: dateTime,
         })),
         ...GUARDED_ERRORS,
@@ -160,7 +208,7 @@ export const registryPaths: Record<string, JsonSchema> = {
   },
   '/api/monitoring/publish/failed': {
     get: {
-      summary: 'Failed products, oldest first; max_attempts keeps those with at most that many attempts',
+      summary: 'Failed products picked by the bulk filter (error class, data type, failure time, attempts), oldest failure first unless order=newest',
       ...needs('read'),
       parameters: queryParameters(listFailedQuerySchema),
       responses: {
@@ -173,8 +221,9 @@ export const registryPaths: Record<string, JsonSchema> = {
               data_type: { type: 'string' },
               stage_path: { type: 'string' },
               publish_attempts: { type: 'integer' },
-              publish_error: nullable('string'),
-              staged_at: dateTime,
+              publish_error: nullable('string', { description: 'The whole message' }),
+              error_class: nullable('string'),
+              failed_at: dateTime,
               created_at: dateTime,
             }),
           },
@@ -225,31 +274,28 @@ export const registryPaths: Record<string, JsonSchema> = {
         })),
         '400': validation,
         '404': errorResponse('Unknown data_id', ['product_not_found']),
-        '409': errorResponse('Already published', ['already_published']),
+        '409': errorResponse('Already published, or discarded or retracted', ['already_published', 'invalid_state']),
         ...GUARDED_ERRORS,
       },
     },
   },
   '/api/monitoring/publish/retry-all': {
     post: {
-      summary: 'Retry failed products, oldest first; concurrent calls never queue a product twice',
+      summary: 'Retry the failed products a filter picks, oldest or newest first; dry_run lists them; each product answered on its own',
       ...needs('admin'),
       parameters: queryParameters(retryAllQuerySchema),
       responses: {
-        '200': jsonResponse('What was retried', exactObject({
-          total_attempted: { type: 'integer' },
-          successful: { type: 'integer' },
-          failed: { type: 'integer' },
-          results: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['data_id', 'success'],
-              additionalProperties: false,
-              properties: { data_id: { type: 'string' }, success: { type: 'boolean' }, error: { type: 'string', description: 'Only when success is false' } },
-            },
+        '200': jsonResponse('What was retried', {
+          ...bulkResultSchema,
+          required: [...(bulkResultSchema.required as string[]), 'total_attempted', 'successful', 'failed'],
+          properties: {
+            ...(bulkResultSchema.properties as Record<string, JsonSchema>),
+            total_attempted: { type: 'integer' },
+            successful: { type: 'integer' },
+            failed: { type: 'integer' },
+            results: { type: 'array', items: { ...bulkItemSchema, properties: { ...(bulkItemSchema.properties as Record<string, JsonSchema>), success: { type: 'boolean' } } } },
           },
-        })),
+        }),
         '400': validation,
         ...GUARDED_ERRORS,
       },
@@ -257,7 +303,7 @@ export const registryPaths: Record<string, JsonSchema> = {
   },
   '/api/status': {
     get: {
-      summary: 'Queue depth by state and the newest worker heartbeat',
+      summary: 'Queue depth by state, every live worker (last seen, what it copies: bytes, rate, ETA) and the pauses in force',
       ...needs('read'),
       responses: {
         '200': jsonResponse('Status', exactObject({
@@ -266,6 +312,8 @@ export const registryPaths: Record<string, JsonSchema> = {
             anyOf: [exactObject({ instance: { type: 'string' }, at: dateTime, age_seconds: { type: 'number' } }), { type: 'null' }],
             description: 'The newest heartbeat across worker instances; null when no heartbeat key exists',
           },
+          workers: { type: 'array', items: ref('WorkerStatus'), description: 'Every worker with a live heartbeat, oldest heartbeat first' },
+          paused: { type: 'array', items: ref('Pause') },
           timestamp: dateTime,
         })),
         ...GUARDED_ERRORS,

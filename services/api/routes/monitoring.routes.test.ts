@@ -26,7 +26,7 @@ describe('monitoring routes', () => {
       await seedProduct(t.db.pool, { data_id: 'run1', status: 'publishing' });
       const f1 = await seedProduct(t.db.pool, { data_id: 'fail1', status: 'failed', publish_attempts: 3 });
       await seedProduct(t.db.pool, { data_id: 'fail2', status: 'failed', publish_attempts: 1, error_class: 'checksum_mismatch' });
-      // In the window: 3 successes and 1 retry-failure and 1 final failure → 3 of 5 = 60 %.
+      // In the window, by each product's latest outcome: pub1 published, fail1 failed → 1 of 2 products.
       for (let i = 0; i < 3; i++) await seedEvent(t.db.pool, pub, { from: 'publishing', to: 'published' });
       await seedEvent(t.db.pool, f1, { from: 'publishing', to: 'staging', error_class: 'io_error' });
       await seedEvent(t.db.pool, f1, { from: 'publishing', to: 'failed', error_class: 'io_error' });
@@ -44,18 +44,28 @@ describe('monitoring routes', () => {
         total_publishing: 1,
         failed_publishes: 2,
         max_attempts_exceeded: 1,
-        success_rate_percent: 60,
-        recent_failures_24h: 2,
+        total_discarded: 0,
+        total_retracted: 0,
+        total_held: 0,
+        // Two products had an outcome: below SUCCESS_RATE_MIN_PRODUCTS (20), so no rate.
+        success_rate_percent: null,
+        success_rate: { window_hours: 24, products: 2, succeeded: 1, min_products: 20, enough_data: false },
+        recent_failures_24h: 1,
+        oldest_waiting_age_seconds: expect.any(Number),
+        oldest_failed_age_seconds: expect.any(Number),
+        paused: [],
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
     });
 
-    it('reports a 100 % success rate and zeros on an empty registry', async () => {
+    it('reports "not enough data" (null) and zeros on an empty registry', async () => {
       const res = await get('/api/monitoring/publish/status');
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         total_published: 0, total_staging: 0, total_publishing: 0, failed_publishes: 0, max_attempts_exceeded: 0,
-        success_rate_percent: 100, recent_failures_24h: 0, timestamp: expect.any(String),
+        total_discarded: 0, total_retracted: 0, total_held: 0,
+        success_rate_percent: null, success_rate: { window_hours: 24, products: 0, succeeded: 0, min_products: 20, enough_data: false },
+        recent_failures_24h: 0, oldest_waiting_age_seconds: 0, oldest_failed_age_seconds: 0, paused: [], timestamp: expect.any(String),
       });
     });
   });
@@ -68,26 +78,32 @@ describe('monitoring routes', () => {
       await seedProduct(t.db.pool, { data_id: 'ok', status: 'published' });
     });
 
-    it('lists failed products oldest first, field by field', async () => {
+    it('lists failed products by failure time, oldest first, field by field', async () => {
       const res = await get('/api/monitoring/publish/failed');
       expect(res.status).toBe(200);
       expect(res.body.count).toBe(3);
-      expect(res.body.failed_publishes.map((f: { data_id: string }) => f.data_id)).toEqual(['f_old', 'f_mid', 'f_new']);
-      expect(res.body.failed_publishes[0]).toEqual({
+      // Seeded (failed) in the order f_new, f_old, f_mid.
+      expect(res.body.failed_publishes.map((f: { data_id: string }) => f.data_id)).toEqual(['f_new', 'f_old', 'f_mid']);
+      expect(res.body.failed_publishes[1]).toEqual({
         data_id: 'f_old',
         data_type: 'image',
         stage_path: 'f_old.fits',
         publish_attempts: 1,
         publish_error: 'checksum',
-        staged_at: expect.stringMatching(/Z$/),
+        error_class: null,
+        failed_at: expect.stringMatching(/Z$/),
         created_at: '2026-01-01T00:00:00.000Z',
       });
+      const newest = await get('/api/monitoring/publish/failed?order=newest');
+      expect(newest.body.failed_publishes.map((f: { data_id: string }) => f.data_id)).toEqual(['f_mid', 'f_old', 'f_new']);
     });
 
     it('keeps products with at most max_attempts attempts, and honours limit', async () => {
       const res = await get('/api/monitoring/publish/failed?max_attempts=2&limit=1');
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ count: 1, failed_publishes: [expect.objectContaining({ data_id: 'f_old' })] });
+      const both = await get('/api/monitoring/publish/failed?max_attempts=2');
+      expect(both.body.failed_publishes.map((f: { data_id: string }) => f.data_id)).toEqual(['f_old', 'f_mid']);
     });
 
     it('answers 400 validation_error for a limit above the cap', async () => {
@@ -197,11 +213,15 @@ describe('monitoring routes', () => {
       await seedFailed(12);
       const res = await post('/api/monitoring/publish/retry-all');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({
+      expect(res.body).toMatchObject({
         total_attempted: 10,
         successful: 10,
         failed: 0,
-        results: Array.from({ length: 10 }, (_, i) => ({ data_id: `ra${String(i).padStart(2, '0')}`, success: true })),
+        verb: 'retry',
+        dry_run: false,
+        total_selected: 10,
+        done: 10,
+        results: Array.from({ length: 10 }, (_, i) => expect.objectContaining({ data_id: `ra${String(i).padStart(2, '0')}`, success: true, outcome: 'done' })),
       });
       const left = await t.db.pool.query("SELECT data_id FROM products WHERE status = 'failed' ORDER BY data_id");
       expect(left.rows.map((r) => r.data_id)).toEqual(['ra10', 'ra11']);
@@ -213,7 +233,7 @@ describe('monitoring routes', () => {
       await seedProduct(t.db.pool, { data_id: 'few', status: 'failed', publish_attempts: 1 });
       const res = await post('/api/monitoring/publish/retry-all?max_attempts=2&limit=5');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ total_attempted: 1, successful: 1, failed: 0, results: [{ data_id: 'few', success: true }] });
+      expect(res.body).toMatchObject({ total_attempted: 1, successful: 1, failed: 0, results: [{ data_id: 'few', success: true }] });
     });
 
     it('never queues a product twice when two calls run at once', async () => {
@@ -231,11 +251,11 @@ describe('monitoring routes', () => {
     it('answers an empty result when nothing failed', async () => {
       const res = await post('/api/monitoring/publish/retry-all');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ total_attempted: 0, successful: 0, failed: 0, results: [] });
+      expect(res.body).toMatchObject({ total_attempted: 0, successful: 0, failed: 0, results: [] });
     });
 
     it('answers 400 validation_error for a limit above the cap', async () => {
-      const res = await post('/api/monitoring/publish/retry-all?limit=101');
+      const res = await post('/api/monitoring/publish/retry-all?limit=501');
       expect(res.status).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'validation_error', message: expect.stringMatching(/^limit: /) });
     });

@@ -1,13 +1,17 @@
 import { Router } from 'express';
 import { listFailed } from '../../core/domain/monitoring/list-failed';
 import { getPublishStatus } from '../../core/domain/monitoring/publish-status';
-import { retryAll } from '../../core/domain/monitoring/retry-all';
+import { discardProducts } from '../../core/domain/lifecycle/discard-products';
+import { retryProducts } from '../../core/domain/lifecycle/retry-products';
+import { listManifests } from '../../core/domain/products/list-manifests';
 import { retryProduct } from '../../core/domain/monitoring/retry-product';
 import type { RegistryDeps } from '../../core/domain/registry-deps';
 import type { Metrics } from '../../core/metrics/create-metrics';
 import { requireScope } from '../middleware/require-scope';
 import { dataIdParamsSchema } from '../schemas/common.schemas';
-import { listFailedQuerySchema, retryAllQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
+import { discardAllBodySchema, discardAllQuerySchema, manifestsQuerySchema, retryAllQuerySchema, toSelection } from '../schemas/lifecycle.schemas';
+import { listFailedQuerySchema, retryQuerySchema } from '../schemas/monitoring.schemas';
+import { actorOf } from './lifecycle.routes';
 
 /**
  * /api/monitoring/publish: registry-wide figures, the failed list, and operator retries.
@@ -22,7 +26,7 @@ export function monitoringRoutes(deps: RegistryDeps & { requestTimeoutMs: number
 
   router.get('/publish/failed', requireScope('read'), async (req, res) => {
     const q = listFailedQuerySchema.parse(req.query);
-    res.json(await listFailed(deps, { maxAttempts: q.max_attempts, limit: q.limit }));
+    res.json(await listFailed(deps, toSelection(q)));
   });
 
   router.post('/publish/retry/:data_id', requireScope('admin'), async (req, res) => {
@@ -38,9 +42,28 @@ export function monitoringRoutes(deps: RegistryDeps & { requestTimeoutMs: number
 
   router.post('/publish/retry-all', requireScope('admin'), async (req, res) => {
     const q = retryAllQuerySchema.parse(req.query);
-    const result = await retryAll(deps, { maxAttempts: q.max_attempts, limit: q.limit });
-    if (result.successful > 0) deps.metrics?.retries.inc({ trigger: 'operator' }, result.successful);
-    res.json(result);
+    const result = await retryProducts(deps, { selection: toSelection(q), actor: actorOf(req), dryRun: q.dry_run });
+    if (result.done > 0) deps.metrics?.retries.inc({ trigger: 'operator' }, result.done);
+    // total_attempted / successful / failed and results[].success: the shape callers had before the filters.
+    res.json({
+      ...result,
+      total_attempted: result.done + result.errors,
+      successful: result.done,
+      failed: result.errors,
+      results: result.results.map((r) => ({ ...r, success: r.outcome === 'done' })),
+    });
+  });
+
+  router.post('/publish/discard-all', requireScope('admin'), async (req, res) => {
+    const q = discardAllQuerySchema.parse(req.query);
+    const body = discardAllBodySchema.parse(req.body ?? {});
+    res.json(await discardProducts(deps, {
+      state: q.state, selection: toSelection(q), actor: actorOf(req), reason: body.reason, removeSource: body.remove_source, dryRun: q.dry_run,
+    }));
+  });
+
+  router.get('/publish/manifests', requireScope('read'), async (req, res) => {
+    res.json(await listManifests(deps, manifestsQuerySchema.parse(req.query)));
   });
 
   return router;

@@ -28,6 +28,9 @@ export function presentProduct(p: ProductRow) {
     published_at: p.published_at,
     updated_at: p.updated_at,
     next_attempt_at: p.next_attempt_at,
+    held: p.status === 'staging' && p.next_attempt_at === null,
+    retracted_path: p.retracted_path ?? null,
+    supersedes: p.supersedes ?? null,
   };
 }
 
@@ -44,6 +47,9 @@ export function presentEvent(e: ProductEventRow) {
     bytes: e.bytes,
     duration_ms: e.duration_ms,
     worker: e.worker,
+    actor: e.actor ?? null,
+    reason: e.reason ?? null,
+    detail: e.detail ?? null,
     created_at: e.created_at,
   };
 }

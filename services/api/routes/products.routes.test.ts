@@ -65,6 +65,9 @@ describe('products routes', () => {
         published_at: null,
         updated_at: expect.stringMatching(/Z$/),
         next_attempt_at: expect.stringMatching(/Z$/),
+        held: false,
+        retracted_path: null,
+        supersedes: null,
       });
       const events = await t.db.pool.query("SELECT event, from_status, to_status FROM product_events WHERE data_id = 'mosaic_abc123'");
       expect(events.rows).toEqual([{ event: 'registered', from_status: null, to_status: 'staging' }]);
@@ -331,7 +334,7 @@ describe('products routes', () => {
       expect(res.body.events).toEqual([
         {
           id: expect.any(Number), event: 'registered', attempt: 0, from_status: null, to_status: 'staging', error_class: null,
-          error: null, bytes: null, duration_ms: null, worker: null, created_at: expect.stringMatching(/Z$/),
+          error: null, bytes: null, duration_ms: null, worker: null, actor: null, reason: null, detail: null, created_at: expect.stringMatching(/Z$/),
         },
       ]);
     });

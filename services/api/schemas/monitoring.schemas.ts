@@ -1,21 +1,15 @@
 import { z } from 'zod';
 import { MAX_RETRY_WAIT_SECONDS } from '../../core/domain/monitoring/retry-product';
 import { queryInt } from './common.schemas';
+import { selectionQueryShape } from './lifecycle.schemas';
 
-/** Caps on the monitoring lists: the failed list, and one retry-all call. */
+/** Cap on the failed list. */
 export const MAX_FAILED_LIMIT = 500;
-export const MAX_RETRY_ALL_LIMIT = 100;
 
-/** GET /api/monitoring/publish/failed query. */
+/** GET /api/monitoring/publish/failed query: the bulk verbs' filter language and a limit. */
 export const listFailedQuerySchema = z.strictObject({
-  max_attempts: queryInt(0, 1_000_000).optional(),
+  ...selectionQueryShape,
   limit: queryInt(1, MAX_FAILED_LIMIT).default(50),
-});
-
-/** POST /api/monitoring/publish/retry-all query. */
-export const retryAllQuerySchema = z.strictObject({
-  max_attempts: queryInt(0, 1_000_000).optional(),
-  limit: queryInt(1, MAX_RETRY_ALL_LIMIT).default(10),
 });
 
 /** POST /api/monitoring/publish/retry/{data_id} query. */

@@ -126,7 +126,7 @@ export function evaluateThresholds(s: HealthSnapshot, t: Thresholds): Alert[] {
 /** The one line `check` prints: why it is unhealthy, or a short healthy summary. */
 export function summaryLine(s: HealthSnapshot, alerts: Alert[]): string {
   if (alerts.length) return `CRITICAL: ${alerts.map((a) => a.message).join('; ')}`;
-  const rate = s.success_rate_percent === null ? 'n/a' : `${round(s.success_rate_percent)} %`;
+  const rate = s.success_rate_percent === null ? 'not enough data' : `${round(s.success_rate_percent)} %`;
   return `OK: success rate ${rate}, ${s.failures_last_hour} failures in the last hour, ${s.total_staging} staging, ${s.failed_publishes} failed`;
 }
 

@@ -48,27 +48,73 @@ export function errorForResponse(res: HttpResponse, what: string): CliError {
   }
   if (res.status === 429) {
     const after = res.headers['retry-after'];
-    return new CliError(`rate limited (429) on ${what}${after ? `; retry after ${String(after)} s` : ''}`, EXIT_FAILURE);
+    // Still limited after the retries: the command could not finish, which is not a finding.
+    return new CliError(`rate limited (429) on ${what}${after ? `; retry after ${String(after)} s` : ''}`, EXIT_UNAVAILABLE);
   }
   return new CliError(`${what} failed (${res.status}): ${reason}`, EXIT_FAILURE);
 }
 
+/** Seconds a Retry-After header asks for (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(header) ? header[0] : header;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - now) / 1000);
+}
+
+/**
+ * Whether an answer is worth asking again: 429 always (nothing was done); 502/503/504 (the api is
+ * restarting or overloaded behind the proxy) for reads, and for writes only with Retry-After, which
+ * the proxy and the api's own limiter send when the request never reached a handler.
+ */
+export function isRetryable(method: string, res: HttpResponse): boolean {
+  if (res.status === 429) return true;
+  if (res.status !== 502 && res.status !== 503 && res.status !== 504) return false;
+  return method === 'GET' || res.headers['retry-after'] !== undefined;
+}
+
+/** Backoff before retry n (0-based): 0.5 s doubling up to 15 s, half of it jitter; at least what Retry-After asks. */
+export function retryDelayMs(n: number, retryAfter: number | undefined, random = Math.random): number {
+  const backoff = Math.min(15_000, 500 * 2 ** n);
+  const jittered = backoff / 2 + random() * (backoff / 2);
+  return Math.max(jittered, (retryAfter ?? 0) * 1000);
+}
+
 /** The Ferry API as ferryctl uses it: one method per route, errors already mapped to exit codes. */
 export class ApiClient {
-  constructor(readonly target: HttpTarget) {}
+  /** How many answers were retried (429s, unavailable), for the final summaries. */
+  retries = 0;
 
-  /** Sends one request; any status is returned (the caller decides), network failure → exit 2. */
+  constructor(
+    readonly target: HttpTarget,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /**
+   * Sends one request; any status is returned (the caller decides), network failure → exit 2.
+   * 429s and unavailable answers (isRetryable) — and, for reads, failed connections — are retried
+   * with backoff honouring Retry-After for up to target.retryForMs; then the last answer stands.
+   */
   async raw(method: string, path: string, opts: CallOptions = {}): Promise<HttpResponse> {
-    try {
-      return await httpRequest(this.target, method, withQuery(path, opts.query), opts.body, {
-        signal: opts.signal,
-        timeoutMs: opts.timeoutMs,
-      });
-    } catch (err) {
-      if (err instanceof NetworkError) {
-        throw new CliError(`cannot reach the API at ${this.target.baseUrl}: ${err.message}`, EXIT_UNAVAILABLE);
+    const deadline = Date.now() + (this.target.retryForMs ?? 0);
+    for (let n = 0; ; n++) {
+      let res: HttpResponse | undefined;
+      let failure: CliError | undefined;
+      try {
+        res = await httpRequest(this.target, method, withQuery(path, opts.query), opts.body, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+      } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
+        failure = new CliError(`cannot reach the API at ${this.target.baseUrl}: ${err.message}`, EXIT_UNAVAILABLE);
       }
-      throw err;
+      const again = res ? isRetryable(method, res) : method === 'GET';
+      const wait = retryDelayMs(n, res ? retryAfterSeconds(res.headers['retry-after']) : undefined);
+      if (!again || opts.signal?.aborted || Date.now() + wait > deadline) {
+        if (failure) throw failure;
+        return res!;
+      }
+      this.retries++;
+      await this.sleep(wait);
     }
   }
 
@@ -108,6 +154,24 @@ export class ApiClient {
 
   retryAll(q: { maxAttempts?: number; limit?: number }): Promise<RetryAllResult> {
     return this.call('POST', '/api/monitoring/publish/retry-all', { query: { max_attempts: q.maxAttempts, limit: q.limit } });
+  }
+
+  /** Published products with digests and manifests, many per page (GET /api/monitoring/publish/manifests). */
+  manifests(q: { data_type?: string; limit?: number; cursor?: string }): Promise<ProductPage> {
+    return this.call('GET', '/api/monitoring/publish/manifests', { query: { ...q } });
+  }
+
+  /** POST with a JSON body to an operator verb or control route. */
+  post<T>(path: string, body: unknown, query?: Query): Promise<T> {
+    return this.call('POST', path, { body, query });
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.call('PUT', path, { body });
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.call('GET', path, { query });
   }
 
   listProducts(filters: ProductFilters, signal?: AbortSignal): Promise<ProductPage> {

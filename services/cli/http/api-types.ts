@@ -11,6 +11,13 @@ export interface PublishStatus {
   recent_failures_24h: number;
   /** Failures in the last hour, when the API reports it (see collect-health.ts for the fallback). */
   recent_failures_1h?: number;
+  total_discarded?: number;
+  total_retracted?: number;
+  total_held?: number;
+  success_rate?: { window_hours: number; products: number; succeeded: number; min_products: number; enough_data: boolean };
+  oldest_waiting_age_seconds?: number;
+  oldest_failed_age_seconds?: number;
+  paused?: { scope: string; actor: string; reason: string; paused_at: string }[];
   timestamp: string;
 }
 
@@ -21,7 +28,9 @@ export interface FailedProduct {
   stage_path: string;
   publish_attempts: number;
   publish_error: string | null;
-  staged_at: string;
+  error_class?: string | null;
+  failed_at?: string;
+  staged_at?: string;
   created_at: string;
   updated_at?: string;
 }
@@ -45,7 +54,33 @@ export interface RetryAllResult {
   total_attempted: number;
   successful: number;
   failed: number;
-  results: { data_id: string; success: boolean; error?: string }[];
+  dry_run?: boolean;
+  skipped?: number;
+  results: BulkItem[];
+}
+
+/** One product's line in a bulk verb's answer. */
+export interface BulkItem {
+  data_id: string;
+  data_type?: string;
+  error_class?: string | null;
+  attempts?: number;
+  since?: string;
+  outcome?: 'done' | 'would_do' | 'skipped' | 'error';
+  message?: string;
+  success?: boolean;
+  error?: string;
+}
+
+/** A bulk verb's answer (discard-all; retry-all adds the legacy totals). */
+export interface BulkResult {
+  verb: string;
+  dry_run: boolean;
+  total_selected: number;
+  done: number;
+  skipped: number;
+  errors: number;
+  results: BulkItem[];
 }
 
 /** One file of a directory product's manifest. */

@@ -8,6 +8,8 @@ export interface HttpTarget {
   token?: string;
   ca?: Buffer;
   timeoutMs: number;
+  /** How long one call keeps retrying 429 and unavailable answers (0: never); see ApiClient.raw. */
+  retryForMs?: number;
 }
 
 /** What the TLS handshake showed, for `ferryctl test`. */

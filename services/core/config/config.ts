@@ -19,8 +19,11 @@ export interface Config {
     readonly backoffMaxSeconds: number;
     readonly freeSpaceMarginBytes: number;
     readonly reconcileIntervalSeconds: number;
-    /** Test-only copy throttle in bytes per second; 0 = off. */
-    readonly testThrottleBytesPerSec: number;
+    /** Bandwidth shared by all copies of a worker, bytes per second; 0 = unlimited (a run-time setting overrides it). */
+    readonly maxBytesPerSec: number;
+    readonly controlRefreshSeconds: number;
+    /** Fewest products with an outcome in the window for a success rate. */
+    readonly successRateMinProducts: number;
   };
   readonly heartbeat: { readonly file: string; readonly intervalSeconds: number; readonly staleSeconds: number };
   readonly http: {

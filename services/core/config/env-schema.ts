@@ -50,8 +50,12 @@ export const envSchema = z.object({
   PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
   PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86400).default(60),
-  // Test-only: slows every publish copy to this many bytes per second (0 = off) so tests can act mid-copy.
-  PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: int(0, 1_000_000_000_000).default(0),
+  // Bandwidth shared by all copies of one worker process (0 = unlimited); a setting changed at run time overrides it.
+  PUBLISH_MAX_BYTES_PER_SEC: int(0, 1_000_000_000_000).default(0),
+  // How often a worker re-reads the run-time controls (bandwidth setting).
+  PUBLISH_CONTROL_REFRESH_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
+  // Below this many products with an outcome in the window, the success rate reads "not enough data".
+  SUCCESS_RATE_MIN_PRODUCTS: int(1, 1_000_000).default(20),
   WORKER_HEARTBEAT_FILE: z.string().default(path.join(os.tmpdir(), 'ferry-worker.heartbeat')),
   WORKER_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
   WORKER_HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(30),

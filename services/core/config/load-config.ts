@@ -56,7 +56,9 @@ function shape(e: Env, role: ConfigRole): Config {
       backoffMaxSeconds: e.PUBLISH_BACKOFF_MAX_SECONDS,
       freeSpaceMarginBytes: e.PUBLISH_FREE_SPACE_MARGIN_MB * 1024 * 1024,
       reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
-      testThrottleBytesPerSec: e.PUBLISH_TEST_THROTTLE_BYTES_PER_SEC,
+      maxBytesPerSec: e.PUBLISH_MAX_BYTES_PER_SEC,
+      controlRefreshSeconds: e.PUBLISH_CONTROL_REFRESH_SECONDS,
+      successRateMinProducts: e.SUCCESS_RATE_MIN_PRODUCTS,
     },
     heartbeat: {
       file: e.WORKER_HEARTBEAT_FILE,

@@ -7,3 +7,8 @@ export function workerHeartbeatKey(prefix: string, instance: string): string {
 export function workerHeartbeatPattern(prefix: string): string {
   return `${prefix}:worker:heartbeat:*`;
 }
+
+/** Redis key of what one worker is doing (JSON: copies running with bytes, rate, ETA; bandwidth limit), refreshed with its heartbeat. */
+export function workerInfoKey(prefix: string, instance: string): string {
+  return `${prefix}:worker:info:${instance}`;
+}

@@ -91,6 +91,19 @@ export function createMetrics(role: 'api' | 'worker', version: string) {
       name: 'ferry_reconciler_requeued_total', help: 'Products the reconciler re-enqueued because the queue did not hold them.', registers: r,
     }),
     leaseReclaims: new Counter({ name: 'ferry_lease_reclaims_total', help: 'Expired leases reclaimed from dead or stalled workers.', registers: r }),
+    oldestFailedAge: new Gauge({
+      name: 'ferry_oldest_failed_product_age_seconds', help: 'Time the longest-failed product has been failed (0 when none).', ...shared,
+    }),
+    paused: new Gauge({
+      name: 'ferry_publishing_paused', help: 'Publishing paused (1) or not (0): scope "*" is the whole service, else a data type.',
+      labelNames: ['scope'], ...shared,
+    }),
+    runningPublishes: new Gauge({ name: 'ferry_publishes_running', help: 'Publishes copying right now in this worker.', registers: r }),
+    runningBytes: new Gauge({ name: 'ferry_publish_running_copied_bytes', help: 'Bytes copied so far by the publishes running now.', registers: r }),
+    runningTotalBytes: new Gauge({ name: 'ferry_publish_running_size_bytes', help: 'Total size of the publishes running now.', registers: r }),
+    runningRate: new Gauge({ name: 'ferry_publish_running_rate_bytes_per_second', help: 'Copy rate of the publishes running now (sum).', registers: r }),
+    runningEta: new Gauge({ name: 'ferry_publish_running_eta_seconds', help: 'Longest estimated time left of the publishes running now (0 when none).', registers: r }),
+    bandwidthLimit: new Gauge({ name: 'ferry_publish_bandwidth_limit_bytes_per_second', help: 'Bandwidth limit in force for this worker\'s copies (0 = unlimited).', registers: r }),
     heartbeat: new Gauge({
       name: 'ferry_worker_heartbeat_timestamp_seconds', help: 'Unix time of the worker loop\'s last heartbeat.', registers: r, aggregator: 'max',
     }),

@@ -19,22 +19,10 @@ export interface CopyControl {
   signal?: AbortSignal;
   /** Called after every chunk with the bytes just moved (drives lease extension and metrics). */
   onBytes?: (n: number) => void;
-  /** Test-only throttle, bytes per second; 0 or undefined = full speed. */
-  throttleBytesPerSec?: number;
+  /** Waits after every chunk until the bandwidth limit lets the copy go on (the worker's shared limiter). */
+  pace?: (bytes: number, signal?: AbortSignal) => Promise<void>;
   /** Bytes per read and write (default 8 MiB); smaller when many copies run at once, to bound memory. */
   chunkBytes?: number;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Throws the signal's reason when aborted. */
@@ -63,13 +51,11 @@ async function writeAll(output: fs.FileHandle, piece: Buffer, position: number):
  */
 export async function copyAndHash(src: string, dest: string | undefined, expected: TreeEntry, ctl: CopyControl = {}): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
-  const throttle = ctl.throttleBytesPerSec ?? 0;
   // One byte more than expected: a short read then means end of file without a second read, and
   // a file that grew shows up at once.
   const chunk = ctl.chunkBytes ?? CHUNK;
-  const want = Math.min(throttle > 0 ? Math.max(1024, Math.min(chunk, Math.floor(throttle / 10))) : chunk, expected.size + 1);
+  const want = Math.min(chunk, expected.size + 1);
   const bufs = [Buffer.allocUnsafe(want), Buffer.allocUnsafe(want)];
-  const started = Date.now();
   const input = await fs.open(src, 'r');
   let output: fs.FileHandle | undefined;
   let reading: Promise<{ bytesRead: number }> | undefined;
@@ -93,10 +79,7 @@ export async function copyAndHash(src: string, dest: string | undefined, expecte
       for (let off = 0; off < bytesRead; off += HASH_SLICE) hash.update(piece.subarray(off, Math.min(bytesRead, off + HASH_SLICE)));
       total += bytesRead;
       ctl.onBytes?.(bytesRead);
-      if (throttle > 0) {
-        const ahead = (total / throttle) * 1000 - (Date.now() - started);
-        if (ahead > 0) await sleep(ahead, ctl.signal);
-      }
+      if (ctl.pace) await ctl.pace(bytesRead, ctl.signal);
       // A short read is the end of a regular file.
       if (!reading) break;
       turn = 1 - turn;

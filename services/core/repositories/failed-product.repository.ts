@@ -8,20 +8,6 @@ export type RequeuedProductRow = ProductRow & { previous_attempts: number; previ
 const REQUEUE_SET = `status = 'staging', publish_attempts = 0, publish_error = NULL, error_class = NULL,
   lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = now(), updated_at = now()`;
 
-/** The columns the failed list shows (a page of whole rows would also carry their metadata). */
-export type FailedProductRow = Pick<ProductRow, 'data_id' | 'data_type' | 'stage_path' | 'publish_attempts' | 'publish_error' | 'staged_at' | 'created_at'>;
-
-/** Failed products, oldest first; maxAttempts keeps only those with at most that many attempts. */
-export async function listFailedProducts(db: Queryable, f: { maxAttempts?: number; limit: number }): Promise<FailedProductRow[]> {
-  const res = await db.query<FailedProductRow>(
-    `SELECT data_id, data_type, stage_path, publish_attempts, publish_error, staged_at, created_at FROM products
-      WHERE status = 'failed' AND ($1::int IS NULL OR publish_attempts <= $1::int)
-      ORDER BY created_at, id LIMIT $2`,
-    [f.maxAttempts ?? null, f.limit],
-  );
-  return res.rows;
-}
-
 /** Moves one product from `failed` to `staging`; undefined when it is not (or no longer) failed. */
 export async function requeueFailedProduct(db: Queryable, id: number): Promise<RequeuedProductRow | undefined> {
   const res = await db.query<RequeuedProductRow>(
@@ -32,26 +18,6 @@ export async function requeueFailedProduct(db: Queryable, id: number): Promise<R
     [id],
   );
   return res.rows[0];
-}
-
-/**
- * Moves up to `limit` failed products, oldest first, back to `staging`. SKIP LOCKED plus the
- * status guard mean two concurrent callers never both take the same product.
- */
-export async function requeueOldestFailed(db: Queryable, f: { maxAttempts?: number; limit: number }): Promise<RequeuedProductRow[]> {
-  const res = await db.query<RequeuedProductRow>(
-    `WITH picked AS (
-       SELECT id, publish_attempts, publish_error, error_class FROM products
-        WHERE status = 'failed' AND ($1::int IS NULL OR publish_attempts <= $1::int)
-        ORDER BY created_at, id LIMIT $2
-        FOR UPDATE SKIP LOCKED)
-     UPDATE products p SET ${REQUEUE_SET}
-       FROM picked WHERE p.id = picked.id AND p.status = 'failed'
-     RETURNING p.*, picked.publish_attempts AS previous_attempts, picked.publish_error AS previous_error,
-             picked.error_class AS previous_error_class`,
-    [f.maxAttempts ?? null, f.limit],
-  );
-  return res.rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id - b.id);
 }
 
 /** Makes a held (auto_publish false) staging product due now; undefined when it was not held. */

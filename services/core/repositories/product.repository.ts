@@ -141,7 +141,7 @@ export async function listProducts(db: Queryable, f: ProductListFilter): Promise
   const sql = `SELECT id, data_id, data_type, stage_path, destination_path, published_path, kind, status, size_bytes, file_count,
                       checksum_sha256, NULL::jsonb AS manifest, expected_sha256, publish_attempts, publish_error, error_class,
                       lease_token, lease_owner, lease_expires_at, metadata, created_at, staged_at, published_at, updated_at,
-                      next_attempt_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact
+                      next_attempt_at, retracted_path, supersedes, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact
                  FROM products ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                ORDER BY created_at, id LIMIT ${arg(f.limit)}`;
   return (await db.query<ListedProductRow>(sql, args)).rows;

@@ -1,6 +1,10 @@
-/** Lifecycle of a product in the registry. `failed` is terminal until an operator retries. */
-export type ProductStatus = 'staging' | 'publishing' | 'published' | 'failed';
-export const PRODUCT_STATUSES: readonly ProductStatus[] = ['staging', 'publishing', 'published', 'failed'];
+/**
+ * Lifecycle of a product in the registry. `failed` is terminal until an operator retries or
+ * discards it; `discarded` (a failed or held product given up) and `retracted` (a published product
+ * withdrawn and moved aside) are terminal.
+ */
+export type ProductStatus = 'staging' | 'publishing' | 'published' | 'failed' | 'discarded' | 'retracted';
+export const PRODUCT_STATUSES: readonly ProductStatus[] = ['staging', 'publishing', 'published', 'failed', 'discarded', 'retracted'];
 export type ProductKind = 'file' | 'directory';
 
 /** One entry of a directory product's manifest: path relative to the product, size and digest. */
@@ -37,6 +41,10 @@ export interface ProductRow {
   published_at: Date | null;
   updated_at: Date;
   next_attempt_at: Date | null;
+  /** Where a retracted product lies now, relative to PRODUCTS_ROOT (null until the worker moved it). */
+  retracted_path: string | null;
+  /** The data_id of the product this one corrects, if any. */
+  supersedes: string | null;
 }
 
 /** A product_events row: one state change of one product. */
@@ -53,5 +61,10 @@ export interface ProductEventRow {
   bytes: number | null;
   duration_ms: number | null;
   worker: string | null;
+  /** Who asked for an operator transition (token name), and why. */
+  actor: string | null;
+  reason: string | null;
+  /** What an operator transition replaced or chose (amend: old and new values). */
+  detail: Record<string, unknown> | null;
   created_at: Date;
 }

@@ -6,7 +6,7 @@ export async function countByStatus(db: Queryable): Promise<Record<ProductStatus
   const res = await db.query<{ status: ProductStatus; count: number }>(
     'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status',
   );
-  const out: Record<ProductStatus, number> = { staging: 0, publishing: 0, published: 0, failed: 0 };
+  const out: Record<ProductStatus, number> = { staging: 0, publishing: 0, published: 0, failed: 0, discarded: 0, retracted: 0 };
   for (const row of res.rows) out[row.status] = row.count;
   return out;
 }

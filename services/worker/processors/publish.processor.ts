@@ -4,6 +4,13 @@ import type { Logger } from '../../core/logging/create-logger';
 import type { Metrics } from '../../core/metrics/create-metrics';
 import { publishProduct } from '../../core/domain/publishing/publish-product';
 import type { PublishingDeps } from '../../core/domain/publishing/publishing.types';
+import { applyPendingFileAction } from '../../core/domain/lifecycle/apply-pending-file-action';
+import { isPausedFor } from '../../core/repositories/publishing-control.repository';
+import type { BandwidthLimiter } from '../bandwidth-limiter';
+import type { PublishProgress } from '../publish-progress';
+
+/** How long a job that met a pause waits before it looks again (resume promotes it at once). */
+export const PAUSED_RECHECK_MS = 30_000;
 
 /** What the publish processor needs from the worker process. */
 export interface PublishProcessorDeps {
@@ -14,6 +21,9 @@ export interface PublishProcessorDeps {
   shutdownSignal: AbortSignal;
   /** True once shutdown began: jobs fetched but not started are handed back unclaimed. */
   isStopping: () => boolean;
+  /** The process's shared bandwidth budget and the running copies' progress. */
+  limiter: BandwidthLimiter;
+  progress: PublishProgress;
 }
 
 /** A BullMQ processor: (job, token) => result. */
@@ -37,16 +47,29 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
     const dataId = job.data.data_id;
     let log = deps.logger.child({ data_id: dataId, job_id: job.id });
     if (deps.isStopping()) return delayUntil(job, token, Date.now());
+    // A pause stops claims; a copy already running is not this job's business and finishes.
+    if (await isPausedFor(deps.publishing.pool, dataId)) {
+      log.debug('publishing paused; job delayed', { recheck_ms: PAUSED_RECHECK_MS });
+      return delayUntil(job, token, Date.now() + PAUSED_RECHECK_MS);
+    }
     let dataType = 'unknown';
     const result = await publishProduct(deps.publishing, dataId, {
       shutdownSignal: deps.shutdownSignal,
+      pace: (bytes, signal) => deps.limiter.take(bytes, signal),
+      chunkBytes: () => deps.limiter.chunkBytes(),
+      onBytes: (n) => deps.progress.add(dataId, n),
+      onInactive: async (product) => {
+        await applyPendingFileAction(deps.publishing, product);
+        log.info(product.status === 'retracted' ? 'retracted product moved aside' : 'discarded product\'s source removed');
+      },
       onClaimed: (lease, product) => {
         dataType = product.data_type;
+        deps.progress.start(dataId, product.data_type, Number(product.size_bytes ?? 0));
         log = log.child({ attempt: lease.attempt, lease: lease.token });
         log.info('publish started', { kind: product.kind, destination: product.destination_path });
       },
       onWarning: (message, err) => log.warn(message, err ? { err } : {}),
-    });
+    }).finally(() => deps.progress.end(dataId));
     if ('reclaimed' in result && result.reclaimed) metrics.leaseReclaims.inc();
     switch (result.outcome) {
       case 'published': {

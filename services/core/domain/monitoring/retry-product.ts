@@ -27,7 +27,7 @@ function view(product: ProductRow, retried: boolean): RetryResult {
   return {
     retried,
     published: product.status === 'published',
-    status: product.status === 'staging' ? 'queued' : product.status,
+    status: product.status === 'staging' ? 'queued' : (product.status as RetryStatus),
     published_path: product.published_path,
   };
 }
@@ -49,6 +49,9 @@ export async function retryProduct(
     if (!row) throw productNotFound(dataId);
     if (row.status === 'published') {
       throw new ConflictError('already_published', `product ${dataId} is already published at ${row.published_path}: nothing to retry`);
+    }
+    if (row.status === 'discarded' || row.status === 'retracted') {
+      throw new ConflictError('invalid_state', `product ${dataId} is ${row.status}: retry accepts failed products`, { status: row.status, verb: 'retry' });
     }
     if (row.status !== 'failed') return { product: row, retried: false };
     const requeued = await requeueFailedProduct(tx, row.id);

@@ -34,6 +34,9 @@ export async function requestPublish(deps: RegistryDeps, dataId: string): Promis
         `product ${dataId} failed (${product.publish_error ?? 'no error recorded'}): an admin retries it with POST /api/monitoring/publish/retry/${dataId}`,
       );
     }
+    if (product.status === 'discarded' || product.status === 'retracted') {
+      throw new ConflictError('invalid_state', `product ${dataId} is ${product.status}: it is never published again`, { status: product.status });
+    }
     const held = await markProductDue(tx, product.id);
     if (held) {
       await appendEvent(tx, { product_id: product.id, data_id: dataId, event: 'publish_requested', attempt: product.publish_attempts, from_status: 'staging', to_status: 'staging' });

@@ -13,6 +13,7 @@ export type ClaimResult =
   | { outcome: 'failed'; product: ProductRow; reclaimedToken?: string }
   | { outcome: 'not_due'; product: ProductRow; until: Date }
   | { outcome: 'held'; product: ProductRow }
+  | { outcome: 'inactive'; product: ProductRow }
   | { outcome: 'missing' };
 
 /**
@@ -32,6 +33,8 @@ export async function claimProduct(deps: PublishingDeps, dataId: string, now = n
     if (!row) return { outcome: 'missing' };
     if (row.status === 'published') return { outcome: 'published', product: row };
     if (row.status === 'failed') return { outcome: 'failed', product: row };
+    // Discarded and retracted products are never published again (their file work is the caller's).
+    if (row.status === 'discarded' || row.status === 'retracted') return { outcome: 'inactive', product: row };
     let reclaimedToken: string | undefined;
     if (row.status === 'publishing' && row.lease_token) {
       const expires = row.lease_expires_at!;

@@ -10,6 +10,7 @@ import { directoryDigest } from '../../publish/manifest';
 import { createLeaseTempDir, tempRoot } from '../../publish/temp-area';
 import { claimProduct } from './claim-product';
 import { commitPublish } from './commit-publish';
+import { BandwidthLimiter } from '../../../worker/bandwidth-limiter';
 import { publishProduct } from './publish-product';
 import type { PublishingDeps } from './publishing.types';
 import { reclaimExpiredLeases } from './reclaim-expired-leases';
@@ -130,7 +131,8 @@ describe('publishProduct', () => {
 
   it('aborts as retryable when the source changes during the copy', async () => {
     await stageProduct(db.pool, roots.stageRoot, 'growing.fits', Buffer.alloc(1024 * 1024, 1), { dataId: 'growing' });
-    const running = publishProduct(deps({ PUBLISH_TEST_THROTTLE_BYTES_PER_SEC: String(1024 * 1024) }), 'growing');
+    const limiter = new BandwidthLimiter(1024 * 1024);
+    const running = publishProduct(deps(), 'growing', { pace: (n, signal) => limiter.take(n, signal), chunkBytes: () => limiter.chunkBytes() });
     await waitFor(async () => (await tempEntries()).some((e) => e.endsWith('growing.fits')), 5000, 'the copy to start');
     await fs.appendFile(path.join(roots.stageRoot, 'growing.fits'), 'more');
     const result = await running;

@@ -21,6 +21,11 @@ export interface PublishContext {
   /** Aborted on shutdown after the grace period: the copy stops and the lease is released. */
   shutdownSignal?: AbortSignal;
   onBytes?: (n: number) => void;
+  /** The worker's shared bandwidth limiter: waits after each chunk; chunkBytes keeps chunks small enough to pace smoothly. */
+  pace?: (bytes: number, signal?: AbortSignal) => Promise<void>;
+  chunkBytes?: () => number | undefined;
+  /** Retracted or discarded products with file work pending (moving aside, removing the source). */
+  onInactive?: (product: ProductRow) => Promise<void>;
   onClaimed?: (lease: Lease, product: ProductRow) => void;
   onWarning?: (message: string, err?: unknown) => void;
 }
@@ -29,7 +34,7 @@ export interface PublishContext {
 export type PublishResult =
   | { outcome: 'published'; lease: Lease; digest: TreeDigest; durationMs: number; reusedExisting: boolean; reclaimed: boolean }
   | { outcome: 'already_published'; reclaimed: boolean }
-  | { outcome: 'skipped'; reason: 'missing' | 'failed' | 'held'; reclaimed: boolean }
+  | { outcome: 'skipped'; reason: 'missing' | 'failed' | 'held' | 'inactive'; reclaimed: boolean }
   | { outcome: 'not_due'; until: Date }
   | { outcome: 'retry'; lease: Lease; error: PublishError; nextAttemptAt: Date; reclaimed: boolean }
   | { outcome: 'failed'; lease: Lease; error: PublishError; reclaimed: boolean }
@@ -53,6 +58,9 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
       return { outcome: 'skipped', reason: 'failed', reclaimed };
     case 'held':
       return { outcome: 'skipped', reason: 'held', reclaimed };
+    case 'inactive':
+      if (claim.product.next_attempt_at !== null) await ctx.onInactive?.(claim.product);
+      return { outcome: 'skipped', reason: 'inactive', reclaimed };
     case 'not_due':
       return { outcome: 'not_due', until: claim.until };
     case 'published':
@@ -78,7 +86,7 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
     const { digest, reusedExisting, paths } = await copyVerifyPlace(deps, claim.product, lease, abort.signal, (n) => {
       keeper.tick(n);
       ctx.onBytes?.(n);
-    });
+    }, { pace: ctx.pace, chunkBytes: ctx.chunkBytes?.() });
     await keeper.stop();
     // The (now empty) temp dir goes while the lease is still held: after the commit nothing would
     // remember its token, so a crash between commit and cleanup would orphan it for good.
@@ -109,10 +117,12 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
   }
 }
 
-async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void) {
+async function copyVerifyPlace(
+  deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void,
+  limit: { pace?: PublishContext['pace']; chunkBytes?: number },
+) {
   const { stageRoot, productsRoot } = deps.config.paths;
-  const throttleBytesPerSec = deps.config.publish.testThrottleBytesPerSec;
-  const ctl = { signal, onBytes, throttleBytesPerSec };
+  const ctl = { signal, onBytes, pace: limit.pace, chunkBytes: limit.chunkBytes };
   const paths = await resolveProductPaths({ stageRoot, productsRoot }, product.destination_path);
   const before = await scanTree(paths.source, product.kind);
 

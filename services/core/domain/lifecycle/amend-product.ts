@@ -1,0 +1,54 @@
+import { ValidationError } from '../../errors';
+import type { ProductStatus } from '../../repositories/product.types';
+import type { RegistryDeps } from '../registry-deps';
+import { describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
+
+export interface AmendInput extends OperatorInput {
+  /** The corrected digest (lower-case hex), or null to stop checking one. Omitted: unchanged. */
+  expectedSha256?: string | null;
+  /** The whole new metadata object. Omitted: unchanged. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface AmendResult {
+  data_id: string;
+  status: ProductStatus;
+  changed: string[];
+}
+
+/**
+ * Corrects what an operator may correct before a retry — expected_sha256 and metadata — on a
+ * staging (held or waiting) or failed product; the status stays. The event `amended` keeps the old
+ * and new values. A publishing, published, discarded or retracted product is 409.
+ */
+export async function amendProduct(deps: RegistryDeps, input: AmendInput): Promise<AmendResult> {
+  const fields: string[] = [];
+  if (input.expectedSha256 !== undefined) fields.push('expected_sha256');
+  if (input.metadata !== undefined) fields.push('metadata');
+  if (fields.length === 0) throw new ValidationError('validation_error', 'nothing to amend: give expected_sha256 and/or metadata');
+  const { after } = await runOperatorVerb(deps, input.dataId, (row) => {
+    if (row.status !== 'staging' && row.status !== 'failed') throw refusedInState(row, 'amend', 'staging, held or failed');
+    const set: string[] = [];
+    const args: unknown[] = [];
+    const old: Record<string, unknown> = {};
+    const now: Record<string, unknown> = {};
+    if (input.expectedSha256 !== undefined) {
+      set.push(`expected_sha256 = $${args.push(input.expectedSha256)}`);
+      old.expected_sha256 = row.expected_sha256;
+      now.expected_sha256 = input.expectedSha256;
+    }
+    if (input.metadata !== undefined) {
+      set.push(`metadata = $${args.push(JSON.stringify(input.metadata))}::jsonb`);
+      old.metadata = row.metadata;
+      now.metadata = input.metadata;
+    }
+    return {
+      from: [row.status],
+      event: 'amended',
+      set: set.join(', '),
+      args,
+      stamp: { actor: input.actor, reason: input.reason ?? null, detail: { old, new: now, state: describeState(row) } },
+    };
+  });
+  return { data_id: input.dataId, status: after!.status, changed: fields };
+}

@@ -1,0 +1,41 @@
+import type { ProductStatus } from '../../repositories/product.types';
+import { enqueueSafely } from '../products/enqueue-safely';
+import type { RegistryDeps } from '../registry-deps';
+import { refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
+
+/** Where retracted products go, relative to PRODUCTS_ROOT; never deleted by Ferry. */
+export const RETRACTION_DIR = '.ferry-retracted';
+
+export interface RetractInput extends OperatorInput {
+  reason: string;
+}
+
+export interface RetractResult {
+  data_id: string;
+  status: ProductStatus;
+  published_path: string | null;
+  /** The worker moves the files aside; retracted_path in the product once done. */
+  move: 'pending';
+}
+
+/**
+ * Withdraws a published product (a bad calibration found later): `retracted` at once, with who and
+ * why (event `retracted`); a worker then moves its files from the published path into
+ * PRODUCTS_ROOT/.ferry-retracted/ (event `retraction_moved` with the path). Nothing is deleted.
+ * Anything but a published product is 409. A corrected product is registered under a new data_id
+ * naming this one in `supersedes`.
+ */
+export async function retractProduct(deps: RegistryDeps, input: RetractInput): Promise<RetractResult> {
+  const { after } = await runOperatorVerb(deps, input.dataId, (row) => {
+    if (row.status !== 'published') throw refusedInState(row, 'retract', 'published');
+    return {
+      from: ['published'],
+      to: 'retracted',
+      event: 'retracted',
+      set: 'next_attempt_at = now()',
+      stamp: { actor: input.actor, reason: input.reason, detail: { published_path: row.published_path } },
+    };
+  });
+  await enqueueSafely(deps, input.dataId);
+  return { data_id: input.dataId, status: after!.status, published_path: after!.published_path, move: 'pending' };
+}
