@@ -193,11 +193,35 @@ describe('the operator console in a browser', () => {
     expect(events.rows[0].n).toBe(2);
   });
 
+  it('discards a failed product from its page, with its reason', async () => {
+    await waitFor(async () => (await productStatus('bad-sum-2')) === 'failed', 30000, 'bad-sum-2 failed again');
+    await page.goto(`${base}/console/products/bad-sum-2`);
+    await page.locator('#discard-reason').fill('wrong checksum from the pipeline; re-registered as bad-sum-2b');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Discard' }).click()]);
+    await page.locator('#product-state', { hasText: /^discarded$/ }).waitFor({ timeout: 10000 });
+    expect(await productStatus('bad-sum-2')).toBe('discarded');
+    await checkPage(await page.goto(`${base}/console/discarded`), 'discarded');
+    expect(await page.locator('table.products').textContent()).toContain('bad-sum-2');
+  });
+
+  it('pauses and resumes publishing, and publishing goes on after the resume', async () => {
+    await page.goto(`${base}/console`);
+    await page.getByLabel('Reason').fill('storage maintenance');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Pause publishing' }).click()]);
+    await page.locator('#pause-state', { hasText: 'paused for all data types' }).waitFor({ timeout: 10000 });
+    await checkPage(await page.reload(), 'overview-paused');
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Resume all data types' }).click()]);
+    await page.locator('#pause-state', { hasText: 'running' }).waitFor({ timeout: 10000 });
+    await register('after-resume', 'r'.repeat(512));
+    await waitFor(async () => (await productStatus('after-resume')) === 'published', 30000, 'after-resume published');
+  });
+
   it('lists held products, the reconcile report and the tokens, and creates a read token', async () => {
     await register('held-1', 'h'.repeat(100), { auto_publish: false });
     await checkPage(await page.goto(`${base}/console/held`), 'held');
     expect(await page.locator('table.products').textContent()).toContain('held-1');
     await checkPage(await page.goto(`${base}/console/reconcile`), 'reconcile');
+    await checkPage(await page.goto(`${base}/console/retracted`), 'retracted');
     await checkPage(await page.goto(`${base}/console/tokens`), 'tokens');
     await page.getByLabel('Name').fill('viewer');
     await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create token' }).click()]);

@@ -15,6 +15,7 @@ import { eventsRoutes } from './routes/events.routes';
 import { operationsRoutes } from './routes/operations.routes';
 import { pagesRoutes } from './routes/pages.routes';
 import { sessionRoutes } from './routes/session.routes';
+import { verbsRoutes } from './routes/verbs.routes';
 import { loadSession } from './session';
 
 /** How often live pages are refreshed from the registry while someone watches. */
@@ -72,6 +73,7 @@ export function createConsole(deps: ApiDeps): Console {
   router.use(eventsRoutes(consoleDeps, live));
   router.use(pagesRoutes(consoleDeps));
   router.use(operationsRoutes(consoleDeps));
+  router.use(verbsRoutes(consoleDeps));
   router.use((req) => {
     throw new NotFoundError(`no console page ${req.path}`);
   });

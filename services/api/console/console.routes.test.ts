@@ -193,6 +193,38 @@ describe('pages', () => {
     expect(await productStatus('gone-1')).toBe('failed');
   });
 
+  it('discards a failed product with its reason, naming the signed-in token in the event', async () => {
+    await seedProduct(api.deps.pool, { data_id: 'junk-1', status: 'failed', publish_attempts: 1, error_class: 'unsupported_file_type', publish_error: 'a socket' });
+    const s = await signIn(TEST_ADMIN_TOKEN);
+    const page = await request(api.app).get('/console/products/junk-1').set('Cookie', s.cookie);
+    expect(page.text).toContain('/console/products/junk-1/discard');
+    const noReason = await request(api.app).post('/console/products/junk-1/discard').set('Cookie', s.cookie).type('form').send({ _csrf: s.csrf, reason: ' ' });
+    expect(noReason.status).toBe(400);
+    expect(await productStatus('junk-1')).toBe('failed');
+    const res = await request(api.app).post('/console/products/junk-1/discard').set('Cookie', s.cookie).type('form').send({ _csrf: s.csrf, reason: 'a socket is no product' });
+    expect(res.status).toBe(303);
+    expect(await productStatus('junk-1')).toBe('discarded');
+    const ev = await api.deps.pool.query("SELECT actor, reason FROM product_events WHERE data_id = 'junk-1' AND event = 'discarded'");
+    expect(ev.rows).toEqual([{ actor: 'bootstrap-admin', reason: 'a socket is no product' }]);
+    const list = await request(api.app).get('/console/discarded').set('Cookie', s.cookie);
+    expect(list.text).toContain('>junk-1</a>');
+  });
+
+  it('pauses and resumes publishing from the overview; a read token sees the state but no control', async () => {
+    const s = await signIn(TEST_ADMIN_TOKEN);
+    const paused = await request(api.app).post('/console/publishing/pause').set('Cookie', s.cookie).type('form').send({ _csrf: s.csrf, scope: '*', reason: 'disk swap' });
+    expect(paused.status).toBe(303);
+    const r = await signIn(readToken);
+    const overview = await request(api.app).get('/console').set('Cookie', r.cookie);
+    expect(overview.text).toMatch(/Publishing is <strong>paused<\/strong> for all data types \(by bootstrap-admin at [^)]+: disk swap\)/);
+    expect(overview.text).not.toContain('/console/publishing/resume');
+    const forged = await request(api.app).post('/console/publishing/resume').set('Cookie', r.cookie).type('form').send({ _csrf: r.csrf, scope: '*' });
+    expect(forged.status).toBe(403);
+    const resumed = await request(api.app).post('/console/publishing/resume').set('Cookie', s.cookie).type('form').send({ _csrf: s.csrf, scope: '*' });
+    expect(resumed.status).toBe(303);
+    expect((await request(api.app).get('/console').set('Cookie', r.cookie)).text).toContain('Publishing is <strong>running</strong>');
+  });
+
   it('escapes everything it renders from the registry', async () => {
     await api.deps.pool.query(`UPDATE products SET metadata = '{"note": "<script>alert(1)</script>"}' WHERE data_id = 'gone-1'`);
     const s = await signIn(readToken);

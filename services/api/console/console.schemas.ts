@@ -25,7 +25,7 @@ export const productQuery = z.object({ files: z.coerce.number().int().min(0).max
 
 /** GET /console/failures/preview */
 export const previewQuery = z.object({
-  action: z.enum(['retry']).default('retry'),
+  action: z.enum(['retry', 'discard']).default('retry'),
   error_class: many,
   data_id: many,
 });
@@ -43,3 +43,24 @@ export const eventsQuery = z.object({ topic: z.string().min(1).max(300) });
 export function utcDate(v: string): Date | undefined {
   return v ? new Date(`${v}Z`) : undefined;
 }
+
+/** A verb's reason: kept in the event log. */
+const reason = z.string().trim().min(1, 'say why (it is kept in the event log)').max(2000);
+/** An optional reason: an empty field means none. */
+const optionalReason = z.string().trim().max(2000).optional().transform((v) => (v ? v : null));
+
+/** POST /console/products/:dataId/{hold,release} */
+export const optionalReasonForm = z.object({ reason: optionalReason });
+/** POST /console/products/:dataId/retract, POST /console/publishing/pause (with its scope) */
+export const reasonForm = z.object({ reason });
+/** POST /console/products/:dataId/discard */
+export const discardForm = z.object({ reason, remove_source: z.literal('true').optional() });
+/** POST /console/products/:dataId/amend: an empty digest stops checking one. */
+export const amendForm = z.object({
+  reason,
+  expected_sha256: z.string().trim().regex(/^([0-9a-fA-F]{64})?$/, 'expected_sha256: 64 hex digits, or empty to stop checking').transform((v) => (v ? v.toLowerCase() : null)),
+});
+/** POST /console/publishing/pause and /resume: '*' is every data type. */
+export const pauseForm = z.object({ scope: z.string().min(1).max(64), reason: optionalReason });
+/** POST /console/failures/discard */
+export const bulkDiscardBody = z.object({ data_id: many, reason, remove_source: z.literal('true').optional() });

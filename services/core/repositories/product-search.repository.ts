@@ -59,7 +59,7 @@ export async function searchProducts(db: Queryable, f: ProductSearch): Promise<P
   return (await db.query<ProductSummaryRow>(sql, args)).rows;
 }
 
-/** Held products (registered with auto_publish false, waiting for a release), newest first. */
+/** Held products (registered with auto_publish false, or put on hold; waiting for a release), newest first. */
 export async function listHeldProducts(db: Queryable, limit: number): Promise<ProductSummaryRow[]> {
   const res = await db.query<ProductSummaryRow>(
     `SELECT ${SUMMARY_COLUMNS} FROM products WHERE status = 'staging' AND next_attempt_at IS NULL
@@ -135,13 +135,4 @@ export async function oldestStaged(db: Queryable): Promise<{ data_id: string; st
     `SELECT data_id, staged_at FROM products WHERE status = 'staging' AND next_attempt_at IS NOT NULL ORDER BY staged_at LIMIT 1`,
   );
   return res.rows[0];
-}
-
-/** Products being copied right now, with the worker holding each lease. */
-export async function listPublishing(db: Queryable, limit: number): Promise<Array<{ data_id: string; lease_owner: string | null; size_bytes: number | null; updated_at: Date }>> {
-  const res = await db.query<{ data_id: string; lease_owner: string | null; size_bytes: number | null; updated_at: Date }>(
-    `SELECT data_id, lease_owner, size_bytes, updated_at FROM products WHERE status = 'publishing' ORDER BY updated_at LIMIT $1`,
-    [limit],
-  );
-  return res.rows;
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { bulkRetry, BULK_LIMIT, previewFailedSelection } from '../../../core/domain/console/bulk-retry';
+import { bulkDiscard, bulkRetry, BULK_LIMIT, previewFailedSelection } from '../../../core/domain/console/bulk-actions';
 import { searchProducts } from '../../../core/domain/console/search-products';
 import { buildReconcileReport } from '../../../core/domain/publishing/reconcile';
 import { createToken } from '../../../core/domain/tokens/create-token';
@@ -8,15 +8,15 @@ import { revokeToken } from '../../../core/domain/tokens/revoke-token';
 import { listFailureGroups, listHeldProducts } from '../../../core/repositories/product-search.repository';
 import type { Scope } from '../../../core/repositories/token.types';
 import { createTokenBody, tokenNameParams } from '../../schemas/token.schemas';
-import { bulkBody, createTokenForm, previewQuery } from '../console.schemas';
+import { bulkBody, bulkDiscardBody, createTokenForm, previewQuery } from '../console.schemas';
 import type { ConsoleDeps } from '../console-deps';
 import { consoleScope } from '../guards';
-import { heldPage, reconcilePage, tokensPage } from '../views/admin.view';
+import { reconcilePage, stateListPage, tokensPage } from '../views/admin.view';
 import { bulkResultPage, failuresPage, previewPage } from '../views/failures.view';
 import { BASE } from '../views/layout.view';
 import { viewContext } from '../views/view-context';
 
-/** Failures (grouped, dry run first, bulk retry), held products, the reconcile report and tokens. */
+/** Failures (grouped, dry run first, bulk retry or discard), the lists by state, the reconcile report and tokens. */
 export function operationsRoutes(deps: ConsoleDeps): Router {
   const router = Router();
   const grafana = deps.config.console.grafanaUrl;
@@ -32,6 +32,13 @@ export function operationsRoutes(deps: ConsoleDeps): Router {
     res.type('html').send(previewPage(viewContext(req, grafana), q.action, rows, BULK_LIMIT).value);
   });
 
+  router.post('/failures/discard', consoleScope('admin'), async (req, res) => {
+    const form = bulkDiscardBody.parse(req.body);
+    const results = await bulkDiscard(deps, form.data_id, { actor: req.consoleUser!.name, reason: form.reason, removeSource: form.remove_source === 'true' });
+    req.log.info('console bulk discard', { requested: form.data_id.length, discarded: results.filter((r) => r.ok).length });
+    res.type('html').send(bulkResultPage(viewContext(req, grafana), `Discarded ${results.filter((r) => r.ok).length} of ${results.length}`, results).value);
+  });
+
   router.post('/failures/retry', consoleScope('admin'), async (req, res) => {
     const { data_id } = bulkBody.parse(req.body);
     const results = await bulkRetry(deps, data_id);
@@ -42,8 +49,15 @@ export function operationsRoutes(deps: ConsoleDeps): Router {
   });
 
   router.get('/held', async (req, res) => {
-    res.type('html').send(heldPage(viewContext(req, grafana), await listHeldProducts(deps.pool, 200)).value);
+    res.type('html').send(stateListPage(viewContext(req, grafana), 'held', await listHeldProducts(deps.pool, 200)).value);
   });
+
+  for (const state of ['retracted', 'discarded'] as const) {
+    router.get(`/${state}`, async (req, res) => {
+      const page = await searchProducts(deps, { status: state, limit: 200 });
+      res.type('html').send(stateListPage(viewContext(req, grafana), state, page.products).value);
+    });
+  }
 
   router.get('/reconcile', consoleScope('admin'), async (req, res) => {
     res.type('html').send(reconcilePage(viewContext(req, grafana), await buildReconcileReport(deps, { limit: 200 })).value);

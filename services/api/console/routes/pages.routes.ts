@@ -1,15 +1,11 @@
 import { Router } from 'express';
 import { getConsoleOverview } from '../../../core/domain/console/console-overview';
 import { parseMetadataFilter, searchProducts } from '../../../core/domain/console/search-products';
-import { retryProduct } from '../../../core/domain/monitoring/retry-product';
 import { getProduct } from '../../../core/domain/products/get-product';
-import { requestPublish } from '../../../core/domain/products/request-publish';
 import { manifestPage } from '../../../core/repositories/product-search.repository';
 import type { ProductStatus } from '../../../core/repositories/product.types';
 import { productQuery, productsQuery, utcDate } from '../console.schemas';
 import type { ConsoleDeps } from '../console-deps';
-import { consoleScope } from '../guards';
-import { BASE } from '../views/layout.view';
 import { overviewPage } from '../views/overview.view';
 import { productPage } from '../views/product.view';
 import { productsPage } from '../views/products.view';
@@ -20,14 +16,14 @@ export const MANIFEST_PAGE = 100;
 /** Products per list page. */
 export const PRODUCTS_PAGE = 50;
 
-/** Overview, products search, product page and the single-product verbs. */
+/** Overview, products search and the product page. */
 export function pagesRoutes(deps: ConsoleDeps): Router {
   const router = Router();
   const grafana = deps.config.console.grafanaUrl;
   const send = (res: Parameters<Parameters<Router['get']>[1]>[1], page: { value: string }) => res.type('html').send(page.value);
 
   router.get('/', async (req, res) => {
-    send(res, overviewPage(viewContext(req, grafana), await getConsoleOverview(deps)));
+    send(res, overviewPage(viewContext(req, grafana), await getConsoleOverview(deps), deps.config.products.types));
   });
 
   router.get('/products', async (req, res) => {
@@ -52,19 +48,6 @@ export function pagesRoutes(deps: ConsoleDeps): Router {
     const { product, events } = await getProduct(deps, String(req.params.dataId));
     const manifest = await manifestPage(deps.pool, product.id, files, MANIFEST_PAGE);
     send(res, productPage(viewContext(req, grafana), product, events, deps.config.console.hostPaths, { ...manifest, offset: files, pageSize: MANIFEST_PAGE }));
-  });
-
-  router.post('/products/:dataId/retry', consoleScope('admin'), async (req, res) => {
-    const dataId = String(req.params.dataId);
-    const result = await retryProduct(deps, dataId);
-    if (result.retried) deps.metrics.retries.inc({ trigger: 'operator' });
-    res.redirect(303, `${BASE}/products/${encodeURIComponent(dataId)}`);
-  });
-
-  router.post('/products/:dataId/release', consoleScope('publish'), async (req, res) => {
-    const dataId = String(req.params.dataId);
-    await requestPublish(deps, dataId);
-    res.redirect(303, `${BASE}/products/${encodeURIComponent(dataId)}`);
   });
 
   return router;

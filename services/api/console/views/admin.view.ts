@@ -8,11 +8,21 @@ import { actionButton, BASE, csrfField, layout } from './layout.view';
 import { productTable } from './products.view';
 import type { ViewContext } from './view-context';
 
-/** Held products (registered with auto_publish false), each with its release button for a publish token. */
-export function heldPage(ctx: ViewContext, rows: ProductSummaryRow[]): SafeHtml {
-  return layout(ctx, 'Held products', html`<p>Registered with <code>auto_publish: false</code>: they wait for a release.</p>
-${productTable(rows, ctx.can('publish') ? { extra: (r) => actionButton(ctx, `${BASE}/products/${encodeURIComponent(r.data_id)}/release`, 'Release') } : {})}
-<p>Retracted and discarded lists arrive with those verbs.</p>`);
+/** The lists by state: held (with release and discard for an admin), retracted and discarded (terminal). */
+export type ListState = 'held' | 'retracted' | 'discarded';
+const LIST_INTRO: Record<ListState, string> = {
+  held: 'Registered with auto_publish false, or put on hold: they wait for a release.',
+  retracted: 'Withdrawn after publication: moved aside under the archive, never deleted.',
+  discarded: 'Given up: kept in the registry with who and why, out of the health figures.',
+};
+
+/** One list page. */
+export function stateListPage(ctx: ViewContext, state: ListState, rows: ProductSummaryRow[]): SafeHtml {
+  const verbs = state === 'held' && ctx.can('admin')
+    ? { extra: (r: ProductSummaryRow) => html`${actionButton(ctx, `${BASE}/products/${encodeURIComponent(r.data_id)}/release`, 'Release')} <a href="${BASE}/products/${encodeURIComponent(r.data_id)}#verbs-h">Discard…</a>` }
+    : {};
+  return layout(ctx, `${state[0]!.toUpperCase()}${state.slice(1)} products`, html`<p>${LIST_INTRO[state]}</p>
+${productTable(rows, verbs)}`);
 }
 
 /** API tokens: list with revoke buttons, and the creation form. `created` shows a new token once. */

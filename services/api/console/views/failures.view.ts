@@ -24,6 +24,7 @@ ${groups.length ? html`<table><thead><tr>${canAct ? html`<th scope="col">Select<
     ? html`<form method="get" action="${BASE}/failures/preview">${body}
 <fieldset><legend>Bulk action on the selection (a dry run is shown first)</legend>
 <label><input type="radio" name="action" value="retry" checked> Retry</label>
+<label><input type="radio" name="action" value="discard"> Discard</label>
 <button type="submit">Preview</button></fieldset></form>`
     : body);
 }
@@ -31,7 +32,7 @@ ${groups.length ? html`<table><thead><tr>${canAct ? html`<th scope="col">Select<
 /** The dry run: exactly which products the action would touch, and the form that does it. */
 export function previewPage(
   ctx: ViewContext,
-  action: 'retry',
+  action: 'retry' | 'discard',
   rows: Array<{ data_id: string; data_type: string; error_class: string | null; publish_error: string | null; publish_attempts: number; updated_at: Date }>,
   limit: number,
 ): SafeHtml {
@@ -39,8 +40,10 @@ export function previewPage(
 <p>Nothing has changed yet. ${rows.length === limit ? html`At most ${limit} products are handled per action; run it again for the rest.` : ''}</p>
 ${rows.length ? html`<table><thead><tr><th scope="col">data_id</th><th scope="col">Type</th><th scope="col">Error class</th><th scope="col">Attempts</th><th scope="col">Failed at</th><th scope="col">Message</th></tr></thead>
 <tbody>${rows.map((r) => html`<tr><td><a href="${BASE}/products/${encodeURIComponent(r.data_id)}">${r.data_id}</a></td><td>${r.data_type}</td><td>${r.error_class ?? 'unknown'}</td><td>${r.publish_attempts}</td><td>${formatTime(r.updated_at)}</td><td class="error">${r.publish_error ?? ''}</td></tr>`)}</tbody></table>
-<form method="post" action="${BASE}/failures/${action}">${csrfField(ctx)}${rows.map((r) => html`<input type="hidden" name="data_id" value="${r.data_id}">`)}
-<button type="submit">${action === 'retry' ? 'Retry' : action} these ${rows.length}</button> <a href="${BASE}/failures">Cancel</a></form>` : html`<p>The selection holds no failed product. <a href="${BASE}/failures">Back to failures</a></p>`}`);
+<form method="post" action="${BASE}/failures/${action}" class="verb">${csrfField(ctx)}${rows.map((r) => html`<input type="hidden" name="data_id" value="${r.data_id}">`)}
+${action === 'discard' ? html`<label for="bulk-reason">Reason</label> <input id="bulk-reason" name="reason" required maxlength="2000">
+<label><input type="checkbox" name="remove_source" value="true"> also remove the staged sources</label>` : ''}
+<button type="submit"${action === 'discard' ? html` class="danger"` : ''}>${action === 'retry' ? 'Retry' : 'Discard'} these ${rows.length}</button> <a href="${BASE}/failures">Cancel</a></form>` : html`<p>The selection holds no failed product. <a href="${BASE}/failures">Back to failures</a></p>`}`);
 }
 
 /** What a bulk action did, product by product. */

@@ -9,6 +9,8 @@ const NAV: Array<{ href: string; label: string; scope?: 'admin' }> = [
   { href: `${BASE}/products`, label: 'Products' },
   { href: `${BASE}/failures`, label: 'Failures' },
   { href: `${BASE}/held`, label: 'Held' },
+  { href: `${BASE}/retracted`, label: 'Retracted' },
+  { href: `${BASE}/discarded`, label: 'Discarded' },
   { href: `${BASE}/reconcile`, label: 'Reconcile', scope: 'admin' },
   { href: `${BASE}/tokens`, label: 'Tokens', scope: 'admin' },
 ];

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ManifestEntry, ProductEventRow, ProductRow } from '../../../core/repositories/product.types';
 import { formatBytes, formatTime } from './format';
 import { html, type SafeHtml } from './html';
-import { actionButton, BASE, layout } from './layout.view';
+import { actionButton, BASE, csrfField, layout } from './layout.view';
 import type { ViewContext } from './view-context';
 
 /** Paths as the operator's host names the two data roots. */
@@ -11,12 +11,35 @@ export interface HostPaths {
   products: string;
 }
 
-/** The verbs this product's state allows, each shown only to a token that may use it. */
+/** A verb's form with a reason field (and any extra controls), posting to `action`. */
+function reasonForm(ctx: ViewContext, action: string, id: string, label: string, opts: { required?: boolean; extra?: SafeHtml; danger?: boolean } = {}): SafeHtml {
+  return html`<form method="post" action="${action}" class="verb">${csrfField(ctx)}
+<label for="${id}-reason">Reason${opts.required ? '' : ' (optional)'}</label> <input id="${id}-reason" name="reason" maxlength="2000"${opts.required ? html` required` : ''}>
+${opts.extra ?? ''}<button type="submit"${opts.danger ? html` class="danger"` : ''}>${label}</button></form>`;
+}
+
+/** The verbs this product's state allows, shown only to a token that may use them (every verb needs admin). */
 function verbs(ctx: ViewContext, p: ProductRow): SafeHtml {
+  if (!ctx.can('admin')) return html``;
   const at = `${BASE}/products/${encodeURIComponent(p.data_id)}`;
+  const held = p.status === 'staging' && p.next_attempt_at === null;
   const list: SafeHtml[] = [];
-  if (p.status === 'failed' && ctx.can('admin')) list.push(actionButton(ctx, `${at}/retry`, 'Retry'));
-  if (p.status === 'staging' && p.next_attempt_at === null && ctx.can('publish')) list.push(actionButton(ctx, `${at}/release`, 'Release (publish now)'));
+  if (p.status === 'failed') list.push(actionButton(ctx, `${at}/retry`, 'Retry'));
+  if (held) list.push(reasonForm(ctx, `${at}/release`, 'release', 'Release (publish now)'));
+  if (p.status === 'staging' && !held) list.push(reasonForm(ctx, `${at}/hold`, 'hold', 'Hold'));
+  if (p.status === 'failed' || p.status === 'staging') {
+    list.push(html`<form method="post" action="${at}/amend" class="verb">${csrfField(ctx)}
+<label for="amend-sha">Expected SHA-256</label> <input id="amend-sha" name="expected_sha256" value="${p.expected_sha256 ?? ''}" pattern="[0-9a-fA-F]{64}|" size="40">
+<label for="amend-reason">Reason</label> <input id="amend-reason" name="reason" maxlength="2000" required>
+<button type="submit">Amend</button></form>`);
+  }
+  if (p.status === 'failed' || held) {
+    list.push(reasonForm(ctx, `${at}/discard`, 'discard', 'Discard', {
+      required: true, danger: true,
+      extra: html`<label><input type="checkbox" name="remove_source" value="true"> also remove the staged source</label> `,
+    }));
+  }
+  if (p.status === 'published') list.push(reasonForm(ctx, `${at}/retract`, 'retract', 'Retract', { required: true, danger: true }));
   if (!list.length) return html``;
   return html`<section aria-labelledby="verbs-h"><h2 id="verbs-h">Actions</h2><div class="verbs">${list}</div></section>`;
 }
@@ -36,6 +59,7 @@ export function productLive(ctx: ViewContext, p: ProductRow, events: ProductEven
 <div><dt>Actual SHA-256</dt><dd><code>${p.checksum_sha256 ?? 'not computed yet'}</code> ${match}</dd></div>
 <div><dt>Stage path (host)</dt><dd><code>${path.posix.join(host.stage, p.stage_path)}</code></dd></div>
 <div><dt>Archive path (host)</dt><dd><code>${path.posix.join(host.products, p.published_path ?? p.destination_path)}</code>${p.published_path ? '' : ' (once published)'}</dd></div>
+${p.retracted_path ? html`<div><dt>Retracted to (host)</dt><dd><code>${path.posix.join(host.products, p.retracted_path)}</code></dd></div>` : ''}
 <div><dt>Registered</dt><dd>${formatTime(p.created_at)}</dd></div>
 <div><dt>Published</dt><dd>${formatTime(p.published_at)}</dd></div>
 ${p.error_class ? html`<div class="cause"><dt>Error class</dt><dd>${p.error_class}</dd></div><div class="cause"><dt>Cause</dt><dd id="product-error">${p.publish_error ?? ''}</dd></div>` : ''}

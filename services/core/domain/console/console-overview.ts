@@ -1,10 +1,13 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config';
-import { countByStatus } from '../../repositories/registry-stats.repository';
-import { listPublishing, oldestStaged, publishesPerHour } from '../../repositories/product-search.repository';
+import type { PublishJobData } from '../../jobs/publish-queue';
+import { oldestStaged, publishesPerHour } from '../../repositories/product-search.repository';
+import type { PauseRow } from '../../repositories/publishing-control.repository';
 import type { ProductStatus } from '../../repositories/product.types';
+import { countByStatus } from '../../repositories/registry-stats.repository';
+import { getServiceStatus, type WorkerStatus } from '../monitoring/service-status';
 import type { RegistryDeps } from '../registry-deps';
-import { listWorkerHeartbeats, type WorkerHeartbeat } from './list-worker-heartbeats';
 
 /** Hours the overview chart covers. */
 export const HISTORY_HOURS = 24;
@@ -15,41 +18,29 @@ export interface ConsoleOverview {
   /** One entry per hour of the last 24, oldest first, zero-filled. */
   history: Array<{ hour: Date; publishes: number; bytes: number }>;
   oldest_staged: { data_id: string; staged_at: Date } | null;
-  workers: Array<WorkerHeartbeat & { copying: Array<{ data_id: string; size_bytes: number | null; since: Date }> }>;
-  /** Products in `publishing` whose lease names no worker with a live heartbeat. */
-  unowned_copies: Array<{ data_id: string; lease_owner: string | null }>;
+  /** Every live worker with what it copies (bytes, rate, ETA). */
+  workers: WorkerStatus[];
+  /** Pauses in force: the whole service ('*') or one data type. */
+  paused: PauseRow[];
   generated_at: Date;
 }
 
-/** Counts per state, the 24 h publish history, the oldest staged product, and each worker with what it copies. */
+/** Counts per state, the 24 h publish history, the oldest staged product, the pauses, and each worker with what it copies. */
 export async function getConsoleOverview(
-  deps: Pick<RegistryDeps, 'pool'> & { redis: Redis; config: Pick<Config, 'redis'> },
+  deps: Pick<RegistryDeps, 'pool'> & { redis: Redis; queue: Queue<PublishJobData>; config: Pick<Config, 'redis'> },
   now = new Date(),
 ): Promise<ConsoleOverview> {
   const firstHour = Math.floor(now.getTime() / 3_600_000) - (HISTORY_HOURS - 1);
-  const [counts, perHour, oldest, copying, beats] = await Promise.all([
+  const [counts, perHour, oldest, status] = await Promise.all([
     countByStatus(deps.pool),
     publishesPerHour(deps.pool, new Date(firstHour * 3_600_000)),
     oldestStaged(deps.pool),
-    listPublishing(deps.pool, 200),
-    listWorkerHeartbeats(deps.redis, deps.config.redis.prefix, now.getTime()),
+    getServiceStatus({ queue: deps.queue, redis: deps.redis, pool: deps.pool, config: deps.config }, now),
   ]);
   const byHour = new Map(perHour.map((h) => [Math.floor(h.hour.getTime() / 3_600_000), h]));
   const history = Array.from({ length: HISTORY_HOURS }, (_, i) => {
     const h = byHour.get(firstHour + i);
     return { hour: new Date((firstHour + i) * 3_600_000), publishes: h?.publishes ?? 0, bytes: h?.bytes ?? 0 };
   });
-  const workers = beats.map((b) => ({
-    ...b,
-    copying: copying.filter((c) => c.lease_owner === b.instance).map((c) => ({ data_id: c.data_id, size_bytes: c.size_bytes, since: c.updated_at })),
-  }));
-  const live = new Set(beats.map((b) => b.instance));
-  return {
-    counts,
-    history,
-    oldest_staged: oldest ?? null,
-    workers,
-    unowned_copies: copying.filter((c) => !c.lease_owner || !live.has(c.lease_owner)).map((c) => ({ data_id: c.data_id, lease_owner: c.lease_owner })),
-    generated_at: now,
-  };
+  return { counts, history, oldest_staged: oldest ?? null, workers: status.workers, paused: status.paused, generated_at: now };
 }

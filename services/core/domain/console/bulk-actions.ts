@@ -1,5 +1,6 @@
 import { AppError } from '../../errors';
 import { listFailedSelection } from '../../repositories/product-search.repository';
+import { discardProduct } from '../lifecycle/discard-product';
 import { retryProduct } from '../monitoring/retry-product';
 import type { RegistryDeps } from '../registry-deps';
 
@@ -32,6 +33,28 @@ export async function bulkRetry(deps: RegistryDeps, dataIds: string[]): Promise<
       // A refusal (gone, already published) is this product's outcome; anything else stops the batch.
       if (!(err instanceof AppError)) throw err;
       out.push({ data_id: id, ok: false, outcome: (err as Error).message });
+    }
+  }
+  return out;
+}
+
+/**
+ * Discards the products a preview showed, each through discardProduct (its event names the
+ * operator and the reason); a product no longer failed or held reports its refusal.
+ */
+export async function bulkDiscard(
+  deps: RegistryDeps,
+  dataIds: string[],
+  input: { actor: string; reason: string; removeSource: boolean },
+): Promise<Array<{ data_id: string; ok: boolean; outcome: string }>> {
+  const out: Array<{ data_id: string; ok: boolean; outcome: string }> = [];
+  for (const id of dataIds.slice(0, BULK_LIMIT)) {
+    try {
+      const r = await discardProduct(deps, { dataId: id, ...input });
+      out.push({ data_id: id, ok: true, outcome: `discarded (was ${r.previous_status}; source ${r.source === 'kept' ? 'kept' : 'to be removed'})` });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      out.push({ data_id: id, ok: false, outcome: err.message });
     }
   }
   return out;
