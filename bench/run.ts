@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { apiLatency } from './parts/api';
+import { consolePages } from './parts/console';
 import { directoryProduct } from './parts/directory';
 import { largeFile } from './parts/large-file';
 import { registryScale } from './parts/scale';
@@ -12,7 +13,7 @@ import { dropCaches } from './lib/files';
 import type { BenchContext, PartResult } from './lib/result';
 
 const PARTS: Record<string, (ctx: BenchContext) => Promise<PartResult>> = {
-  large: largeFile, small: smallProducts, dir: directoryProduct, api: apiLatency, scale: registryScale,
+  large: largeFile, small: smallProducts, dir: directoryProduct, api: apiLatency, scale: registryScale, console: consolePages,
 };
 const BENCH_DIR = path.join(__dirname, '..', '..', 'bench');
 const USAGE = `usage: npm run bench [-- PART...]   parts: ${Object.keys(PARTS).join(', ')} (default: all)

@@ -80,7 +80,8 @@ export const envSchema = z.object({
   CONSOLE_SIGNIN_WINDOW_SECONDS: int(1, 86400).default(300),
   CONSOLE_STAGE_HOST_PATH: z.string().min(1).optional(),
   CONSOLE_PRODUCTS_HOST_PATH: z.string().min(1).optional(),
-  CONSOLE_GRAFANA_URL: z.url().optional(),
+  // Empty (as compose passes an unset variable) means no Grafana links.
+  CONSOLE_GRAFANA_URL: z.union([z.literal('').transform(() => undefined), z.url()]).optional(),
   LOG_LEVEL: logLevel.default('info'),
 });
 
