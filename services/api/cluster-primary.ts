@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../core/config';
+import type { ShutdownRegistry } from '../core/lifecycle/shutdown-registry';
 import type { Logger } from '../core/logging/create-logger';
 import { startMetricsServer, type MetricsServer } from '../core/metrics/metrics-server';
 
@@ -11,12 +12,13 @@ const STABLE_AFTER_MS = 60000;
 
 /**
  * The cluster primary (API_WORKERS > 1), like gunicorn's arbiter: forks the workers, restarts a
- * crashed one with backoff, and on SIGTERM/SIGINT forwards the signal, waits for every worker to
- * finish its in-flight requests, and exits 0. Each worker keeps its own prom-client registry; the
+ * crashed one with backoff, and on shutdown (SIGTERM/SIGINT, wired by run-process) forwards
+ * SIGTERM, waits for every worker to finish its in-flight requests, and exits 0 (1 when a hung
+ * worker had to be killed). Each worker keeps its own prom-client registry; the
  * primary serves /metrics on METRICS_PORT by aggregating them (AggregatorRegistry): counters and
  * histograms summed, registry-wide gauges taken once.
  */
-export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+export async function runPrimary(config: Config, logger: Logger, shutdown: ShutdownRegistry): Promise<void> {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   let crashesInARow = 0;
@@ -52,10 +54,9 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   for (let i = 0; i < config.http.workers; i++) fork();
   logger.info('api primary started', { workers: config.http.workers, pid: process.pid });
 
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+  shutdown.add('stop the api workers', async () => {
     stopping = true;
-    logger.info('api primary stopping', { signal });
+    logger.info('api primary stopping');
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     for (const w of workers) w.process.kill('SIGTERM');
     // Workers enforce SHUTDOWN_GRACE_SECONDS themselves; this only guards against a hung one.
@@ -66,15 +67,10 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     }, config.shutdown.graceMs + 5000);
     force.unref();
     const waitAll = Promise.all(workers.map((w) => (w.isDead() ? Promise.resolve() : new Promise<void>((resolve) => w.once('exit', () => resolve())))));
-    void waitAll
-      .then(() => metrics.close())
-      .then(() => {
-        clearTimeout(force);
-        logger.info('api primary stopped', { forced });
-        logger.on('finish', () => process.exit(forced ? 1 : 0));
-        logger.end();
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    await waitAll;
+    clearTimeout(force);
+    logger.info('api primary stopped', { forced });
+    if (forced) throw new Error('a hung api worker was killed');
+  });
+  shutdown.add('close the metrics listener', () => metrics.close());
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '../core/config';
 import { migrate } from '../core/db/migrate';
 import { ConfigError } from '../core/errors';
+import { flushLogger } from '../core/lifecycle/run-process';
 import { createLogger } from '../core/logging/create-logger';
 
 /**
@@ -24,10 +25,7 @@ async function main(): Promise<number> {
     logger.error('migration failed', { err });
     return 1;
   } finally {
-    await new Promise<void>((resolve) => {
-      logger.on('finish', () => resolve());
-      logger.end();
-    });
+    await flushLogger(logger);
   }
 }
 

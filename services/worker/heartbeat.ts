@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type Redis from 'ioredis';
+import { PeriodicTask } from '../core/lifecycle/periodic-task';
 import type { Logger } from '../core/logging/create-logger';
 import type { Metrics } from '../core/metrics/create-metrics';
 
@@ -22,45 +23,43 @@ export interface HeartbeatOptions {
  * the heartbeat gauge. A blocked loop stops all three; the health check reads them.
  */
 export class Heartbeat {
-  private timer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
-  constructor(private readonly o: HeartbeatOptions) {}
-
-  start(): void {
-    void this.beat();
-    this.timer = setInterval(() => void this.beat(), this.o.intervalSeconds * 1000);
+  constructor(private readonly o: HeartbeatOptions) {
+    this.task = new PeriodicTask({
+      everyMs: o.intervalSeconds * 1000,
+      runAtStart: true,
+      run: () => this.write(),
+      // Failures are logged, never thrown: a full /tmp must not kill publishing.
+      onError: (err) => o.logger.warn('heartbeat write failed', { err }),
+    });
   }
 
-  /** One heartbeat; failures are logged, never thrown (a full /tmp must not kill publishing). */
+  start(): void {
+    this.task.start();
+  }
+
+  /** One heartbeat (or the one in progress). */
   beat(): Promise<void> {
-    if (this.beating) return this.beating;
+    return this.task.runNow();
+  }
+
+  private async write(): Promise<void> {
     const now = Date.now();
     this.o.metrics.heartbeat.set(now / 1000);
     const tmp = `${this.o.file}.${process.pid}.tmp`;
-    const p = Promise.all([
+    await Promise.all([
       fs.writeFile(tmp, `${now}\n`).then(() => fs.rename(tmp, this.o.file)),
       this.o.redis.set(this.o.key, String(now), 'PX', Math.round(this.o.staleSeconds * 1000)),
       this.o.infoKey && this.o.info
         ? this.o.redis.set(this.o.infoKey, JSON.stringify({ at: now, ...this.o.info() }), 'PX', Math.round(this.o.staleSeconds * 1000))
         : undefined,
-    ])
-      .then(() => undefined)
-      .catch((err) => {
-        this.o.logger.warn('heartbeat write failed', { err });
-      })
-      .finally(() => {
-        this.beating = undefined;
-      });
-    this.beating = p;
-    return p;
+    ]);
   }
 
   /** Stops beating and withdraws the Redis key: this instance is going away on purpose. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.beating;
+    await this.task.stop();
     await this.o.redis.del(this.o.key).catch(() => undefined);
     if (this.o.infoKey) await this.o.redis.del(this.o.infoKey).catch(() => undefined);
   }

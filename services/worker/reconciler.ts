@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import { enqueuePublish, type PublishJobData } from '../core/jobs/publish-queue';
+import { PeriodicTask } from '../core/lifecycle/periodic-task';
 import { reclaimExpiredLeases } from '../core/domain/publishing/reclaim-expired-leases';
 import { removeOrphanTemporaries } from '../core/domain/publishing/remove-orphan-temporaries';
 import { requeueDueProducts, requeuePendingSourceRemovals } from '../core/domain/publishing/requeue-due-products';
@@ -23,28 +24,24 @@ export interface ReconcilerOptions {
  * One sweep at a time; a failed sweep is logged and the next one tries again.
  */
 export class Reconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
-  constructor(private readonly o: ReconcilerOptions) {}
+  constructor(private readonly o: ReconcilerOptions) {
+    this.task = new PeriodicTask({
+      everyMs: o.intervalSeconds * 1000,
+      runAtStart: true,
+      run: () => this.runSweep(),
+      onError: (err) => o.logger.error('reconcile sweep failed', { err }),
+    });
+  }
 
   start(): void {
-    void this.sweep();
-    this.timer = setInterval(() => void this.sweep(), this.o.intervalSeconds * 1000);
+    this.task.start();
   }
 
   /** Runs one sweep (or joins the one in progress). */
   sweep(): Promise<void> {
-    if (this.running) return this.running;
-    const p = this.runSweep()
-      .catch((err) => {
-        this.o.logger.error('reconcile sweep failed', { err });
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
-    this.running = p;
-    return p;
+    return this.task.runNow();
   }
 
   private async runSweep(): Promise<void> {
@@ -70,9 +67,7 @@ export class Reconciler {
   }
 
   /** Stops the timer and waits for a sweep in progress. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -36,9 +36,13 @@ export interface WorkerRuntime {
  * Builds and starts everything the worker runs: start-up checks, the BullMQ worker, reconciler,
  * heartbeat and metrics listener, plus the ordered shutdown (stop claiming, let the copy in hand
  * finish within SHUTDOWN_GRACE_SECONDS or abort it and release its lease, close the rest).
- * main.ts wires signals to shutdown(); tests call it directly.
+ * main.ts passes the process's shutdown registry (run-process wires the signals); tests call shutdown() directly.
  */
-export async function startWorker(config: Config, logger: Logger, opts: { exit?: (code: number) => void } = {}): Promise<WorkerRuntime> {
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  opts: { exit?: (code: number) => void; shutdown?: ShutdownRegistry } = {},
+): Promise<WorkerRuntime> {
   await checkDataRootMarkers(config.paths);
 
   const metrics = createMetrics('worker', version);
@@ -108,7 +112,7 @@ export async function startWorker(config: Config, logger: Logger, opts: { exit?:
   });
   const reconciler = new Reconciler({ publishing, queue, metrics, logger, intervalSeconds: config.publish.reconcileIntervalSeconds });
 
-  const shutdown = new ShutdownRegistry({
+  const shutdown = opts.shutdown ?? new ShutdownRegistry({
     // Copies get SHUTDOWN_GRACE_SECONDS; cleanup and closing get 5 s more before a forced exit.
     forceAfterMs: config.shutdown.graceMs + 5000,
     onStepError: (name, err) => logger.error('shutdown step failed', { step: name, err }),

@@ -36,7 +36,7 @@ describe('ferryctl against a running api and worker', () => {
     await writeFile(stack.roots.stageRoot, `failed/${dataId}.fits`, `bytes of ${dataId}`);
     await stack.register({ data_id: dataId, data_type: 'image', stage_path: `failed/${dataId}.fits`, auto_publish: false });
     await stack.db.pool.query(
-      `UPDATE products SET status = 'failed', publish_attempts = 5, publish_error = 'simulated EIO', error_class = 'transient', next_attempt_at = NULL
+      `UPDATE products SET status = 'failed', publish_attempts = 5, publish_error = 'simulated EIO', error_class = 'transient'
         WHERE data_id = $1`,
       [dataId],
     );

@@ -4,7 +4,7 @@ import path from 'node:path';
 import IORedis from 'ioredis';
 import type { Queue } from 'bullmq';
 import { createPublishQueue, enqueuePublish, type PublishJobData } from '../../services/core/jobs/publish-queue';
-import { insertProduct } from '../../services/core/repositories/product.repository';
+import { insertProduct } from '../support/publish-fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';

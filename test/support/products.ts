@@ -1,4 +1,5 @@
 import type { Queryable } from '../../services/core/db/pool';
+import { TRANSITIONS, type ProductEvent } from '../../services/core/repositories/product-state';
 import type { ProductRow, ProductStatus } from '../../services/core/repositories/product.types';
 
 export interface SeedProduct {
@@ -21,9 +22,9 @@ export async function seedProduct(db: Queryable, p: SeedProduct): Promise<Produc
   const stagePath = p.stage_path ?? `${p.data_id}.fits`;
   const res = await db.query<ProductRow>(
     `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, status, size_bytes, file_count,
-                           publish_attempts, publish_error, error_class, published_path, published_at, created_at, next_attempt_at)
+                           publish_attempts, publish_error, error_class, published_path, published_at, created_at, due_at)
      VALUES ($1, $2, $3, $3, 'file', $4::product_status, 1, 1, $5, $6, $7, $8, CASE WHEN $4::product_status = 'published' THEN now() END, $9,
-             CASE WHEN $4::product_status IN ('staging', 'publishing') THEN now() END)
+             CASE WHEN $4::product_status = 'staging' THEN now() END)
      RETURNING *`,
     [p.data_id, p.data_type ?? 'image', stagePath, p.status ?? 'staging', p.publish_attempts ?? 0, p.publish_error ?? null,
       p.error_class ?? null, p.published_path ?? null, p.created_at ?? new Date()],
@@ -37,10 +38,13 @@ export async function seedEvent(
   product: Pick<ProductRow, 'id' | 'data_id'>,
   e: { from: ProductStatus | null; to: ProductStatus; at?: Date; event?: string; error_class?: string },
 ): Promise<void> {
+  const event = e.event ?? `${e.from ?? 'none'}_to_${e.to}`;
+  // A named event ends an attempt when its transition says so; a made-up one when it leaves publishing.
+  const endsAttempt = TRANSITIONS[event as ProductEvent]?.endsAttempt ?? (e.from === 'publishing' && e.to !== 'publishing');
   await db.query(
-    `INSERT INTO product_events (product_id, data_id, event, from_status, to_status, error_class, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [product.id, product.data_id, e.event ?? `${e.from ?? 'none'}_to_${e.to}`, e.from, e.to, e.error_class ?? null, e.at ?? new Date()],
+    `INSERT INTO product_events (product_id, data_id, event, from_status, to_status, error_class, created_at, ends_attempt)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [product.id, product.data_id, event, e.from, e.to, e.error_class ?? null, e.at ?? new Date(), endsAttempt],
   );
 }
 

@@ -2,8 +2,26 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Queryable } from '../../services/core/db/pool';
-import { insertProduct } from '../../services/core/repositories/product.repository';
+import type { NewProduct } from '../../services/core/repositories/product.repository';
 import type { ProductKind, ProductRow } from '../../services/core/repositories/product.types';
+
+/**
+ * Inserts a product row in `staging`, due now (or held when due is false), without its
+ * `registered` event: a fixture for tests that drive the worker, not the api. undefined when the
+ * data_id or destination is taken.
+ */
+export async function insertProduct(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
+                           expected_sha256, metadata, held, due_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NOT $10::boolean, CASE WHEN $10::boolean THEN now() END)
+     ON CONFLICT DO NOTHING
+     RETURNING *`,
+    [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
+      p.due ?? true],
+  );
+  return res.rows[0];
+}
 
 /** sha256 hex of a buffer or string. */
 export function sha256(data: string | Buffer): string {

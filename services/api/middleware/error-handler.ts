@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { AppError, NotFoundError } from '../../core/errors';
+import { isConnectionError } from '../../core/errors/is-connection-error';
+import { PublishError } from '../../core/errors/publish-error';
 import type { Logger } from '../../core/logging/create-logger';
 import './request-types';
 
@@ -17,18 +19,6 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
   'request.aborted': { status: 400, code: 'request_aborted', message: 'the client aborted the request body' },
   'request.size.invalid': { status: 400, code: 'invalid_body_size', message: 'the body length does not match Content-Length' },
 };
-
-// Connection-level failures of PostgreSQL (SQLSTATE class 08, admin shutdown, starting up) and Redis.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Connection is closed|connect ECONNREFUSED|Reached the max retries per request limit|Stream isn't writeable/i;
-
-/** True for an error that means PostgreSQL or Redis cannot be reached right now: the client may retry (503). */
-export function isDependencyUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  return err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE_MESSAGES.test(err.message);
-}
 
 /** `field: problem` for each zod issue, so the client learns which field to fix. */
 function describeZod(err: ZodError): { message: string; fields: { field: string; message: string }[] } {
@@ -56,7 +46,9 @@ export function toResponse(err: unknown): { status: number; body: ErrorBody } {
     const b = BODY_ERRORS[type];
     return { status: b.status, body: { error: { code: b.code, message: b.message } } };
   }
-  if (isDependencyUnavailable(err)) {
+  // A publish failure is the worker's business; should one reach a request, it is a server fault.
+  if (err instanceof PublishError) return { status: 500, body: { error: { code: err.errorClass, message: err.message } } };
+  if (isConnectionError(err)) {
     return {
       status: 503,
       body: { error: { code: 'dependency_unavailable', message: 'PostgreSQL or Redis cannot be reached right now; retry later' } },

@@ -28,7 +28,7 @@ export function presentProduct(p: ProductRow) {
     published_at: p.published_at,
     updated_at: p.updated_at,
     next_attempt_at: p.next_attempt_at,
-    held: p.status === 'staging' && p.next_attempt_at === null,
+    held: p.status === 'staging' && p.held,
     retracted_path: p.retracted_path ?? null,
     supersedes: p.supersedes ?? null,
   };

@@ -23,6 +23,8 @@ describe('GET /api/status', () => {
     expect(res.body).toEqual({
       queue: { waiting: 0, active: 0, delayed: 0, failed: 0 },
       worker_heartbeat: null,
+      workers: [],
+      paused: [],
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });
   });
@@ -38,6 +40,9 @@ describe('GET /api/status', () => {
     expect(res.body.queue).toEqual({ waiting: 1, active: 0, delayed: 1, failed: 0 });
     expect(res.body.worker_heartbeat).toEqual({ instance: 'worker-2', at: new Date(newest).toISOString(), age_seconds: expect.any(Number) });
     expect(res.body.worker_heartbeat.age_seconds).toBeGreaterThanOrEqual(2);
+    // Every live worker, oldest heartbeat first: a stuck one among several is visible.
+    expect(res.body.workers.map((w: { instance: string }) => w.instance)).toEqual(['worker-1', 'worker-2']);
+    expect(res.body.workers[0]).toEqual({ instance: 'worker-1', last_seen: expect.any(String), age_seconds: expect.any(Number), copies: [], bandwidth_limit_bytes_per_sec: null });
   });
 
   it('answers 401 without a token', async () => {

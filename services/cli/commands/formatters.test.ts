@@ -24,13 +24,20 @@ describe('command output', () => {
   });
 
   it('lists failed products and says so when there are none', () => {
-    expect(formatFailed([failed])).toMatch(/^DATA_ID\s+TYPE\s+ATTEMPTS/);
+    expect(formatFailed([failed])).toMatch(/^DATA_ID\s+TYPE\s+CLASS\s+ATTEMPTS\s+FAILED_AT/);
     expect(formatFailed([failed])).toContain('p1');
+    // The whole message, wrapped to the width, never cut.
+    const long = 'x'.repeat(30) + ' ' + 'word '.repeat(40);
+    const lines = formatFailed([{ ...failed, publish_error: long }], 60).split('\n').filter((l) => l.startsWith('    '));
+    expect(lines.every((l) => l.length <= 60)).toBe(true);
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(long.trim());
     expect(formatFailed([])).toBe('no failed publishes\n');
   });
 
   it('says a dry run changes nothing', () => {
-    expect(formatDryRun([failed])).toBe('would retry p1 (image, 5 attempts): EIO\n1 product(s) would be retried (dry run: nothing changed)\n');
+    expect(formatDryRun([{ data_id: 'p1', data_type: 'image', error_class: 'io_error', attempts: 5, outcome: 'would_do' }])).toBe(
+      'would retry p1 (image, io_error, 5 attempts)\n1 product(s) would be retried (dry run: nothing changed)\n',
+    );
   });
 
   it('describes a retry outcome', () => {

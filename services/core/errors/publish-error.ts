@@ -1,5 +1,3 @@
-import { AppError } from './app-error';
-
 /** How a failed publish attempt is treated: retried (transient, resource) or failed at once (permanent). */
 export type FailureKind = 'transient' | 'resource' | 'permanent';
 
@@ -25,8 +23,11 @@ export const PUBLISH_ERROR_CLASSES = {
 
 export type PublishErrorClass = keyof typeof PUBLISH_ERROR_CLASSES;
 
-/** A classified publish failure; the kind follows from the class, so a class is never retried one time and not the next. */
-export class PublishError extends AppError {
+/**
+ * A classified publish failure; the kind follows from the class, so a class is never retried one
+ * time and not the next. It says nothing about HTTP: the api's error handler maps it.
+ */
+export class PublishError extends Error {
   readonly kind: FailureKind;
 
   constructor(
@@ -34,7 +35,8 @@ export class PublishError extends AppError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(500, errorClass, message);
+    super(message);
+    this.name = new.target.name;
     this.kind = PUBLISH_ERROR_CLASSES[errorClass];
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }

@@ -40,17 +40,28 @@ describe('metrics listener and registry-wide gauges', () => {
 
   it('moves with the registry: counts, oldest staged age, max attempts exceeded and queue depth', async () => {
     await db.pool.query(
-      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, staged_at, status, publish_attempts)
-       VALUES ('a', 'image', 'a', 'a', 'file', now() - interval '1 hour', 'staging', 0),
-              ('b', 'image', 'b', 'b', 'file', now(), 'failed', 3),
-              ('c', 'ms', 'c', 'c', 'directory', now(), 'failed', 1)`,
+      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, staged_at, status, publish_attempts, held, updated_at)
+       VALUES ('a', 'image', 'a', 'a', 'file', now() - interval '1 hour', 'staging', 0, false, now()),
+              ('held', 'image', 'h', 'h', 'file', now() - interval '5 hours', 'staging', 0, true, now()),
+              ('b', 'image', 'b', 'b', 'file', now(), 'failed', 3, false, now() - interval '2 hours'),
+              ('c', 'ms', 'c', 'c', 'directory', now(), 'failed', 1, false, now())`,
     );
     await enqueuePublish(queue, 'a', 60000);
     const m = parseExposition(await scrape());
-    expect(m.get('ferry_products{status="staging",data_type="image",service="ferry-api"}')).toBe(1);
+    expect(m.get('ferry_products{status="staging",data_type="image",service="ferry-api"}')).toBe(2);
     expect(m.get('ferry_products{status="failed",data_type="ms",service="ferry-api"}')).toBe(1);
+    // The held product (5 h) waits on purpose: the oldest waiting one is 1 h old.
     expect(m.get('ferry_oldest_staged_product_age_seconds{service="ferry-api"}')).toBeGreaterThanOrEqual(3599);
+    expect(m.get('ferry_oldest_staged_product_age_seconds{service="ferry-api"}')).toBeLessThan(2 * 3600);
+    expect(m.get('ferry_oldest_failed_product_age_seconds{service="ferry-api"}')).toBeGreaterThanOrEqual(7199);
+    expect(m.get('ferry_publishing_paused{scope="*",service="ferry-api"}')).toBe(0);
     expect(m.get('ferry_products_max_attempts_exceeded{service="ferry-api"}')).toBe(1);
+    // A pause of the image type takes its staged products out of the age, and shows as paused.
+    await db.pool.query(`INSERT INTO publishing_pauses (scope, actor, reason) VALUES ('image', 'test', 'maintenance')`);
+    const paused = parseExposition(await scrape());
+    expect(paused.get('ferry_oldest_staged_product_age_seconds{service="ferry-api"}')).toBe(0);
+    expect(paused.get('ferry_publishing_paused{scope="image",service="ferry-api"}')).toBe(1);
+    await db.pool.query('DELETE FROM publishing_pauses');
     expect(m.get('ferry_queue_jobs{state="delayed",service="ferry-api"}')).toBe(1);
   });
 
@@ -62,7 +73,7 @@ describe('metrics listener and registry-wide gauges', () => {
     const m = parseExposition(await scrape());
     expect(m.get('ferry_metrics_collect_errors_total{service="ferry-api"}')).toBeGreaterThan(before);
     // Last good values stay.
-    expect(m.get('ferry_products{status="staging",data_type="image",service="ferry-api"}')).toBe(1);
+    expect(m.get('ferry_products{status="staging",data_type="image",service="ferry-api"}')).toBe(2);
   });
 
   it('never needs a scan of products: each registry query can be answered from an index', async () => {

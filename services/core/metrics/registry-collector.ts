@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Queryable } from '../db/pool';
+import { countByTypeAndStatus, countFailedAtLeast } from '../repositories/registry-stats.repository';
 import { oldestFailedAgeSeconds, oldestWaitingAgeSeconds } from '../repositories/lifecycle-stats.repository';
 import { PRODUCT_STATUSES } from '../repositories/product.types';
 import { ALL_TYPES, listPauses } from '../repositories/publishing-control.repository';
@@ -35,15 +36,10 @@ export function registryCollector(metrics: Metrics, deps: RegistryCollectorDeps)
   const timeoutMs = deps.timeoutMs ?? 5000;
   return async () => {
     const [counts, oldest, exceeded, jobs, failedAge, pauses] = await Promise.all([
-      withTimeout(deps.db.query<{ data_type: string; status: string; count: number }>(
-        'SELECT data_type, status::text AS status, sum(count)::bigint AS count FROM product_status_counts GROUP BY data_type, status',
-      ), timeoutMs, 'product_status_counts'),
+      withTimeout(countByTypeAndStatus(deps.db), timeoutMs, 'product_status_counts'),
       // Held products and paused types wait on purpose: they do not age the figure.
       withTimeout(oldestWaitingAgeSeconds(deps.db), timeoutMs, 'oldest staged product'),
-      withTimeout(deps.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM products WHERE status = 'failed' AND publish_attempts >= $1`,
-        [deps.maxAttempts],
-      ), timeoutMs, 'max attempts exceeded'),
+      withTimeout(countFailedAtLeast(deps.db, deps.maxAttempts), timeoutMs, 'max attempts exceeded'),
       deps.queue ? withTimeout(deps.queue.getJobCounts(...QUEUE_STATES), timeoutMs, 'queue counts') : Promise.resolve(undefined),
       withTimeout(oldestFailedAgeSeconds(deps.db), timeoutMs, 'oldest failed product'),
       withTimeout(listPauses(deps.db), timeoutMs, 'pauses'),
@@ -51,12 +47,12 @@ export function registryCollector(metrics: Metrics, deps: RegistryCollectorDeps)
     // Every allowed type × status gets a series, so alerts see 0 rather than an absent metric.
     metrics.products.reset();
     for (const t of deps.productTypes) for (const s of PRODUCT_STATUSES) metrics.products.set({ status: s, data_type: t }, 0);
-    for (const row of counts.rows) metrics.products.set({ status: row.status, data_type: row.data_type }, Number(row.count));
+    for (const row of counts) metrics.products.set({ status: row.status, data_type: row.data_type }, Number(row.count));
     metrics.oldestStagedAge.set(oldest);
     metrics.oldestFailedAge.set(failedAge);
     metrics.paused.reset();
     for (const scope of [ALL_TYPES, ...deps.productTypes]) metrics.paused.set({ scope }, pauses.some((p) => p.scope === scope) ? 1 : 0);
-    metrics.maxAttemptsExceeded.set(exceeded.rows[0]?.n ?? 0);
+    metrics.maxAttemptsExceeded.set(Number(exceeded));
     if (jobs) for (const state of QUEUE_STATES) metrics.queueJobs.set({ state }, jobs[state] ?? 0);
   };
 }

@@ -1,3 +1,4 @@
+import { isConnectionError } from '../errors/is-connection-error';
 import { PublishError, type PublishErrorClass } from '../errors/publish-error';
 
 const ERRNO_CLASSES: Record<string, PublishErrorClass> = {
@@ -27,7 +28,7 @@ export function classifyError(err: unknown): PublishError {
   const message = e instanceof Error ? e.message : String(err);
   const cls = e?.code ? ERRNO_CLASSES[e.code] : undefined;
   if (cls) return new PublishError(cls, message, { cause: err });
-  if (e?.severity || (e?.code && /^(ECONNREFUSED|ECONNRESET|57P0\d|08\d\d\d)$/.test(e.code))) {
+  if (e?.severity || isConnectionError(err)) {
     return new PublishError('database_unavailable', message, { cause: err });
   }
   return new PublishError('internal', message, { cause: err });

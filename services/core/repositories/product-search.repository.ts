@@ -27,14 +27,14 @@ export interface ProductSummaryRow {
   file_count: number | null;
   publish_attempts: number;
   error_class: string | null;
-  next_attempt_at: Date | null;
+  held: boolean;
   created_at: Date;
   updated_at: Date;
   /** created_at to the microsecond, for the cursor. */
   created_at_exact: string;
 }
 
-const SUMMARY_COLUMNS = `id, data_id, data_type, status, size_bytes, file_count, publish_attempts, error_class, next_attempt_at,
+const SUMMARY_COLUMNS = `id, data_id, data_type, status, size_bytes, file_count, publish_attempts, error_class, held,
   created_at, updated_at, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact`;
 
 /**
@@ -62,7 +62,7 @@ export async function searchProducts(db: Queryable, f: ProductSearch): Promise<P
 /** Held products (registered with auto_publish false, or put on hold; waiting for a release), newest first. */
 export async function listHeldProducts(db: Queryable, limit: number): Promise<ProductSummaryRow[]> {
   const res = await db.query<ProductSummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM products WHERE status = 'staging' AND next_attempt_at IS NULL
+    `SELECT ${SUMMARY_COLUMNS} FROM products WHERE status = 'staging' AND held
       ORDER BY created_at DESC, id DESC LIMIT $1`,
     [limit],
   );
@@ -132,7 +132,7 @@ export async function publishesPerHour(db: Queryable, since: Date): Promise<Arra
 /** The oldest product waiting in staging for the worker (held ones excluded: they wait on purpose). */
 export async function oldestStaged(db: Queryable): Promise<{ data_id: string; staged_at: Date } | undefined> {
   const res = await db.query<{ data_id: string; staged_at: Date }>(
-    `SELECT data_id, staged_at FROM products WHERE status = 'staging' AND next_attempt_at IS NOT NULL ORDER BY staged_at LIMIT 1`,
+    `SELECT data_id, staged_at FROM products WHERE status = 'staging' AND NOT held ORDER BY staged_at LIMIT 1`,
   );
   return res.rows[0];
 }

@@ -11,50 +11,8 @@ export interface NewProduct {
   file_count: number;
   expected_sha256: string | null;
   metadata: Record<string, unknown>;
-  /** False holds the product (next_attempt_at NULL) until a publish request; default true. */
+  /** False holds the product until a publish request; default true. */
   due?: boolean;
-}
-
-/** Inserts a product in `staging`, due now (or held when due is false); undefined if the data_id or destination is taken. */
-export async function insertProduct(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>(
-    `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
-                           expected_sha256, metadata, next_attempt_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $10::boolean THEN now() END)
-     ON CONFLICT DO NOTHING
-     RETURNING *`,
-    [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
-      p.due ?? true],
-  );
-  return res.rows[0];
-}
-
-/**
- * Registers a product in one statement: the row (like insertProduct) and its `registered` event,
- * only when neither the data_id nor an equal or nested destination is taken. undefined when
- * something was in the way; the caller then finds out what (findProductByDataId,
- * findDestinationOverlap). Run it under lockDestination, which makes the checks race-free.
- */
-export async function insertProductIfFree(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
-  const { ancestors, nestedPattern } = overlapKeys(p.destination_path);
-  const res = await db.query<ProductRow>(
-    `WITH ins AS (
-       INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
-                             expected_sha256, metadata, next_attempt_at)
-       SELECT $1, $2, $3, $4, $5::product_kind, $6::bigint, $7::integer, $8, $9::jsonb, CASE WHEN $10::boolean THEN now() END
-        WHERE NOT EXISTS (SELECT 1 FROM products WHERE data_id = $1)
-          AND NOT EXISTS (SELECT 1 FROM products WHERE destination_path = ANY($11::text[]) OR destination_path LIKE $12 ESCAPE '\\')
-       ON CONFLICT DO NOTHING
-       RETURNING *
-     ), ev AS (
-       INSERT INTO product_events (product_id, data_id, event, attempt, from_status, to_status)
-       SELECT id, data_id, 'registered', 0, NULL, 'staging' FROM ins
-     )
-     SELECT * FROM ins`,
-    [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
-      p.due ?? true, ancestors, nestedPattern],
-  );
-  return res.rows[0];
 }
 
 /** The product with this data_id, or undefined. */
@@ -107,7 +65,7 @@ export async function findDestinationOverlap(db: Queryable, dest: string): Promi
 }
 
 /** The destination and each of its ancestors, and a LIKE pattern for everything nested below it. */
-function overlapKeys(dest: string): { ancestors: string[]; nestedPattern: string } {
+export function overlapKeys(dest: string): { ancestors: string[]; nestedPattern: string } {
   const ancestors: string[] = [];
   const parts = dest.split('/');
   for (let i = 1; i <= parts.length; i++) ancestors.push(parts.slice(0, i).join('/'));
@@ -141,7 +99,7 @@ export async function listProducts(db: Queryable, f: ProductListFilter): Promise
   const sql = `SELECT id, data_id, data_type, stage_path, destination_path, published_path, kind, status, size_bytes, file_count,
                       checksum_sha256, NULL::jsonb AS manifest, expected_sha256, publish_attempts, publish_error, error_class,
                       lease_token, lease_owner, lease_expires_at, metadata, created_at, staged_at, published_at, updated_at,
-                      next_attempt_at, retracted_path, supersedes, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact
+                      due_at, held, source_removal_pending, next_attempt_at, retracted_path, supersedes, file_action_pending, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact
                  FROM products ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                ORDER BY created_at, id LIMIT ${arg(f.limit)}`;
   return (await db.query<ListedProductRow>(sql, args)).rows;

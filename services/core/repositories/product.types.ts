@@ -40,11 +40,23 @@ export interface ProductRow {
   staged_at: Date;
   published_at: Date | null;
   updated_at: Date;
+  /** staging: when the next attempt may start (null on a row registered before this was recorded: due). */
+  due_at: Date | null;
+  /** staging: waits for a publish request (registered with auto_publish false). */
+  held: boolean;
+  /** published, move mode: the source has still to be removed. */
+  source_removal_pending: boolean;
+  /**
+   * Derived by PostgreSQL from the three above and lease_expires_at (never written): when the
+   * product should next be in the queue. The reconciler's due sweep walks it.
+   */
   next_attempt_at: Date | null;
   /** Where a retracted product lies now, relative to PRODUCTS_ROOT (null until the worker moved it). */
   retracted_path: string | null;
   /** The data_id of the product this one corrects, if any. */
   supersedes: string | null;
+  /** Retracted or discarded: a worker still has to move the files aside or remove the source. */
+  file_action_pending: boolean;
 }
 
 /** A product_events row: one state change of one product. */
@@ -66,5 +78,7 @@ export interface ProductEventRow {
   reason: string | null;
   /** What an operator transition replaced or chose (amend: old and new values). */
   detail: Record<string, unknown> | null;
+  /** The event ended a publish attempt (counted in the success rate). */
+  ends_attempt: boolean;
   created_at: Date;
 }

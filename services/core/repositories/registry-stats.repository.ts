@@ -11,6 +11,22 @@ export async function countByStatus(db: Queryable): Promise<Record<ProductStatus
   return out;
 }
 
+/** Registry-wide counts per (data_type, status), from the trigger-kept shards. */
+export async function countByTypeAndStatus(db: Queryable): Promise<{ data_type: string; status: ProductStatus; count: number }[]> {
+  const res = await db.query<{ data_type: string; status: ProductStatus; count: number }>(
+    'SELECT data_type, status::text AS status, sum(count)::bigint AS count FROM product_status_counts GROUP BY data_type, status',
+  );
+  return res.rows;
+}
+
+/** Seconds since the oldest `staging` product was staged (products_staged_idx); 0 when none is. */
+export async function oldestStagedAgeSeconds(db: Queryable): Promise<number> {
+  const res = await db.query<{ age: number | null }>(
+    `SELECT EXTRACT(EPOCH FROM now() - min(staged_at))::float8 AS age FROM products WHERE status = 'staging'`,
+  );
+  return Math.max(0, res.rows[0]?.age ?? 0);
+}
+
 /** Failed products that used up at least maxAttempts attempts, from the failed rows' (publish_attempts) partial index alone. */
 export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Promise<number> {
   const res = await db.query<{ count: number }>(
@@ -20,13 +36,11 @@ export async function countFailedAtLeast(db: Queryable, maxAttempts: number): Pr
   return res.rows[0]?.count ?? 0;
 }
 
-/** "An attempt ended": a product left `publishing`, other than by a lease released on shutdown. */
-const ATTEMPT_ENDED = `from_status = 'publishing' AND to_status <> 'publishing' AND event <> 'lease_released'`;
 
 /**
- * Publish attempts that ended since `since`: an attempt ends when a product leaves `publishing`;
- * it succeeded when it went to `published`, and failed otherwise (back to `staging` for a retry,
- * or to `failed`). A lease released on shutdown (attempt refunded) is no attempt at all. Whole
+ * Publish attempts that ended since `since`: the events whose transition ends an attempt
+ * (`ends_attempt`, see product-state/product-event.ts); it succeeded when it went to `published`,
+ * and failed otherwise. A lease released on shutdown (attempt refunded) is no attempt at all. Whole
  * hours come from publish_attempt_hours (kept by trigger); only the partial hour at the start of
  * the window is counted from the event log, so the cost does not grow with the window's traffic.
  */
@@ -36,7 +50,7 @@ export async function attemptOutcomesSince(db: Queryable, since: Date): Promise<
     `SELECT edge.attempts + hours.attempts AS attempts, edge.successes + hours.successes AS successes
        FROM (SELECT count(*)::bigint AS attempts, count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
                FROM product_events
-              WHERE created_at >= $1 AND created_at < to_timestamp($2::bigint * 3600) AND ${ATTEMPT_ENDED}) AS edge,
+              WHERE created_at >= $1 AND created_at < to_timestamp($2::bigint * 3600) AND ends_attempt) AS edge,
             (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
                FROM publish_attempt_hours WHERE hour >= $2) AS hours`,
     [since, firstWholeHour],

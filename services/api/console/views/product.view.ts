@@ -22,7 +22,7 @@ ${opts.extra ?? ''}<button type="submit"${opts.danger ? html` class="danger"` : 
 function verbs(ctx: ViewContext, p: ProductRow): SafeHtml {
   if (!ctx.can('admin')) return html``;
   const at = `${BASE}/products/${encodeURIComponent(p.data_id)}`;
-  const held = p.status === 'staging' && p.next_attempt_at === null;
+  const held = p.status === 'staging' && p.held;
   const list: SafeHtml[] = [];
   if (p.status === 'failed') list.push(actionButton(ctx, `${at}/retry`, 'Retry'));
   if (held) list.push(reasonForm(ctx, `${at}/release`, 'release', 'Release (publish now)'));
@@ -46,7 +46,7 @@ function verbs(ctx: ViewContext, p: ProductRow): SafeHtml {
 
 /** Summary, verbs and timeline: the part the event stream keeps current. */
 export function productLive(ctx: ViewContext, p: ProductRow, events: ProductEventRow[], host: HostPaths): SafeHtml {
-  const held = p.status === 'staging' && p.next_attempt_at === null;
+  const held = p.status === 'staging' && p.held;
   const match = p.expected_sha256 && p.checksum_sha256 ? (p.expected_sha256 === p.checksum_sha256 ? 'match' : 'MISMATCH') : '';
   return html`<dl class="facts">
 <div><dt>State</dt><dd><span class="state state-${p.status}" id="product-state">${p.status}${held ? ' (held)' : ''}</span></dd></div>

@@ -1,7 +1,8 @@
 import { ValidationError } from '../../errors';
+import { recordAmended, recordFailedAmended } from '../../repositories/product-state';
 import type { ProductStatus } from '../../repositories/product.types';
 import type { RegistryDeps } from '../registry-deps';
-import { describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
+import { changedMeanwhile, describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
 
 export interface AmendInput extends OperatorInput {
   /** The corrected digest (lower-case hex), or null to stop checking one. Omitted: unchanged. */
@@ -26,29 +27,23 @@ export async function amendProduct(deps: RegistryDeps, input: AmendInput): Promi
   if (input.expectedSha256 !== undefined) fields.push('expected_sha256');
   if (input.metadata !== undefined) fields.push('metadata');
   if (fields.length === 0) throw new ValidationError('validation_error', 'nothing to amend: give expected_sha256 and/or metadata');
-  const { after } = await runOperatorVerb(deps, input.dataId, (row) => {
+  const { after } = await runOperatorVerb(deps, input.dataId, async (tx, row) => {
     if (row.status !== 'staging' && row.status !== 'failed') throw refusedInState(row, 'amend', 'staging, held or failed');
-    const set: string[] = [];
-    const args: unknown[] = [];
     const old: Record<string, unknown> = {};
     const now: Record<string, unknown> = {};
     if (input.expectedSha256 !== undefined) {
-      set.push(`expected_sha256 = $${args.push(input.expectedSha256)}`);
       old.expected_sha256 = row.expected_sha256;
       now.expected_sha256 = input.expectedSha256;
     }
     if (input.metadata !== undefined) {
-      set.push(`metadata = $${args.push(JSON.stringify(input.metadata))}::jsonb`);
       old.metadata = row.metadata;
       now.metadata = input.metadata;
     }
-    return {
-      from: [row.status],
-      event: 'amended',
-      set: set.join(', '),
-      args,
-      stamp: { actor: input.actor, reason: input.reason ?? null, detail: { old, new: now, state: describeState(row) } },
-    };
+    const fields = { expected_sha256: input.expectedSha256, metadata: input.metadata };
+    const stamp = { actor: input.actor, reason: input.reason ?? null, detail: { old, new: now, state: describeState(row) } };
+    const done = row.status === 'failed' ? await recordFailedAmended(tx, row.id, fields, stamp) : await recordAmended(tx, row.id, fields, stamp);
+    if (!done) throw changedMeanwhile(input.dataId);
+    return done;
   });
   return { data_id: input.dataId, status: after!.status, changed: fields };
 }

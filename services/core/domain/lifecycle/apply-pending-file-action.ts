@@ -4,7 +4,7 @@ import { fsyncPath } from '../../publish/fsync';
 import { exists } from '../../publish/place-product';
 import { resolveProductPaths } from '../../publish/product-paths';
 import { removeTree } from '../../publish/temp-area';
-import { recordDiscardedSourceRemoved, recordRetractionMoved } from '../../repositories/lifecycle.repository';
+import { recordDiscardedSourceRemoved, recordRetractionMoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { sourceTrashPath } from '../publishing/remove-source';
 import type { PublishingDeps } from '../publishing/publishing.types';
@@ -19,7 +19,7 @@ async function retractionTarget(productsRoot: string, row: ProductRow): Promise<
 
 /**
  * The worker's half of retract and discard, run when it meets such a product with its file work
- * pending (next_attempt_at set). Retracted: the published files are renamed (one step, same file
+ * pending (file_action_pending). Retracted: the published files are renamed (one step, same file
  * system) into PRODUCTS_ROOT/.ferry-retracted/, both parents fsynced, then the path is recorded
  * (event `retraction_moved`); never deleted. Discarded with source removal: the source is renamed
  * into STAGE_ROOT/.ferry-tmp/removed-<id> and deleted, then `source_removed`. Run again after a

@@ -1,7 +1,8 @@
+import { recordDiscarded, recordHeldDiscarded } from '../../repositories/product-state';
 import type { ProductStatus } from '../../repositories/product.types';
 import { enqueueSafely } from '../products/enqueue-safely';
 import type { RegistryDeps } from '../registry-deps';
-import { describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
+import { changedMeanwhile, describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
 
 export interface DiscardInput extends OperatorInput {
   reason: string;
@@ -23,17 +24,13 @@ export interface DiscardResult {
  */
 export async function discardProduct(deps: RegistryDeps, input: DiscardInput): Promise<DiscardResult> {
   const removeSource = input.removeSource ?? false;
-  const { before, after } = await runOperatorVerb(deps, input.dataId, (row) => {
+  const { before, after } = await runOperatorVerb(deps, input.dataId, async (tx, row) => {
     const state = describeState(row);
     if (state !== 'failed' && state !== 'held') throw refusedInState(row, 'discard', 'failed or held');
-    return {
-      from: ['failed', 'held'],
-      to: 'discarded',
-      event: 'discarded',
-      set: `next_attempt_at = CASE WHEN $1::boolean THEN now() END, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL`,
-      args: [removeSource],
-      stamp: { actor: input.actor, reason: input.reason, detail: { remove_source: removeSource } },
-    };
+    const stamp = { actor: input.actor, reason: input.reason, detail: { remove_source: removeSource } };
+    const done = state === 'failed' ? await recordDiscarded(tx, row.id, removeSource, stamp) : await recordHeldDiscarded(tx, row.id, removeSource, stamp);
+    if (!done) throw changedMeanwhile(input.dataId);
+    return done;
   });
   if (removeSource) await enqueueSafely(deps, input.dataId);
   return { data_id: input.dataId, status: after!.status, previous_status: describeState(before), source: removeSource ? 'removal_pending' : 'kept' };

@@ -1,3 +1,4 @@
+import { recordHeld } from '../../repositories/product-state';
 import type { RegistryDeps } from '../registry-deps';
 import { describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
 
@@ -14,11 +15,11 @@ export interface HoldResult {
  * retracted: 409.
  */
 export async function holdProduct(deps: Pick<RegistryDeps, 'pool'>, input: OperatorInput): Promise<HoldResult> {
-  const { after } = await runOperatorVerb(deps, input.dataId, (row) => {
+  const { after } = await runOperatorVerb(deps, input.dataId, (tx, row) => {
     const state = describeState(row);
     if (state === 'held') return undefined;
     if (row.status !== 'staging') throw refusedInState(row, 'hold', 'waiting staging');
-    return { from: ['waiting'], event: 'held', set: 'next_attempt_at = NULL', stamp: { actor: input.actor, reason: input.reason ?? null } };
+    return recordHeld(tx, row.id, { actor: input.actor, reason: input.reason ?? null });
   });
   return { data_id: input.dataId, state: 'held', changed: after !== undefined };
 }

@@ -1,7 +1,8 @@
 import { withTransaction } from '../../db/transaction';
+import type { PoolClient } from 'pg';
 import { ConflictError } from '../../errors';
-import { applyOperatorTransition, type OperatorTransition, type TransitionedRow } from '../../repositories/lifecycle.repository';
 import { lockProductByDataId } from '../../repositories/product.repository';
+import type { TransitionedRow } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { productNotFound } from '../products/get-product';
 import type { RegistryDeps } from '../registry-deps';
@@ -13,9 +14,9 @@ export interface OperatorInput {
   reason?: string | null;
 }
 
-/** How a product stands for the messages: `held` is staging with no due time. */
-export function describeState(p: Pick<ProductRow, 'status' | 'next_attempt_at'>): string {
-  return p.status === 'staging' && p.next_attempt_at === null ? 'held' : p.status;
+/** How a product stands for the messages: `held` is a staging product waiting for a release. */
+export function describeState(p: Pick<ProductRow, 'status' | 'held'>): string {
+  return p.status === 'staging' && p.held ? 'held' : p.status;
 }
 
 /** The 409 an operator verb answers for a product in a state it does not accept. */
@@ -25,23 +26,24 @@ export function refusedInState(p: ProductRow, verb: string, accepts: string): Co
 }
 
 /**
- * Runs one operator transition on one product inside a transaction: locks the row, lets `plan`
- * decide (return a transition, `undefined` for "already so, nothing to do", or throw a refusal),
- * then writes the row and its event through the lifecycle repository.
+ * Runs one operator verb on one product inside a transaction: locks the row, then `apply` decides
+ * — it calls one transition of the publishing repository, returns undefined for "already so,
+ * nothing to do", or throws a refusal.
  */
 export async function runOperatorVerb(
   deps: Pick<RegistryDeps, 'pool'>,
   dataId: string,
-  plan: (row: ProductRow) => Omit<OperatorTransition, 'id'> | undefined,
+  apply: (tx: PoolClient, row: ProductRow) => Promise<TransitionedRow | undefined> | undefined,
 ): Promise<{ before: ProductRow; after: TransitionedRow | undefined }> {
   return withTransaction(deps.pool, async (tx) => {
     const before = await lockProductByDataId(tx, dataId);
     if (!before) throw productNotFound(dataId);
-    const t = plan(before);
-    if (!t) return { before, after: undefined };
-    const after = await applyOperatorTransition(tx, { ...t, id: before.id });
-    // The row is locked, so the guard can only fail if plan() and the accepted states disagree.
-    if (!after) throw new ConflictError('invalid_state', `product ${dataId} changed state; try again`);
+    const after = await apply(tx, before);
     return { before, after };
   });
+}
+
+/** The transition found the locked row in another state than the verb checked: cannot happen while locked. */
+export function changedMeanwhile(dataId: string): ConflictError {
+  return new ConflictError('invalid_state', `product ${dataId} changed state; try again`);
 }

@@ -1,4 +1,5 @@
 import { enqueueSafely } from '../products/enqueue-safely';
+import { recordReleased } from '../../repositories/product-state';
 import type { RegistryDeps } from '../registry-deps';
 import { describeState, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
 
@@ -14,11 +15,11 @@ export interface ReleaseResult {
  * enqueued, event `released`. Already waiting: nothing changes. Anything else: 409.
  */
 export async function releaseProduct(deps: RegistryDeps, input: OperatorInput): Promise<ReleaseResult> {
-  const { after } = await runOperatorVerb(deps, input.dataId, (row) => {
+  const { after } = await runOperatorVerb(deps, input.dataId, (tx, row) => {
     const state = describeState(row);
     if (state === 'staging') return undefined;
     if (state !== 'held') throw refusedInState(row, 'release', 'held');
-    return { from: ['held'], event: 'released', set: 'next_attempt_at = now()', stamp: { actor: input.actor, reason: input.reason ?? null } };
+    return recordReleased(tx, row.id, { actor: input.actor, reason: input.reason ?? null });
   });
   if (after) await enqueueSafely(deps, input.dataId);
   return { data_id: input.dataId, state: 'waiting', changed: after !== undefined };

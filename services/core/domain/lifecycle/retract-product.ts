@@ -1,7 +1,8 @@
+import { recordRetracted } from '../../repositories/product-state';
 import type { ProductStatus } from '../../repositories/product.types';
 import { enqueueSafely } from '../products/enqueue-safely';
 import type { RegistryDeps } from '../registry-deps';
-import { refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
+import { changedMeanwhile, refusedInState, runOperatorVerb, type OperatorInput } from './operator-verb';
 
 /** Where retracted products go, relative to PRODUCTS_ROOT; never deleted by Ferry. */
 export const RETRACTION_DIR = '.ferry-retracted';
@@ -26,15 +27,11 @@ export interface RetractResult {
  * naming this one in `supersedes`.
  */
 export async function retractProduct(deps: RegistryDeps, input: RetractInput): Promise<RetractResult> {
-  const { after } = await runOperatorVerb(deps, input.dataId, (row) => {
+  const { after } = await runOperatorVerb(deps, input.dataId, async (tx, row) => {
     if (row.status !== 'published') throw refusedInState(row, 'retract', 'published');
-    return {
-      from: ['published'],
-      to: 'retracted',
-      event: 'retracted',
-      set: 'next_attempt_at = now()',
-      stamp: { actor: input.actor, reason: input.reason, detail: { published_path: row.published_path } },
-    };
+    const done = await recordRetracted(tx, row.id, { actor: input.actor, reason: input.reason, detail: { published_path: row.published_path } });
+    if (!done) throw changedMeanwhile(input.dataId);
+    return done;
   });
   await enqueueSafely(deps, input.dataId);
   return { data_id: input.dataId, status: after!.status, published_path: after!.published_path, move: 'pending' };

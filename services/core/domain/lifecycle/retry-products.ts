@@ -1,13 +1,10 @@
 import { withTransaction } from '../../db/transaction';
 import { AppError } from '../../errors';
 import { enqueuePublish } from '../../jobs/publish-queue';
-import { applyOperatorTransition, selectProducts } from '../../repositories/lifecycle.repository';
+import { selectProducts } from '../../repositories/lifecycle.repository';
+import { recordRetryRequested } from '../../repositories/product-state';
 import type { RegistryDeps } from '../registry-deps';
 import { summarise, type BulkItem, type BulkResult, type SelectionInput } from './product-selection';
-
-/** The columns an operator retry resets: a fresh attempt budget, due now, error cleared (the event keeps it). */
-export const RETRY_SET = `publish_attempts = 0, publish_error = NULL, error_class = NULL,
-  lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = now()`;
 
 export interface RetryProductsInput {
   selection: SelectionInput;
@@ -33,10 +30,7 @@ export async function retryProducts(deps: RegistryDeps, input: RetryProductsInpu
       const item: BulkItem = { data_id: r.data_id, data_type: r.data_type, error_class: r.error_class, attempts: r.publish_attempts, since: r.updated_at, outcome: 'would_do' };
       items.push(item);
       if (dryRun) continue;
-      const done = await applyOperatorTransition(tx, {
-        id: r.id, from: ['failed'], to: 'staging', event: 'retry_requested', set: RETRY_SET,
-        stamp: { actor: input.actor, reason: input.reason ?? null },
-      });
+      const [done] = await recordRetryRequested(tx, { id: r.id }, { actor: input.actor, reason: input.reason ?? null });
       if (!done) {
         item.outcome = 'skipped';
         item.message = 'no longer failed';

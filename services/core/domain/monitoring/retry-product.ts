@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTransaction } from '../../db/transaction';
 import { ConflictError } from '../../errors';
-import { appendEvent } from '../../repositories/event.repository';
-import { requeueFailedProduct } from '../../repositories/failed-product.repository';
 import { findProductByDataId, lockProductByDataId } from '../../repositories/product.repository';
+import { recordRetryRequested } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { enqueueSafely } from '../products/enqueue-safely';
 import { productNotFound } from '../products/get-product';
@@ -54,17 +53,11 @@ export async function retryProduct(
       throw new ConflictError('invalid_state', `product ${dataId} is ${row.status}: retry accepts failed products`, { status: row.status, verb: 'retry' });
     }
     if (row.status !== 'failed') return { product: row, retried: false };
-    const requeued = await requeueFailedProduct(tx, row.id);
-    if (requeued) {
-      await appendEvent(tx, {
-        product_id: row.id, data_id: dataId, event: 'retry_requested', attempt: requeued.previous_attempts,
-        from_status: 'failed', to_status: 'staging', error_class: requeued.previous_error_class, error: requeued.previous_error,
-      });
-    }
+    const [requeued] = await recordRetryRequested(tx, { id: row.id });
     return { product: requeued ?? row, retried: requeued !== undefined };
   });
-  // A held product (auto_publish false: next_attempt_at null) stays held; POST /publish releases it.
-  if (retried || (product.status === 'staging' && product.next_attempt_at !== null)) await enqueueSafely(deps, dataId);
+  // A held product (auto_publish false) stays held; POST /publish releases it.
+  if (retried || (product.status === 'staging' && !product.held)) await enqueueSafely(deps, dataId);
 
   const waitMs = Math.min(opts.waitSeconds ?? 0, MAX_RETRY_WAIT_SECONDS) * 1000;
   if (waitMs <= 0) return view(product, retried);

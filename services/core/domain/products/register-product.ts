@@ -2,7 +2,8 @@ import path from 'node:path';
 import { withTransaction } from '../../db/transaction';
 import { ConflictError, ValidationError } from '../../errors';
 import { resolveStagePath } from '../../publish/stage-path';
-import { findDestinationOverlap, findProductByDataId, insertProductIfFree, lockDestination } from '../../repositories/product.repository';
+import { findDestinationOverlap, findProductByDataId, lockDestination } from '../../repositories/product.repository';
+import { recordRegistered } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { RegistryDeps } from '../registry-deps';
 import { enqueueSafely } from './enqueue-safely';
@@ -100,7 +101,7 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
   const result = await withTransaction(deps.pool, async (tx) => {
     await lockDestination(tx, source.relativePath, input.data_id);
     // The usual case in one statement; only when something is in the way find out what.
-    const product = await insertProductIfFree(tx, {
+    const product = await recordRegistered(tx, {
       data_id: input.data_id,
       data_type: input.data_type,
       stage_path: source.relativePath,

@@ -1,9 +1,8 @@
 import { withTransaction } from '../../db/transaction';
 import { ConflictError } from '../../errors';
 import type { EnqueueOutcome } from '../../jobs/publish-queue';
-import { appendEvent } from '../../repositories/event.repository';
-import { markProductDue } from '../../repositories/failed-product.repository';
 import { lockProductByDataId } from '../../repositories/product.repository';
+import { recordPublishRequested } from '../../repositories/product-state';
 import type { ProductStatus } from '../../repositories/product.types';
 import type { RegistryDeps } from '../registry-deps';
 import { enqueueSafely } from './enqueue-safely';
@@ -37,10 +36,7 @@ export async function requestPublish(deps: RegistryDeps, dataId: string): Promis
     if (product.status === 'discarded' || product.status === 'retracted') {
       throw new ConflictError('invalid_state', `product ${dataId} is ${product.status}: it is never published again`, { status: product.status });
     }
-    const held = await markProductDue(tx, product.id);
-    if (held) {
-      await appendEvent(tx, { product_id: product.id, data_id: dataId, event: 'publish_requested', attempt: product.publish_attempts, from_status: 'staging', to_status: 'staging' });
-    }
+    await recordPublishRequested(tx, product.id);
     return product.status;
   });
   return { data_id: dataId, status, enqueue: await enqueueSafely(deps, dataId) };

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import { withTransaction } from '../../db/transaction';
-import { appendEvent } from '../../repositories/event.repository';
-import { claimDueProduct, endLease, startLease } from '../../repositories/lease.repository';
 import { lockProductByDataId } from '../../repositories/product.repository';
+import { recordClaimed } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
+import { endExpiredLease } from './end-expired-lease';
 import type { PublishingDeps } from './publishing.types';
 
 /** What a claim found. Only `claimed` lets the caller move bytes. */
@@ -24,10 +24,11 @@ export type ClaimResult =
  * remove the dead worker's temporary copy.
  */
 export async function claimProduct(deps: PublishingDeps, dataId: string, now = new Date()): Promise<ClaimResult> {
+  const lease = () => ({ token: crypto.randomUUID(), owner: deps.config.instance, seconds: deps.config.publish.leaseSeconds });
   // Nearly every claim is a due `staging` row: one statement. Everything else takes the locking path.
-  const fastToken = crypto.randomUUID();
-  const fast = await claimDueProduct(deps.pool, dataId, fastToken, deps.config.instance, deps.config.publish.leaseSeconds, now);
-  if (fast) return { outcome: 'claimed', product: fast, token: fastToken };
+  const fastLease = lease();
+  const fast = await recordClaimed(deps.pool, { dataId, dueBy: now }, fastLease);
+  if (fast) return { outcome: 'claimed', product: fast, token: fastLease.token };
   return withTransaction(deps.pool, async (tx) => {
     const row = await lockProductByDataId(tx, dataId);
     if (!row) return { outcome: 'missing' };
@@ -36,35 +37,19 @@ export async function claimProduct(deps: PublishingDeps, dataId: string, now = n
     // Discarded and retracted products are never published again (their file work is the caller's).
     if (row.status === 'discarded' || row.status === 'retracted') return { outcome: 'inactive', product: row };
     let reclaimedToken: string | undefined;
-    if (row.status === 'publishing' && row.lease_token) {
-      const expires = row.lease_expires_at!;
-      if (expires.getTime() > now.getTime()) return { outcome: 'not_due', product: row, until: expires };
-      reclaimedToken = row.lease_token;
-      const error = `lease of ${row.lease_owner ?? 'unknown worker'} expired`;
-      if (row.publish_attempts >= deps.config.publish.maxAttempts) {
-        // Every attempt so far died with its worker: stop here rather than kill another one.
-        const failed = await endLease(tx, row.id, { status: 'failed', nextAttemptAt: null, error, errorClass: 'lease_expired' });
-        await appendEvent(tx, {
-          product_id: row.id, data_id: row.data_id, event: 'failed', attempt: row.publish_attempts, from_status: 'publishing',
-          to_status: 'failed', error_class: 'lease_expired', error, worker: deps.config.instance,
-        });
-        return { outcome: 'failed', product: failed, reclaimedToken };
-      }
-      await appendEvent(tx, {
-        product_id: row.id, data_id: row.data_id, event: 'lease_reclaimed', attempt: row.publish_attempts,
-        from_status: 'publishing', to_status: 'staging', error_class: 'lease_expired', error, worker: deps.config.instance,
-      });
-    } else if (row.status === 'staging') {
+    if (row.status === 'publishing') {
+      const ended = await endExpiredLease(deps, tx, row, now);
+      if (!ended) return { outcome: 'not_due', product: row, until: row.lease_expires_at! };
+      reclaimedToken = row.lease_token!;
+      if (ended.status === 'failed') return { outcome: 'failed', product: ended, reclaimedToken };
+    } else {
       // Registered with auto_publish false: nothing happens until someone asks for the publish.
-      if (row.next_attempt_at === null) return { outcome: 'held', product: row };
-      if (row.next_attempt_at.getTime() > now.getTime()) return { outcome: 'not_due', product: row, until: row.next_attempt_at };
+      if (row.held) return { outcome: 'held', product: row };
+      if (row.due_at && row.due_at.getTime() > now.getTime()) return { outcome: 'not_due', product: row, until: row.due_at };
     }
-    const token = crypto.randomUUID();
-    const claimed = await startLease(tx, row.id, token, deps.config.instance, deps.config.publish.leaseSeconds);
-    await appendEvent(tx, {
-      product_id: row.id, data_id: row.data_id, event: 'claimed', attempt: claimed.publish_attempts,
-      from_status: reclaimedToken ? 'staging' : row.status, to_status: 'publishing', worker: deps.config.instance,
-    });
-    return { outcome: 'claimed', product: claimed, token, reclaimedToken };
+    const next = lease();
+    const claimed = await recordClaimed(tx, { id: row.id }, next);
+    if (!claimed) throw new Error(`product ${dataId} left staging while locked`);
+    return { outcome: 'claimed', product: claimed, token: next.token, reclaimedToken };
   });
 }

@@ -1,5 +1,5 @@
 import { LeaseLostError } from '../../errors/publish-error';
-import { markPublished, type PublishedFields } from '../../repositories/lease.repository';
+import { recordPublished, type PublishedFields } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { Lease, PublishingDeps } from './publishing.types';
 
@@ -9,7 +9,7 @@ import type { Lease, PublishingDeps } from './publishing.types';
  * lost its lease gets LeaseLostError and changes nothing.
  */
 export async function commitPublish(deps: PublishingDeps, lease: Lease, fields: PublishedFields, durationMs: number): Promise<ProductRow> {
-  const row = await markPublished(deps.pool, lease.productId, lease.token, fields, { attempt: lease.attempt, durationMs, worker: deps.config.instance });
+  const row = await recordPublished(deps.pool, lease.productId, lease.token, fields, { attempt: lease.attempt, durationMs, worker: deps.config.instance });
   if (!row) throw new LeaseLostError('lease lost before commit: another worker owns this product');
   return row;
 }

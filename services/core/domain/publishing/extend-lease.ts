@@ -1,3 +1,4 @@
+import { PeriodicTask } from '../../lifecycle/periodic-task';
 import { extendLease as extendLeaseRow } from '../../repositories/lease.repository';
 import type { Lease, PublishingDeps } from './publishing.types';
 
@@ -15,15 +16,19 @@ export function extendLease(deps: PublishingDeps, lease: Lease): Promise<boolean
 export class LeaseKeeper {
   private progress = 0;
   private seen = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
-  constructor(
-    private readonly deps: PublishingDeps,
-    private readonly lease: Lease,
-    private readonly onLost: () => void,
-    private readonly onError: (err: unknown) => void = () => undefined,
-  ) {}
+  constructor(deps: PublishingDeps, lease: Lease, onLost: () => void, onError: (err: unknown) => void = () => undefined) {
+    this.task = new PeriodicTask({
+      everyMs: (deps.config.publish.leaseSeconds * 1000) / 3,
+      shouldRun: () => this.progress !== this.seen,
+      run: async () => {
+        this.seen = this.progress;
+        if (!(await extendLease(deps, lease))) onLost();
+      },
+      onError,
+    });
+  }
 
   /** Counts progress (bytes or files) since the last extension. */
   tick(n = 1): void {
@@ -31,25 +36,11 @@ export class LeaseKeeper {
   }
 
   start(): void {
-    const every = (this.deps.config.publish.leaseSeconds * 1000) / 3;
-    this.timer = setInterval(() => {
-      if (this.ticking || this.progress === this.seen) return;
-      this.seen = this.progress;
-      this.ticking = extendLease(this.deps, this.lease)
-        .then((held) => {
-          if (!held) this.onLost();
-        })
-        .catch(this.onError)
-        .finally(() => {
-          this.ticking = undefined;
-        });
-    }, every);
+    this.task.start();
   }
 
   /** Stops the timer and waits for an extension in flight. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -215,7 +215,7 @@ describe('publishProduct', () => {
 
   it('fails at once a product whose path escapes the stage root', async () => {
     await db.pool.query(
-      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, next_attempt_at) VALUES ('escape', 'image', '../x.fits', '../x.fits', 'file', now())`,
+      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, due_at) VALUES ('escape', 'image', '../x.fits', '../x.fits', 'file', now())`,
     );
     expect(await publishProduct(deps(), 'escape')).toMatchObject({ outcome: 'failed', error: { errorClass: 'path_invalid' } });
     expect(await listTree(roots.base)).toEqual(['products', 'stage']);

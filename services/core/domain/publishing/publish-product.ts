@@ -59,7 +59,7 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
     case 'held':
       return { outcome: 'skipped', reason: 'held', reclaimed };
     case 'inactive':
-      if (claim.product.next_attempt_at !== null) await ctx.onInactive?.(claim.product);
+      if (claim.product.file_action_pending) await ctx.onInactive?.(claim.product);
       return { outcome: 'skipped', reason: 'inactive', reclaimed };
     case 'not_due':
       return { outcome: 'not_due', until: claim.until };
@@ -184,7 +184,7 @@ async function assertSameAsExisting(paths: ProductPaths, product: ProductRow, di
 
 /** A published move-mode product whose source removal was interrupted: finish it if the source is that product. */
 async function finishPendingSourceRemoval(deps: PublishingDeps, row: ProductRow, ctx: PublishContext): Promise<void> {
-  if (deps.config.publish.mode !== 'move' || row.next_attempt_at === null) return;
+  if (deps.config.publish.mode !== 'move' || !row.source_removal_pending) return;
   try {
     const paths = await resolveProductPaths(deps.config.paths, row.destination_path).catch(() => undefined);
     let source: string | undefined;

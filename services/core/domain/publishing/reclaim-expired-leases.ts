@@ -1,7 +1,7 @@
 import { withTransaction } from '../../db/transaction';
 import { removeLeaseTempDir } from '../../publish/temp-area';
-import { appendEvent } from '../../repositories/event.repository';
-import { endLease, lockExpiredLeases } from '../../repositories/lease.repository';
+import { lockExpiredLeases } from '../../repositories/product-state';
+import { endExpiredLease } from './end-expired-lease';
 import type { PublishingDeps } from './publishing.types';
 
 /** A lease taken back from a dead or stalled worker. */
@@ -22,23 +22,16 @@ export async function reclaimExpiredLeases(deps: PublishingDeps, batch = 100): P
   const all: ReclaimedLease[] = [];
   for (;;) {
     const reclaimed = await withTransaction(deps.pool, async (tx) => {
-      const rows = await lockExpiredLeases(tx, batch);
+      const now = new Date();
+      const rows = await lockExpiredLeases(tx, now, batch);
       const out: ReclaimedLease[] = [];
       for (const row of rows) {
-        const error = `lease of ${row.lease_owner ?? 'unknown worker'} expired`;
-        const exhausted = row.publish_attempts >= deps.config.publish.maxAttempts;
-        const status = exhausted ? 'failed' : 'staging';
-        await endLease(tx, row.id, { status, nextAttemptAt: exhausted ? null : new Date(), error, errorClass: 'lease_expired' });
-        await appendEvent(tx, {
-          product_id: row.id, data_id: row.data_id, event: exhausted ? 'failed' : 'lease_reclaimed', attempt: row.publish_attempts,
-          from_status: 'publishing', to_status: status, error_class: 'lease_expired', error, worker: deps.config.instance,
-        });
-        out.push({ dataId: row.data_id, token: row.lease_token!, owner: row.lease_owner });
+        if (await endExpiredLease(deps, tx, row, now)) out.push({ dataId: row.data_id, token: row.lease_token!, owner: row.lease_owner });
       }
-      return out;
+      return { out, full: rows.length === batch };
     });
-    for (const r of reclaimed) await removeLeaseTempDir(deps.config.paths.productsRoot, r.token);
-    all.push(...reclaimed);
-    if (reclaimed.length < batch) return all;
+    for (const r of reclaimed.out) await removeLeaseTempDir(deps.config.paths.productsRoot, r.token);
+    all.push(...reclaimed.out);
+    if (!reclaimed.full) return all;
   }
 }

@@ -6,7 +6,8 @@ import type { Config } from '../../config';
 import type { PublishJobData } from '../../jobs/publish-queue';
 import { scanTree } from '../../publish/scan-source';
 import { tempRoot, TEMP_DIR_NAME } from '../../publish/temp-area';
-import type { ProductRow } from '../../repositories/product.types';
+import { hasDestinationInside, knownDataIds, listPublishedPage, ownedDestinations } from '../../repositories/reconcile.repository';
+import { RETRACTION_DIR } from '../lifecycle/retract-product';
 import { findOrphanTemporaries } from './remove-orphan-temporaries';
 
 /** What the reconcile report needs. */
@@ -76,13 +77,8 @@ async function checkPublishedRows(
 ) {
   let after: { created_at: Date; id: number } | undefined;
   for (;;) {
-    const res = await deps.pool.query<Pick<ProductRow, 'id' | 'data_id' | 'created_at' | 'kind' | 'published_path' | 'destination_path' | 'size_bytes' | 'file_count'>>(
-      `SELECT id, data_id, created_at, kind, published_path, destination_path, size_bytes, file_count FROM products
-        WHERE status = 'published' ${after ? 'AND (created_at, id) > ($2, $3)' : ''}
-        ORDER BY created_at, id LIMIT $1`,
-      after ? [BATCH, after.created_at, after.id] : [BATCH],
-    );
-    for (const row of res.rows) {
+    const rows = await listPublishedPage(deps.pool, after, BATCH);
+    for (const row of rows) {
       const rel = row.published_path ?? row.destination_path;
       const p = path.join(deps.config.paths.productsRoot, rel);
       let snap;
@@ -98,8 +94,8 @@ async function checkPublishedRows(
         mismatch({ data_id: row.data_id, path: rel, expected_bytes: row.size_bytes ?? 0, actual_bytes: snap.totalSize, expected_files: row.file_count, actual_files: snap.fileCount });
       }
     }
-    if (res.rows.length < BATCH) return;
-    const last = res.rows[res.rows.length - 1]!;
+    if (rows.length < BATCH) return;
+    const last = rows[rows.length - 1]!;
     after = { created_at: last.created_at, id: last.id };
   }
 }
@@ -115,14 +111,11 @@ async function findFilesWithoutRow(deps: ReconcileDeps, found: (i: ReconcileRepo
       return;
     }
     const children = entries
-      .filter((e) => rel !== '' || (e.name !== TEMP_DIR_NAME && e.name !== '.ferry-data-root' && e.name !== 'lost+found'))
+      .filter((e) => rel !== '' || (e.name !== TEMP_DIR_NAME && e.name !== RETRACTION_DIR && e.name !== '.ferry-data-root' && e.name !== 'lost+found'))
       .map((e) => ({ rel: rel ? `${rel}/${e.name}` : e.name, e }));
     for (let i = 0; i < children.length; i += BATCH) {
       const page = children.slice(i, i + BATCH);
-      const owned = await deps.pool.query<{ destination_path: string }>(
-        'SELECT destination_path FROM products WHERE destination_path = ANY($1::text[])', [page.map((c) => c.rel)],
-      );
-      const ownedSet = new Set(owned.rows.map((r) => r.destination_path));
+      const ownedSet = await ownedDestinations(deps.pool, page.map((c) => c.rel));
       for (const c of page) {
         if (ownedSet.has(c.rel)) continue;
         if (!c.e.isDirectory()) {
@@ -130,11 +123,7 @@ async function findFilesWithoutRow(deps: ReconcileDeps, found: (i: ReconcileRepo
           continue;
         }
         // A directory that holds some product is descended into; one that holds none is reported whole.
-        const inside = await deps.pool.query(
-          `SELECT 1 FROM products WHERE destination_path LIKE $1 ESCAPE '\\' LIMIT 1`,
-          [`${c.rel.replace(/[\\%_]/g, (m) => `\\${m}`)}/%`],
-        );
-        if (inside.rowCount) await walk(c.rel);
+        if (await hasDestinationInside(deps.pool, c.rel)) await walk(c.rel);
         else found({ path: c.rel, type: 'directory' });
       }
     }
@@ -149,8 +138,7 @@ async function findJobsWithoutRow(deps: ReconcileDeps, found: (i: { job_id: stri
       const withId = jobs.filter((j) => j && j.id);
       if (withId.length === 0) break;
       const ids = withId.map((j) => (j.data?.data_id ?? '') as string);
-      const res = await deps.pool.query<{ data_id: string }>('SELECT data_id FROM products WHERE data_id = ANY($1::text[])', [ids]);
-      const known = new Set(res.rows.map((r) => r.data_id));
+      const known = await knownDataIds(deps.pool, ids);
       for (const j of withId) if (!known.has(j.data?.data_id)) found({ job_id: j.id!, state });
       if (jobs.length < BATCH) break;
     }

@@ -1,7 +1,7 @@
 import { withTransaction } from '../../db/transaction';
 import type { PublishError } from '../../errors/publish-error';
-import { appendEvent } from '../../repositories/event.repository';
-import { endLease, lockLeasedProduct } from '../../repositories/lease.repository';
+import { lockLeasedProduct } from '../../repositories/lease.repository';
+import { recordFailed, recordRetryScheduled } from '../../repositories/product-state';
 import { backoffMs } from './backoff';
 import type { Lease, PublishingDeps } from './publishing.types';
 
@@ -24,21 +24,14 @@ export async function recordFailure(deps: PublishingDeps, lease: Lease, error: P
     const { maxAttempts, backoffBaseSeconds, backoffMaxSeconds } = deps.config.publish;
     const final = !error.retryable || row.publish_attempts >= maxAttempts;
     const message = final && error.retryable ? `${error.message} (gave up after ${row.publish_attempts} attempts)` : error.message;
+    const failure = { error: message, errorClass: error.errorClass, worker: deps.config.instance };
     if (final) {
-      await endLease(tx, row.id, { status: 'failed', nextAttemptAt: null, error: message, errorClass: error.errorClass });
-      await appendEvent(tx, {
-        product_id: row.id, data_id: row.data_id, event: 'failed', attempt: row.publish_attempts, from_status: 'publishing',
-        to_status: 'failed', error_class: error.errorClass, error: message, worker: deps.config.instance,
-      });
+      await recordFailed(tx, row.id, lease.token, failure);
       return { outcome: 'failed' as const };
     }
     const delayMs = backoffMs(row.publish_attempts, backoffBaseSeconds, backoffMaxSeconds, random);
     const nextAttemptAt = new Date(Date.now() + delayMs);
-    await endLease(tx, row.id, { status: 'staging', nextAttemptAt, error: message, errorClass: error.errorClass });
-    await appendEvent(tx, {
-      product_id: row.id, data_id: row.data_id, event: 'retry_scheduled', attempt: row.publish_attempts, from_status: 'publishing',
-      to_status: 'staging', error_class: error.errorClass, error: message, worker: deps.config.instance,
-    });
+    await recordRetryScheduled(tx, row.id, lease.token, nextAttemptAt, failure);
     return { outcome: 'retry' as const, nextAttemptAt, delayMs };
   });
 }

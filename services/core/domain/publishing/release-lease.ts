@@ -1,6 +1,4 @@
-import { withTransaction } from '../../db/transaction';
-import { appendEvent } from '../../repositories/event.repository';
-import { endLease, lockLeasedProduct } from '../../repositories/lease.repository';
+import { recordLeaseReleased } from '../../repositories/product-state';
 import type { Lease, PublishingDeps } from './publishing.types';
 
 /**
@@ -9,14 +7,6 @@ import type { Lease, PublishingDeps } from './publishing.types';
  * Returns false when the lease was already lost.
  */
 export async function releaseLease(deps: PublishingDeps, lease: Lease, reason: string): Promise<boolean> {
-  return withTransaction(deps.pool, async (tx) => {
-    const row = await lockLeasedProduct(tx, lease.productId, lease.token);
-    if (!row) return false;
-    await endLease(tx, row.id, { status: 'staging', nextAttemptAt: new Date(), error: null, errorClass: null, refundAttempt: true });
-    await appendEvent(tx, {
-      product_id: row.id, data_id: row.data_id, event: 'lease_released', attempt: row.publish_attempts, from_status: 'publishing',
-      to_status: 'staging', error_class: 'shutdown', error: reason, worker: deps.config.instance,
-    });
-    return true;
-  });
+  const row = await recordLeaseReleased(deps.pool, lease.productId, lease.token, { error: reason, worker: deps.config.instance });
+  return row !== undefined;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fsyncPath } from '../../publish/fsync';
 import { exists } from '../../publish/place-product';
 import { removeTree, TEMP_DIR_NAME } from '../../publish/temp-area';
-import { markSourceRemoved } from '../../repositories/lease.repository';
+import { recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { PublishingDeps } from './publishing.types';
 
@@ -28,5 +28,5 @@ export async function removeSource(deps: PublishingDeps, row: ProductRow, source
     await fsyncPath(path.dirname(sourcePath));
   }
   await removeTree(trash);
-  await markSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
+  await recordSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
 }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import { enqueuePublish, publishJobId, type PublishJobData } from '../../jobs/publish-queue';
+import { missingPublishJobs } from '../../jobs/missing-publish-jobs';
+import { enqueuePublish, type PublishJobData } from '../../jobs/publish-queue';
 import { listDueProducts, listPendingSourceCleanups } from '../../repositories/lease.repository';
 
 /** What the reconciler needs: the registry and the queue. */
@@ -18,27 +18,13 @@ export interface RequeueDeps {
  * (re)enqueued. Cheap at a million rows: nothing due, nothing read beyond the index.
  */
 export async function requeueDueProducts(deps: RequeueDeps, batch = 1000): Promise<number> {
-  // BullMQ types its client generically; with an ioredis connection it is an ioredis client.
-  const redis = (await deps.queue.client) as unknown as Redis;
-  const failedKey = deps.queue.toKey('failed');
   let requeued = 0;
   let after: { at: Date; id: number } | undefined;
   for (;;) {
     const rows = await listDueProducts(deps.pool, after, batch);
     if (rows.length === 0) return requeued;
-    const pipe = redis.pipeline();
-    for (const r of rows) {
-      const id = publishJobId(r.data_id);
-      pipe.exists(deps.queue.toKey(id));
-      pipe.zscore(failedKey, id);
-    }
-    const replies = (await pipe.exec()) ?? [];
-    for (let i = 0; i < rows.length; i++) {
-      const present = Number(replies[2 * i]?.[1] ?? 0) === 1;
-      const failed = replies[2 * i + 1]?.[1] !== null && replies[2 * i + 1]?.[1] !== undefined;
-      if (present && !failed) continue;
-      const outcome = await enqueuePublish(deps.queue, rows[i]!.data_id);
-      if (outcome !== 'already_queued') requeued++;
+    for (const dataId of await missingPublishJobs(deps.queue, rows.map((r) => r.data_id))) {
+      if ((await enqueuePublish(deps.queue, dataId)) !== 'already_queued') requeued++;
     }
     const last = rows[rows.length - 1]!;
     after = { at: last.next_attempt_at, id: last.id };

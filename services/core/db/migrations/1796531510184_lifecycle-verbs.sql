@@ -11,18 +11,20 @@ ALTER TYPE product_status ADD VALUE IF NOT EXISTS 'retracted';
 ALTER TABLE products ADD COLUMN retracted_path text;
 ALTER TABLE products ADD COLUMN supersedes text;
 
+-- The worker still has file work to do for a retracted (move aside) or discarded (remove the
+-- source) product; next_attempt_at is generated and stays NULL in those states.
+ALTER TABLE products ADD COLUMN file_action_pending boolean NOT NULL DEFAULT false;
+
 -- Who asked for an operator transition, why, and the values it replaced (amend keeps the old ones).
 ALTER TABLE product_events ADD COLUMN actor text;
 ALTER TABLE product_events ADD COLUMN reason text;
 ALTER TABLE product_events ADD COLUMN detail jsonb;
 
 -- The staged-age figure leaves held products (next_attempt_at NULL) out; this index answers it.
-CREATE INDEX products_staged_waiting_idx ON products (staged_at, data_type) WHERE status = 'staging' AND next_attempt_at IS NOT NULL;
+CREATE INDEX products_staged_waiting_idx ON products (staged_at, data_type) WHERE status = 'staging' AND NOT held;
 
--- Retracted and discarded products whose file work is pending (next_attempt_at set), for the
--- reconciler; the predicate names the original states only (the new values are not usable yet).
-CREATE INDEX products_file_action_idx ON products (next_attempt_at)
-  WHERE status NOT IN ('staging', 'publishing', 'published', 'failed') AND next_attempt_at IS NOT NULL;
+-- Retracted and discarded products whose file work is pending, for the reconciler.
+CREATE INDEX products_file_action_idx ON products (updated_at) WHERE file_action_pending;
 
 -- Pauses: one row per scope, '*' for the whole service or a data_type. Claims stop while a row exists.
 CREATE TABLE publishing_pauses (
@@ -62,5 +64,6 @@ DROP INDEX products_staged_waiting_idx;
 ALTER TABLE product_events DROP COLUMN detail;
 ALTER TABLE product_events DROP COLUMN reason;
 ALTER TABLE product_events DROP COLUMN actor;
+ALTER TABLE products DROP COLUMN file_action_pending;
 ALTER TABLE products DROP COLUMN supersedes;
 ALTER TABLE products DROP COLUMN retracted_path;

@@ -1,0 +1,27 @@
+import type { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import { publishJobId, type PublishJobData } from './publish-queue';
+
+/**
+ * Which of these products have no live job on the queue — no job hash, or a job in the failed set —
+ * asked in one pipelined Redis round trip (two commands per product) rather than one getJob per
+ * product. This reads BullMQ's key layout, so it lives here, beside the queue factory.
+ */
+export async function missingPublishJobs(queue: Queue<PublishJobData>, dataIds: readonly string[]): Promise<string[]> {
+  if (dataIds.length === 0) return [];
+  // BullMQ types its client generically; with an ioredis connection it is an ioredis client.
+  const redis = (await queue.client) as unknown as Redis;
+  const failedKey = queue.toKey('failed');
+  const pipe = redis.pipeline();
+  for (const dataId of dataIds) {
+    const id = publishJobId(dataId);
+    pipe.exists(queue.toKey(id));
+    pipe.zscore(failedKey, id);
+  }
+  const replies = (await pipe.exec()) ?? [];
+  return dataIds.filter((_, i) => {
+    const present = Number(replies[2 * i]?.[1] ?? 0) === 1;
+    const failed = replies[2 * i + 1]?.[1] !== null && replies[2 * i + 1]?.[1] !== undefined;
+    return !present || failed;
+  });
+}

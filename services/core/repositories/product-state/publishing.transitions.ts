@@ -1,0 +1,181 @@
+import type { Queryable } from '../../db/pool';
+import type { ManifestEntry, ProductRow } from '../product.types';
+import { eventInsert, leaseExpired } from './event-insert';
+
+/** The lease a claim starts. */
+export interface NewLease {
+  token: string;
+  owner: string;
+  seconds: number;
+}
+
+/** Which row a claim takes: a due `staging` row by data_id (one statement), or a row the caller locked. */
+export type ClaimTarget = { dataId: string; dueBy: Date } | { id: number };
+
+// The columns a lease's end resets.
+const NO_LEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()';
+
+/**
+ * staging → publishing, `claimed`: a fresh lease (token, owner, expiry), the attempt counted.
+ * undefined when the row is missing, not in `staging`, held, or (by data_id) not yet due.
+ */
+export async function recordClaimed(db: Queryable, target: ClaimTarget, lease: NewLease): Promise<ProductRow | undefined> {
+  const where = 'id' in target
+    ? `id = $4 AND status = 'staging'`
+    : `data_id = $4 AND status = 'staging' AND NOT held AND COALESCE(due_at, '-infinity') <= $5`;
+  const res = await db.query<ProductRow>(
+    `WITH c AS (
+       UPDATE products
+          SET status = 'publishing', lease_token = $1, lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+              due_at = NULL, publish_attempts = publish_attempts + 1, updated_at = now()
+        WHERE ${where}
+        RETURNING *
+     ), e AS (${eventInsert('claimed', 'c', { attempt: 'publish_attempts', worker: '$2' })})
+     SELECT * FROM c`,
+    'id' in target ? [lease.token, lease.owner, lease.seconds, target.id] : [lease.token, lease.owner, lease.seconds, target.dataId, target.dueBy],
+  );
+  return res.rows[0];
+}
+
+/** Why and by whom a lease ended. */
+export interface LeaseEnd {
+  error: string;
+  worker: string;
+}
+
+/**
+ * publishing → staging, `lease_reclaimed`: an expired lease (by `now`) is taken back from a dead
+ * or stalled worker; due at once, the attempt stays counted. undefined when the row no longer
+ * holds that token or the lease has not expired.
+ */
+export async function recordLeaseReclaimed(db: Queryable, id: number, token: string, now: Date, end: LeaseEnd): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `WITH r AS (
+       UPDATE products SET status = 'staging', due_at = now(), publish_error = $4, error_class = 'lease_expired', ${NO_LEASE}
+        WHERE id = $1 AND lease_token = $2 AND status = 'publishing' AND ${leaseExpired('$3')}
+        RETURNING *
+     ), e AS (${eventInsert('lease_reclaimed', 'r', { attempt: 'publish_attempts', errorClass: `'lease_expired'`, error: '$4', worker: '$5' })})
+     SELECT * FROM r`,
+    [id, token, now, end.error, end.worker],
+  );
+  return res.rows[0];
+}
+
+/**
+ * publishing → staging, `lease_released`: a worker shutting down gives the product back, due now,
+ * with the attempt refunded (a deploy is not the product's fault). undefined when the lease was lost.
+ */
+export async function recordLeaseReleased(db: Queryable, id: number, token: string, end: LeaseEnd): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `WITH old AS (SELECT id, publish_attempts FROM products WHERE id = $1 AND lease_token = $2 AND status = 'publishing' FOR UPDATE),
+     r AS (
+       UPDATE products p SET status = 'staging', due_at = now(), publish_error = NULL, error_class = NULL,
+              publish_attempts = GREATEST(p.publish_attempts - 1, 0), ${NO_LEASE}
+         FROM old WHERE p.id = old.id
+       RETURNING p.*, old.publish_attempts AS attempt_before
+     ), e AS (${eventInsert('lease_released', 'r', { attempt: 'attempt_before', errorClass: `'shutdown'`, error: '$3', worker: '$4' })})
+     SELECT * FROM r`,
+    [id, token, end.error, end.worker],
+  );
+  return res.rows[0];
+}
+
+/** A failed attempt as the event log keeps it. */
+export interface AttemptFailure extends LeaseEnd {
+  errorClass: string;
+}
+
+/** publishing → staging, `retry_scheduled`: the attempt failed and the product is due again at `dueAt`. */
+export async function recordRetryScheduled(db: Queryable, id: number, token: string, dueAt: Date, f: AttemptFailure): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `WITH r AS (
+       UPDATE products SET status = 'staging', due_at = $3, publish_error = $4, error_class = $5, ${NO_LEASE}
+        WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
+        RETURNING *
+     ), e AS (${eventInsert('retry_scheduled', 'r', { attempt: 'publish_attempts', errorClass: '$5', error: '$4', worker: '$6' })})
+     SELECT * FROM r`,
+    [id, token, dueAt, f.error, f.errorClass, f.worker],
+  );
+  return res.rows[0];
+}
+
+/**
+ * publishing → failed, `failed`: terminal until an operator retries. With `expiredBy`, only when the
+ * lease has expired by then (a dead worker's product that used its last attempt). undefined when
+ * the row no longer holds that token (or its lease has not expired).
+ */
+export async function recordFailed(db: Queryable, id: number, token: string, f: AttemptFailure & { expiredBy?: Date }): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `WITH r AS (
+       UPDATE products SET status = 'failed', due_at = NULL, publish_error = $3, error_class = $4, ${NO_LEASE}
+        WHERE id = $1 AND lease_token = $2 AND status = 'publishing' AND ($6::timestamptz IS NULL OR ${leaseExpired('$6')})
+        RETURNING *
+     ), e AS (${eventInsert('failed', 'r', { attempt: 'publish_attempts', errorClass: '$4', error: '$3', worker: '$5' })})
+     SELECT * FROM r`,
+    [id, token, f.error, f.errorClass, f.worker, f.expiredBy ?? null],
+  );
+  return res.rows[0];
+}
+
+export interface PublishedFields {
+  published_path: string;
+  size_bytes: number;
+  file_count: number;
+  checksum_sha256: string;
+  manifest: ManifestEntry[] | null;
+  /** Move mode: the source still has to be removed (source_removal_pending until it is). */
+  source_cleanup_pending: boolean;
+}
+
+/** Who committed a publish, for its `published` event. */
+export interface PublishedEvent {
+  attempt: number;
+  durationMs: number;
+  worker: string;
+}
+
+/**
+ * publishing → published, `published`: the commit, only where the row still holds this lease
+ * token, in one statement (atomic, one round trip). undefined when the lease is no longer held.
+ */
+export async function recordPublished(db: Queryable, id: number, token: string, f: PublishedFields, ev: PublishedEvent): Promise<ProductRow | undefined> {
+  const res = await db.query<ProductRow>(
+    `WITH p AS (
+       UPDATE products
+          SET status = 'published', published_path = $3, size_bytes = $4, file_count = $5, checksum_sha256 = $6,
+              manifest = $7::jsonb, published_at = now(), source_removal_pending = $8::boolean, due_at = NULL,
+              publish_error = NULL, error_class = NULL, ${NO_LEASE}
+        WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
+        RETURNING *
+     ), e AS (${eventInsert('published', 'p', { attempt: '$9', bytes: 'size_bytes', durationMs: '$10', worker: '$11' })})
+     SELECT * FROM p`,
+    [id, token, f.published_path, f.size_bytes, f.file_count, f.checksum_sha256, f.manifest === null ? null : JSON.stringify(f.manifest),
+      f.source_cleanup_pending, ev.attempt, Math.round(ev.durationMs), ev.worker],
+  );
+  return res.rows[0];
+}
+
+/**
+ * published → published, `source_removed`: clears the move-mode cleanup marker once the source is
+ * gone; false when there was no marker to clear (nothing written).
+ */
+export async function recordSourceRemoved(db: Queryable, id: number, ev: { worker: string }): Promise<boolean> {
+  const res = await db.query(
+    `WITH m AS (
+       UPDATE products SET source_removal_pending = false
+        WHERE id = $1 AND status = 'published' AND source_removal_pending
+        RETURNING id, data_id, publish_attempts
+     ) ${eventInsert('source_removed', 'm', { attempt: 'publish_attempts', worker: '$2' })}`,
+    [id, ev.worker],
+  );
+  return res.rowCount === 1;
+}
+
+/** Expired leases (by `now`), oldest first, locked for this transaction; rows another sweeper holds are skipped. */
+export async function lockExpiredLeases(db: Queryable, now: Date, limit: number): Promise<ProductRow[]> {
+  const res = await db.query<ProductRow>(
+    `SELECT * FROM products WHERE ${leaseExpired('$1')} ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit],
+  );
+  return res.rows;
+}
