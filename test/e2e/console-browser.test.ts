@@ -36,6 +36,8 @@ let context: BrowserContext;
 let page: Page;
 let base: string;
 const consoleMessages: string[] = [];
+/** Off while Playwright takes a screenshot: its own page changes are not the console's. */
+let recording = true;
 
 /** A JSON call to the API through nginx with the admin token. */
 function callApi(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -74,7 +76,9 @@ async function checkPage(response: Response | null, name: string): Promise<void>
   await page.waitForLoadState('load');
   expect(await seriousAxeViolations(page)).toEqual([]);
   expect(await cspViolations(page)).toEqual([]);
+  recording = false;
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  recording = true;
 }
 
 async function signIn(token: string): Promise<void> {
@@ -117,7 +121,9 @@ beforeAll(async () => {
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
   await context.addInitScript(RECORD_CSP_VIOLATIONS);
   page = await context.newPage();
-  page.on('console', (m) => consoleMessages.push(`${m.type()}: ${m.text()}`));
+  page.on('console', (m) => {
+    if (recording) consoleMessages.push(`${m.type()}: ${m.text()}`);
+  });
 }, 180000);
 
 afterAll(async () => {
@@ -155,7 +161,9 @@ describe('the operator console in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
     expect(await page.locator('.timeline').textContent()).toContain('published');
     expect(await page.locator('main').textContent()).toContain('/srv/ferry-data/products/images/live-1.fits');
+    recording = false;
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'product.png'), fullPage: true });
+    recording = true;
   });
 
   it('finds products by metadata and data_id prefix, newest first', async () => {
