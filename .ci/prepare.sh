@@ -8,7 +8,7 @@ for tool in nginx:nginx promtool:prometheus amtool:prometheus-alertmanager prome
   prometheus-node-exporter:prometheus-node-exporter prometheus-postgres-exporter:prometheus-postgres-exporter \
   prometheus-redis-exporter:prometheus-redis-exporter prometheus-nginx-exporter:prometheus-nginx-exporter \
   shellcheck:shellcheck testssl:testssl.sh rclone:rclone wrk:wrk rsync:rsync pg_dump:postgresql-client openssl:openssl \
-  docker-compose:docker-compose ip:iproute2; do
+  docker-compose:docker-compose ip:iproute2 chromium:chromium; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt="$need_apt ${tool#*:}"
 done
 if [ -n "$need_apt" ]; then

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { apiLatency } from './parts/api';
 import { astroProducts } from './parts/astro';
+import { consolePages } from './parts/console';
 import { directoryProduct } from './parts/directory';
 import { largeFile } from './parts/large-file';
 import { registryScale } from './parts/scale';
@@ -13,7 +14,7 @@ import { dropCaches } from './lib/files';
 import type { BenchContext, PartResult } from './lib/result';
 
 const PARTS: Record<string, (ctx: BenchContext) => Promise<PartResult>> = {
-  large: largeFile, small: smallProducts, dir: directoryProduct, api: apiLatency, scale: registryScale, astro: astroProducts,
+  large: largeFile, small: smallProducts, dir: directoryProduct, api: apiLatency, scale: registryScale, astro: astroProducts, console: consolePages,
 };
 const BENCH_DIR = path.join(__dirname, '..', '..', 'bench');
 const USAGE = `usage: npm run bench [-- PART...]   parts: ${Object.keys(PARTS).join(', ')} (default: all)

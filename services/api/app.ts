@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { healthRouter } from './health/health.routes';
 import type { ApiDeps } from './api-deps';
+import { createConsole } from './console/console.router';
 import { authenticate } from './middleware/authenticate';
 import { namedRoots } from '../core/errors/root-relative';
 import { errorHandler, notFound, rejectMalformedPath, requireJsonBody } from './middleware/error-handler';
@@ -27,9 +28,10 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * Builds the Express app; never listens, so tests drive it with supertest. The order matters:
  * request context → security headers → http metrics → malformed paths refused → health (no token)
- * → the public OpenAPI document (GET only) → authenticate → rate limit → any valid token (so an
- * anonymous request, OPTIONS included, never reaches a body parser or a router) → JSON body →
- * /api routers (each route guarded by requireScope) → 404 → the one error handler.
+ * → the public OpenAPI document (GET only) → the console (/console, its own session) → authenticate
+ * → rate limit → any valid token (so an anonymous request, OPTIONS included, never reaches a body
+ * parser or a router) → JSON body → /api routers (each route guarded by requireScope) → 404 → the
+ * one error handler.
  */
 export function createApp(deps: ApiDeps): Express {
   const { config, logger } = deps;
@@ -53,6 +55,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRouter({ config, pool: deps.pool, redis: deps.redis, queue: deps.queue, cpu: deps.cpu, authenticate: auth }));
   // 5. The OpenAPI document is public (GET and HEAD only: an OPTIONS falls through to the token check).
   app.get('/api/openapi.json', openApiHandler());
+  // The operator console: HTML pages with their own session, CSRF and CSP (and HTML error pages).
+  const operatorConsole = createConsole(deps);
+  app.use('/console', operatorConsole.router);
+  app.locals.consoleLive = operatorConsole.live;
 
   // 6. Authenticate (resolves the token; requireScope answers 401/403), 7. rate limit per token / IP,
   // 8. every other /api request needs a valid token before its body is read or a router lists its methods.

@@ -6,6 +6,7 @@ import { runPrimary } from './cluster-primary';
 import { exposeMetrics } from './metrics-exposure';
 import { closeApiDeps, createApiDeps } from './api-deps';
 import { createApp } from './app';
+import { closeConsoleStreams } from './console/console.router';
 import { boundPort, drainServer, listen } from './http-server';
 
 /** Whether this process is the cluster primary of API_WORKERS > 1 workers. */
@@ -40,6 +41,8 @@ void runProcess({
     const server = await listen(app, { host: config.http.host, port: config.http.port, requestTimeoutMs: config.http.requestTimeoutMs });
     logger.info('api listening', { host: config.http.host, port: boundPort(server), version: config.version });
 
+    // Event streams never finish by themselves: end them first so draining waits only for real requests.
+    shutdown.add('end console event streams', () => closeConsoleStreams(app));
     shutdown.add('stop accepting and drain requests', async () => {
       if (!(await drainServer(server, config.shutdown.graceMs))) logger.warn('requests still open after the grace period were cut');
     });

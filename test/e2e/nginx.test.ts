@@ -238,6 +238,14 @@ describe('nginx in front of the api', () => {
     expect(a.headers.server).toBe('nginx');
   });
 
+  it('passes the console its own CSP (scripts and styles from this origin) once, with every other security header', async () => {
+    const a = await request({ path: '/console/sign-in' });
+    expect(a.status).toBe(200);
+    const counts = headerCounts(a);
+    expect(Object.fromEntries(SECURITY_HEADERS.map((h) => [h, counts[h] ?? 0]))).toEqual(Object.fromEntries(SECURITY_HEADERS.map((h) => [h, 1])));
+    expect(a.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+  });
+
   it('sends every security header exactly once on 4xx answers from the api and from nginx', async () => {
     const unauthorised = await request({ path: '/api/status' });
     expect(unauthorised.status).toBe(401);

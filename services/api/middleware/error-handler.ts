@@ -48,7 +48,8 @@ function describeZod(err: ZodError): { message: string; fields: { field: string;
   return { message: fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields };
 }
 
-function toResponse(err: unknown): { status: number; body: ErrorBody } {
+/** The status and body an error maps to: the one mapping, also used by the console to render its error pages. */
+export function toResponse(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.details) body.error.details = err.details;

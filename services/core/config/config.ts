@@ -46,5 +46,12 @@ export interface Config {
   readonly metrics: { readonly host: string; readonly port: number };
   readonly shutdown: { readonly graceMs: number };
   readonly auth: { readonly adminToken: string | undefined };
+  readonly console: {
+    readonly sessionMs: number;
+    readonly signIn: { readonly perWindow: number; readonly windowSeconds: number };
+    /** STAGE_ROOT and PRODUCTS_ROOT as the operator's host names them (the bind-mount sources). */
+    readonly hostPaths: { readonly stage: string; readonly products: string };
+    readonly grafanaUrl: string | undefined;
+  };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
 }

@@ -85,6 +85,15 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(25),
 
   FERRY_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+
+  // The operator console (/console): session length, sign-in limit, and how the operator's host names the data roots.
+  CONSOLE_SESSION_HOURS: z.coerce.number().min(0.01).max(720).default(12),
+  CONSOLE_SIGNIN_PER_WINDOW: int(1, 100_000).default(10),
+  CONSOLE_SIGNIN_WINDOW_SECONDS: int(1, 86400).default(300),
+  CONSOLE_STAGE_HOST_PATH: z.string().min(1).optional(),
+  CONSOLE_PRODUCTS_HOST_PATH: z.string().min(1).optional(),
+  // Empty (as compose passes an unset variable) means no Grafana links.
+  CONSOLE_GRAFANA_URL: z.union([z.literal('').transform(() => undefined), z.url()]).optional(),
   LOG_LEVEL: logLevel.default('info'),
 });
 

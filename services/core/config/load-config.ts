@@ -79,6 +79,12 @@ function shape(e: Env, role: ConfigRole, productTypes: ProductTypesResult): Conf
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT ?? DEFAULT_METRICS_PORT[role] },
     shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000 },
     auth: { adminToken: e.FERRY_ADMIN_TOKEN },
+    console: {
+      sessionMs: Math.round(e.CONSOLE_SESSION_HOURS * 3_600_000),
+      signIn: { perWindow: e.CONSOLE_SIGNIN_PER_WINDOW, windowSeconds: e.CONSOLE_SIGNIN_WINDOW_SECONDS },
+      hostPaths: { stage: e.CONSOLE_STAGE_HOST_PATH ?? e.STAGE_ROOT, products: e.CONSOLE_PRODUCTS_HOST_PATH ?? e.PRODUCTS_ROOT },
+      grafanaUrl: e.CONSOLE_GRAFANA_URL?.replace(/\/+$/, ''),
+    },
     log: { level: e.LOG_LEVEL },
   };
 }

@@ -1,0 +1,23 @@
+import type { ConsoleOverview } from '../../../core/domain/console/console-overview';
+import { getConsoleOverview } from '../../../core/domain/console/console-overview';
+import { findProductByDataId } from '../../../core/repositories/product.repository';
+import { listEventsForProduct } from '../../../core/repositories/event.repository';
+import type { ProductEventRow, ProductRow } from '../../../core/repositories/product.types';
+import type { ConsoleDeps } from '../console-deps';
+
+/** What a live topic carries: the overview, or one product with its events. */
+export type LiveData = { kind: 'overview'; overview: ConsoleOverview } | { kind: 'product'; product: ProductRow; events: ProductEventRow[] };
+
+const PRODUCT_TOPIC = /^product:(.{1,256})$/s;
+
+/** Loads a topic (`overview` or `product:<data_id>`); undefined for an unknown topic or product. */
+export function liveLoader(deps: ConsoleDeps): (topic: string) => Promise<LiveData | undefined> {
+  return async (topic) => {
+    if (topic === 'overview') return { kind: 'overview', overview: await getConsoleOverview(deps) };
+    const m = PRODUCT_TOPIC.exec(topic);
+    if (!m) return undefined;
+    const product = await findProductByDataId(deps.pool, m[1]!);
+    if (!product) return undefined;
+    return { kind: 'product', product, events: await listEventsForProduct(deps.pool, product.id) };
+  };
+}
