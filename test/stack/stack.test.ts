@@ -12,7 +12,7 @@ import { securityReport, type ComposeModel } from './support/security-checks';
 import { StackClient, type StackResponse } from './support/stack-client';
 import { waitFor, MONITORING_FILE } from './support/stack-project';
 import { createWorkspace, setEnvFileValues, type StackWorkspace } from './support/stack-setup';
-import { publishedChecksum, stageDirectory, stageFile, stageLargeFile } from './support/stage-products';
+import { publishedChecksum, stageDirectory, stageFitsFile, stageLargeFile } from './support/stage-products';
 import { alertsFromLog, WEBHOOK_PORT, WEBHOOK_SERVICE, writeWebhookOverride } from './support/webhook-receiver';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -213,8 +213,8 @@ function stackSuite(engine: Engine): void {
       const tag = crypto.randomBytes(3).toString('hex');
       const fileRel = `image/stack-${tag}/frame-001.fits`;
       const dirRel = `ms/stack-${tag}/obs-001.ms`;
-      const fileSum = stageFile(ws.stageDir, fileRel, 3 * 1024 * 1024 + 17, ws.owner);
-      const dirSum = stageDirectory(ws.stageDir, dirRel, { 'table.dat': 200_000, 'table.f0': 1_048_577, 'ANTENNA/table.dat': 4096, 'empty.txt': 0 }, ws.owner);
+      const fileSum = stageFitsFile(ws.stageDir, fileRel, 3 * 1024 * 1024 + 17, ws.owner);
+      const dirSum = stageDirectory(ws.stageDir, dirRel, { 'table.f0': 1_048_577, 'ANTENNA/table.f0': 4096, 'empty.txt': 0 }, ws.owner);
       await register(`stack-file-${tag}`, 'image', fileRel);
       await register(`stack-dir-${tag}`, 'ms', dirRel);
       for (const [id, rel, sum] of [[`stack-file-${tag}`, fileRel, fileSum], [`stack-dir-${tag}`, dirRel, dirSum]] as const) {

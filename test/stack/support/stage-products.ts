@@ -26,23 +26,47 @@ function mkdirOwned(root: string, rel: string, owner: Owner): void {
   }
 }
 
-/** Writes a file of random bytes under root and returns its SHA-256. */
-export function stageFile(root: string, rel: string, bytes: number, owner: Owner): string {
+const FITS_BLOCK = 2880;
+
+/**
+ * A FITS primary header for `dataBytes` bytes of 8-bit data, one 2880-byte block: the Compose
+ * stack validates its image type (config/product-types.yaml), so staged images must be real FITS.
+ */
+function fitsHeader(dataBytes: number): Buffer {
+  const card = (key: string, value: string) => `${key.padEnd(8)}= ${value.padStart(20)}`.padEnd(80);
+  const cards = [card('SIMPLE', 'T'), card('BITPIX', '8'), card('NAXIS', '1'), card('NAXIS1', String(dataBytes)), 'END'.padEnd(80)];
+  return Buffer.from(cards.join('').padEnd(FITS_BLOCK), 'latin1');
+}
+
+/** Zero bytes that complete the data unit to whole 2880-byte blocks. */
+function fitsPadding(dataBytes: number): Buffer {
+  return Buffer.alloc((FITS_BLOCK - (dataBytes % FITS_BLOCK)) % FITS_BLOCK);
+}
+
+/** Writes a FITS image of `dataBytes` random data bytes under root and returns its SHA-256. */
+export function stageFitsFile(root: string, rel: string, dataBytes: number, owner: Owner): string {
+  return writeStaged(root, rel, Buffer.concat([fitsHeader(dataBytes), crypto.randomBytes(dataBytes), fitsPadding(dataBytes)]), owner);
+}
+
+function writeStaged(root: string, rel: string, data: Buffer, owner: Owner): string {
   mkdirOwned(root, path.posix.dirname(rel), owner);
-  const data = crypto.randomBytes(bytes);
   const p = path.join(root, rel);
   fs.writeFileSync(p, data, { mode: 0o644 });
   chownIfRoot(p, owner);
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-/** Writes a large file in 1 MiB chunks of random bytes (each chunk different) and returns its SHA-256. */
+/** Writes a large FITS image whose data is `mib` 1 MiB chunks of random bytes (each chunk different) and returns its SHA-256. */
 export async function stageLargeFile(root: string, rel: string, mib: number, owner: Owner): Promise<string> {
   mkdirOwned(root, path.posix.dirname(rel), owner);
   const p = path.join(root, rel);
   const hash = crypto.createHash('sha256');
   const fh = await fs.promises.open(p, 'w', 0o644);
+  const dataBytes = mib * 1024 * 1024;
   try {
+    const header = fitsHeader(dataBytes);
+    hash.update(header);
+    await fh.write(header);
     const seed = crypto.randomBytes(1024 * 1024);
     for (let i = 0; i < mib; i += 1) {
       // Cheap distinct chunks: the seed with the chunk number written over its first bytes.
@@ -50,6 +74,9 @@ export async function stageLargeFile(root: string, rel: string, mib: number, own
       hash.update(seed);
       await fh.write(seed);
     }
+    const padding = fitsPadding(dataBytes);
+    hash.update(padding);
+    await fh.write(padding);
   } finally {
     await fh.close();
   }
@@ -57,15 +84,37 @@ export async function stageLargeFile(root: string, rel: string, mib: number, own
   return hash.digest('hex');
 }
 
-/** Writes a directory product (files with random bytes, one nested folder) and returns its Ferry checksum. */
+/** The subtables the stack's `ms` type requires (config/product-types.yaml). */
+const MS_SUBTABLES = ['ANTENNA', 'DATA_DESCRIPTION', 'FEED', 'FIELD', 'FLAG_CMD', 'HISTORY', 'OBSERVATION', 'POINTING', 'POLARIZATION', 'PROCESSOR', 'SPECTRAL_WINDOW', 'STATE'];
+
+/** A table.dat that opens with casacore's AipsIO header (magic, length, version, "Table"), then random bytes. */
+function casaTableDat(bytes: number): Buffer {
+  const head = Buffer.alloc(17);
+  head.writeUInt32BE(0xbebebebe, 0);
+  head.writeUInt32BE(bytes, 4);
+  head.writeUInt32BE(5, 8);
+  head.write('Table', 12, 'latin1');
+  return Buffer.concat([head, crypto.randomBytes(Math.max(0, bytes - head.length))]);
+}
+
+/**
+ * Writes a Measurement Set shaped directory product (main table and every required subtable with
+ * table.dat and table.info, plus `files` of random bytes, some nested) and returns its Ferry checksum.
+ */
 export function stageDirectory(root: string, rel: string, files: Record<string, number>, owner: Owner): string {
   mkdirOwned(root, rel, owner);
   const entries: ManifestEntry[] = [];
-  for (const [name, size] of Object.entries(files)) {
+  const put = (name: string, data: Buffer) => {
     mkdirOwned(root, path.posix.join(rel, path.posix.dirname(name)), owner);
-    const sha256 = stageFile(root, path.posix.join(rel, name), size, owner);
-    entries.push({ path: name, size, sha256 });
+    entries.push({ path: name, size: data.length, sha256: writeStaged(root, path.posix.join(rel, name), data, owner) });
+  };
+  put('table.dat', casaTableDat(200_000));
+  put('table.info', Buffer.from('Type = Measurement Set\nSubType = \n'));
+  for (const sub of MS_SUBTABLES) {
+    put(`${sub}/table.dat`, casaTableDat(4096));
+    put(`${sub}/table.info`, Buffer.from('Type = \nSubType = \n'));
   }
+  for (const [name, size] of Object.entries(files)) put(name, crypto.randomBytes(size));
   return directoryDigest(entries);
 }
 
