@@ -140,6 +140,13 @@ function kubePlaySuite(): void {
             const get = (c[probe] as { httpGet?: { port: unknown } } | undefined)?.httpGet;
             if (get && typeof get.port === 'string') get.port = numbers.get(get.port);
           }
+          // podman 4.3 runs an httpGet liveness probe as curl inside the container; Ferry's image
+          // has no curl, so there the same endpoint is probed by the image's own health check.
+          const live = c.livenessProbe as { httpGet?: { path: string }; exec?: { command: string[] } } | undefined;
+          if (c.image === IMAGE && live?.httpGet?.path === '/health/live') {
+            delete live.httpGet;
+            live.exec = { command: ['node', 'dist/ops/healthcheck.js', 'api', 'live'] };
+          }
           delete c.ports;
         }
       }
@@ -154,7 +161,7 @@ function kubePlaySuite(): void {
       process.stderr.write(`\n[kube-play] what podman kube play does with the trial overlay:\n${lines.join('\n')}\n`
         + '[kube-play] lab adaptations: the Secret ferry-secrets (which an operator creates) is made by the test; pods address each other by pod name (no Services); containerPorts are dropped (podman 4.3 would publish each on all host addresses); nginx.conf and its snippets/ are mounted read-only as one directory made from their ConfigMaps, not as a subPath with a nested mount (podman 4.3 mounts the whole ConfigMap for a subPath and cannot nest a mount point in a read-only volume); PostgreSQL keeps podman\'s /dev/shm and every other emptyDir is a fresh host directory of mode 1777 (podman 4.3 makes emptyDirs root-owned 0755); nginx\'s upstream is the api pod\'s name; '
         + 'nginx\'s certificate is mounted from a ConfigMap because podman 4.3 writes Secret values base64-encoded (Ferry\'s own secrets stay Secrets: '
-        + 'both sides of each password read the same file); probes other than liveness are not run by podman 4.3.\n\n');
+        + 'both sides of each password read the same file); probes other than liveness are not run by podman 4.3, and its httpGet probes run curl inside the container, which Ferry\'s image lacks: the api\'s liveness probe runs the image\'s health check for /health/live instead.\n\n');
 
       const kinds = (...k: string[]) => objects.filter((o) => k.includes(o.kind));
       const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `${prefix}${name}`)!;
