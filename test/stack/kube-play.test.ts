@@ -140,6 +140,13 @@ function kubePlaySuite(): void {
             const get = (c[probe] as { httpGet?: { port: unknown } } | undefined)?.httpGet;
             if (get && typeof get.port === 'string') get.port = numbers.get(get.port);
           }
+          // podman 4.3 runs an httpGet liveness probe as curl inside the container; Ferry's image
+          // has no curl, so there the same endpoint is probed by the image's own health check.
+          const live = c.livenessProbe as { httpGet?: { path: string }; exec?: { command: string[] } } | undefined;
+          if (c.image === IMAGE && live?.httpGet?.path === '/health/live') {
+            delete live.httpGet;
+            live.exec = { command: ['node', 'dist/ops/healthcheck.js', 'api', 'live'] };
+          }
           delete c.ports;
         }
       }
@@ -152,9 +159,9 @@ function kubePlaySuite(): void {
         return names.length ? `  ${h.how.padEnd(9)} ${kind} (${names.join(', ')}): ${h.note}` : undefined;
       }).filter(Boolean);
       process.stderr.write(`\n[kube-play] what podman kube play does with the trial overlay:\n${lines.join('\n')}\n`
-        + '[kube-play] lab adaptations: the Secret ferry-secrets (which an operator creates) is made by the test; pods address each other by pod name (no Services); containerPorts are dropped (podman 4.3 would publish each on all host addresses); nginx.conf is mounted as a directory, not a subPath (podman 4.3 mounts the whole ConfigMap there); PostgreSQL keeps podman\'s /dev/shm and every other emptyDir is a fresh host directory of mode 1777 (podman 4.3 makes emptyDirs root-owned 0755); nginx\'s upstream is the api pod\'s name; '
+        + '[kube-play] lab adaptations: the Secret ferry-secrets (which an operator creates) is made by the test; pods address each other by pod name (no Services); containerPorts are dropped (podman 4.3 would publish each on all host addresses); nginx.conf and its snippets/ are mounted read-only as one directory made from their ConfigMaps, not as a subPath with a nested mount (podman 4.3 mounts the whole ConfigMap for a subPath and cannot nest a mount point in a read-only volume); PostgreSQL keeps podman\'s /dev/shm and every other emptyDir is a fresh host directory of mode 1777 (podman 4.3 makes emptyDirs root-owned 0755); nginx\'s upstream is the api pod\'s name; '
         + 'nginx\'s certificate is mounted from a ConfigMap because podman 4.3 writes Secret values base64-encoded (Ferry\'s own secrets stay Secrets: '
-        + 'both sides of each password read the same file); probes other than liveness are not run by podman 4.3.\n\n');
+        + 'both sides of each password read the same file); probes other than liveness are not run by podman 4.3, and its httpGet probes run curl inside the container, which Ferry\'s image lacks: the api\'s liveness probe runs the image\'s health check for /health/live instead.\n\n');
 
       const kinds = (...k: string[]) => objects.filter((o) => k.includes(o.kind));
       const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `${prefix}${name}`)!;
@@ -162,12 +169,19 @@ function kubePlaySuite(): void {
       const nginxSpec = workloads([deployment('nginx')])[0]!.pod;
       const nginx = nginxSpec.containers[0]!;
       nginx.env = (nginx.env ?? []).filter((e) => e.name !== 'POD_NAMESPACE').map((e) => (e.name === 'NGINX_API_UPSTREAM' ? { name: e.name, value: `${pod('api')}.dns.podman:8000` } : e));
-      // podman 4.3 mounts a subPath of a ConfigMap as the whole directory: nginx.conf comes from
-      // its own directory instead (its relative includes then resolve next to it, snippets too).
+      // podman 4.3 mounts a subPath of a ConfigMap as the whole directory, and cannot nest the
+      // snippets' mount inside the read-only nginx.conf mount (runc cannot make the mount point
+      // there): nginx.conf and snippets/, taken from the rendered ConfigMaps, are laid out in one
+      // read-only host directory of the test's own, so the relative includes resolve next to it.
+      const nginxConfDir = path.join(dir, 'nginx-ferry');
+      fs.mkdirSync(path.join(nginxConfDir, 'snippets'), { recursive: true, mode: 0o755 });
+      const configMapData = (name: string) => (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}${name}-`)) as unknown as { data: Record<string, string> }).data;
+      fs.writeFileSync(path.join(nginxConfDir, 'nginx.conf'), configMapData('ferry-nginx-conf')['nginx.conf']!, { mode: 0o644 });
+      for (const [file, text] of Object.entries(configMapData('ferry-nginx-snippets'))) fs.writeFileSync(path.join(nginxConfDir, 'snippets', file), text, { mode: 0o644 });
+      fs.chmodSync(nginxConfDir, 0o755);
       const nginxMounts = (nginx as unknown as { volumeMounts: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }> }).volumeMounts;
       for (const m of nginxMounts) {
         if (m.name === 'nginx-conf') { m.mountPath = '/etc/nginx/ferry'; delete m.subPath; }
-        if (m.name === 'snippets') m.mountPath = '/etc/nginx/ferry/snippets';
       }
       (nginx as unknown as { args: string[] }).args = ['nginx', '-c', '/etc/nginx/ferry/nginx.conf', '-g', 'daemon off;'];
       // podman 4.3 mounts an emptyDir over /dev/shm owned by root: PostgreSQL keeps podman's own /dev/shm.
@@ -188,13 +202,22 @@ function kubePlaySuite(): void {
         }
       }
       const tlsConfigMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(`${prefix}ferry-tls-lab`))!;
-      nginxSpec.volumes = (nginxSpec.volumes ?? []).map((v) => (v.name === 'tls' ? { name: 'tls', configMap: { name: tlsConfigMap.metadata.name } } as never : v));
+      nginxSpec.volumes = (nginxSpec.volumes ?? []).map((v) => (v.name === 'tls' ? { name: 'tls', configMap: { name: tlsConfigMap.metadata.name } } as never
+        : v.name === 'nginx-conf' ? { name: v.name, hostPath: { path: nginxConfDir, type: 'Directory' } } as never : v));
       const yaml = (list: K8sObject[]) => list.map((o) => YAML.stringify(o)).join('---\n');
       const play = async (name: string, list: K8sObject[]) => {
         const file = path.join(dir, `${name}.yaml`);
         fs.writeFileSync(file, yaml(list));
         note(`podman kube play ${name}: ${list.filter((o) => o.kind !== 'ConfigMap').map((o) => `${o.kind}/${o.metadata.name.slice(prefix.length)}`).join(', ')}`);
-        await podman(['kube', 'play', '--network', network, file], { timeoutMs: 600_000 });
+        const r = await podman(['kube', 'play', '--network', network, file], { timeoutMs: 600_000, allowFailure: true });
+        if (r.code !== 0) {
+          // podman prints its real reason on stderr (often after pages of progress on stdout): show
+          // every error line of it first, then the end of each stream.
+          const errors = r.stderr.split('\n').filter((l) => /error|fail|invalid|denied|exists|cannot|unable/i.test(l));
+          const tail = (s: string) => s.trim().split('\n').slice(-15).join('\n');
+          throw new Error(`podman kube play ${name} (${file}) exited ${r.code}\n`
+            + `errors on stderr:\n${errors.join('\n') || '(none)'}\nstderr (end):\n${tail(r.stderr)}\nstdout (end):\n${tail(r.stdout)}`);
+        }
       };
       const configMaps = kinds('ConfigMap');
 

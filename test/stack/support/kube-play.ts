@@ -10,7 +10,7 @@ export const KIND_HANDLING: Record<string, { how: 'played' | 'converted' | 'not 
   ConfigMap: { how: 'played', note: 'files and environment of the pods' },
   Secret: { how: 'played', note: 'a podman secret per Secret, mounted as files' },
   PersistentVolumeClaim: { how: 'played', note: 'a podman volume per claim' },
-  Deployment: { how: 'played', note: 'one pod per Deployment (replicas, strategy and affinity are not applied)' },
+  Deployment: { how: 'played', note: 'one pod per replica (pod-0, pod-1, …; strategy and affinity are not applied)' },
   Job: { how: 'converted', note: 'podman has no Job: its pod template is played as a Pod and the test waits for it to exit 0' },
   Service: { how: 'not run', note: 'no Services: the pods reach each other by their pod names on a podman network (the test rewrites the addresses)' },
   NetworkPolicy: { how: 'not run', note: 'no network policies: every pod on the test network can reach every other' },
