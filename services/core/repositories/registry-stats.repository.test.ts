@@ -1,7 +1,7 @@
 import { createTestDatabase, emptyRegistry, planWithoutSeqScans, type TestDatabase } from '../../../test/support/database';
 import { seedEvent, seedProduct } from '../../../test/support/products';
 import type { ProductRow, ProductStatus } from './product.types';
-import { attemptOutcomesSince, countByStatus, countFailedAtLeast, publishFigures } from './registry-stats.repository';
+import { attemptOutcomesSince, countFailedAtLeast } from './registry-stats.repository';
 
 const HOUR = 3_600_000;
 
@@ -98,33 +98,5 @@ describe('countFailedAtLeast', () => {
     expect(await countFailedAtLeast(db.pool, 1)).toBe(4);
     const plan = await planWithoutSeqScans(db.pool, `SELECT count(*) FROM products WHERE status = 'failed' AND publish_attempts >= 5`);
     expect(plan).toMatch(/Index Only Scan using products_failed_attempts_idx/);
-  });
-});
-
-describe('publishFigures', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(() => db.drop());
-
-  it('gives in one statement exactly what the three separate figures give', async () => {
-    for (const [i, attempts] of [2, 5, 6].entries()) await seedProduct(db.pool, { data_id: `x${i}`, status: 'failed', publish_attempts: attempts });
-    await seedProduct(db.pool, { data_id: 'p', status: 'published' });
-    await seedProduct(db.pool, { data_id: 's', status: 'staging' });
-    const since = new Date(Date.now() - 24 * HOUR);
-    const [counts, exceeded, outcomes] = await Promise.all([countByStatus(db.pool), countFailedAtLeast(db.pool, 5), attemptOutcomesSince(db.pool, since)]);
-    expect(await publishFigures(db.pool, 5, since)).toEqual({ counts, exceeded, ...outcomes });
-    expect(counts).toEqual({ staging: 1, publishing: 0, published: 1, failed: 3 });
-    expect(exceeded).toBe(2);
-  });
-
-  it('answers zeros on an empty registry', async () => {
-    const empty = await createTestDatabase();
-    try {
-      expect(await publishFigures(empty.pool, 5, new Date())).toEqual({ counts: { staging: 0, publishing: 0, published: 0, failed: 0 }, exceeded: 0, attempts: 0, successes: 0 });
-    } finally {
-      await empty.drop();
-    }
   });
 });

@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/pool';
 import type { ProductStatus } from './product.types';
 
-// Each figure's SQL is written once: alone below, and together in publishFigures().
 const STATUS_COUNTS = 'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status';
 const failedAtLeast = (maxAttempts: string) => `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= ${maxAttempts}`;
 const attemptOutcomes = (since: string, firstWholeHour: string) =>
@@ -57,21 +56,4 @@ const firstWholeHour = (since: Date) => Math.floor(since.getTime() / 3_600_000) 
 export async function attemptOutcomesSince(db: Queryable, since: Date): Promise<{ attempts: number; successes: number }> {
   const res = await db.query<{ attempts: number; successes: number }>(attemptOutcomes('$1', '$2'), [since, firstWholeHour(since)]);
   return { attempts: res.rows[0]?.attempts ?? 0, successes: res.rows[0]?.successes ?? 0 };
-}
-
-/** The publish-status figures in one statement (one round trip, one pool client): counts by status, failed at the cap, outcomes since `since`. */
-export async function publishFigures(
-  db: Queryable,
-  maxAttempts: number,
-  since: Date,
-): Promise<{ counts: Record<ProductStatus, number>; exceeded: number; attempts: number; successes: number }> {
-  const res = await db.query<{ counts: Partial<Record<ProductStatus, number>> | null; exceeded: number; attempts: number; successes: number }>(
-    `SELECT (SELECT json_object_agg(c.status, c.count) FROM (${STATUS_COUNTS}) c) AS counts,
-            (${failedAtLeast('$1')}) AS exceeded,
-            o.attempts, o.successes
-       FROM (${attemptOutcomes('$2', '$3')}) o`,
-    [maxAttempts, since, firstWholeHour(since)],
-  );
-  const row = res.rows[0];
-  return { counts: { ...emptyCounts(), ...(row?.counts ?? {}) }, exceeded: row?.exceeded ?? 0, attempts: row?.attempts ?? 0, successes: row?.successes ?? 0 };
 }
