@@ -12,7 +12,8 @@ describe('ferryctl check and watch', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // Each case seeds a handful of products: the success rate must count from the first one.
+    stack = await startStack({ SUCCESS_RATE_MIN_PRODUCTS: '1' });
     env = adminEnv(stack);
   }, 90_000);
   afterAll(async () => stack?.close());
@@ -37,9 +38,13 @@ describe('ferryctl check and watch', () => {
   });
 
   it('exits 1 when the success rate is under 95 %, and 0 when the limit is lowered', async () => {
+    // Each product counts by its latest outcome: the flaky one was fixed by its retry, the broken one was not.
     const p = await seedProduct(stack.db.pool, { data_id: 'flaky-1', status: 'published', published_path: 'flaky-1.fits' });
     await seedEvent(stack.db.pool, p, { from: 'publishing', to: 'staging', error_class: 'transient' });
     await seedEvent(stack.db.pool, p, { from: 'publishing', to: 'published' });
+    const broken = await seedProduct(stack.db.pool, { data_id: 'broken-1', status: 'failed', publish_attempts: 1, publish_error: 'EIO', created_at: hoursAgo(3) });
+    await stack.db.pool.query(`UPDATE products SET updated_at = now() - interval '3 hours' WHERE data_id = 'broken-1'`);
+    await seedEvent(stack.db.pool, broken, { from: 'publishing', to: 'failed', error_class: 'io_error', at: hoursAgo(3) });
     const r = await ferryctl(['check', '--json'], env);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { healthy: boolean; exit_code: number; alerts: { alert: string; value: number }[] };

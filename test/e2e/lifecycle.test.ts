@@ -109,11 +109,12 @@ describe('lifecycle verbs with a real worker', () => {
     const last = seen.at(-1)!;
     const rate = (last.bytes - first.bytes) / ((last.at - first.at) / 1000);
     expect(Math.abs(rate - limit) / limit).toBeLessThan(0.1);
-    // From claim to commit (scan, copy, fsync, place) the whole publish still keeps under the limit.
+    // From claim to commit (scan, copy, fsync, place) the whole publish stays within 10 % of the
+    // limit too: the budget starts with one chunk in hand, so a short copy may run a little over.
     const events = (await product('large-1')).events;
     const claimed = Date.parse(events.find((e) => e.event === 'claimed')!.created_at);
     const published = Date.parse(events.find((e) => e.event === 'published')!.created_at);
-    expect(size / ((published - claimed) / 1000)).toBeLessThan(limit * 1.02);
+    expect(size / ((published - claimed) / 1000)).toBeLessThan(limit * 1.1);
     process.stdout.write(`bandwidth: limit ${limit} B/s, copy ${Math.round(rate)} B/s over ${seen.length} samples, claim to commit ${Math.round(size / ((published - claimed) / 1000))} B/s\n`);
     expect(createHash('sha256').update(await fs.readFile(path.join(stack.roots.productsRoot, 'big/large-1.fits'))).digest('hex'))
       .toBe(createHash('sha256').update(Buffer.alloc(size, 7)).digest('hex'));

@@ -16,14 +16,14 @@ export interface SeedProduct {
 
 /**
  * Inserts a product row directly (no file, no safeguard), for tests that need a registry in a
- * given state. stage_path and destination default to `<data_id>.fits`.
+ * given state. stage_path and destination default to `<data_id>.fits`; it is staged when created.
  */
 export async function seedProduct(db: Queryable, p: SeedProduct): Promise<ProductRow> {
   const stagePath = p.stage_path ?? `${p.data_id}.fits`;
   const res = await db.query<ProductRow>(
     `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, status, size_bytes, file_count,
-                           publish_attempts, publish_error, error_class, published_path, published_at, created_at, due_at)
-     VALUES ($1, $2, $3, $3, 'file', $4::product_status, 1, 1, $5, $6, $7, $8, CASE WHEN $4::product_status = 'published' THEN now() END, $9,
+                           publish_attempts, publish_error, error_class, published_path, published_at, created_at, staged_at, due_at)
+     VALUES ($1, $2, $3, $3, 'file', $4::product_status, 1, 1, $5, $6, $7, $8, CASE WHEN $4::product_status = 'published' THEN now() END, $9, $9,
              CASE WHEN $4::product_status = 'staging' THEN now() END)
      RETURNING *`,
     [p.data_id, p.data_type ?? 'image', stagePath, p.status ?? 'staging', p.publish_attempts ?? 0, p.publish_error ?? null,

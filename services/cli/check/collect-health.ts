@@ -35,14 +35,17 @@ export async function collectHealth(api: ApiClient, t: Thresholds, now: Date, si
   const cutoff = new Date(now.getTime() - t.maxStagingHours * HOUR_MS);
   // The API's own figure leaves held products and paused types out; older APIs lack it, then list one row.
   const waiting = status.oldest_waiting_age_seconds;
+  const tooOld = typeof waiting === 'number' && waiting > 0 && waiting * 1000 > t.maxStagingHours * HOUR_MS;
   const [failures, old] = await Promise.all([
     failuresLastHour(api, status, now, signal),
-    typeof waiting === 'number' ? Promise.resolve(undefined) : api.listProducts({ status: 'staging', created_until: cutoff.toISOString(), limit: 1 }, signal),
+    // One staging row older than the limit, to name it (only when the figure says one is that old).
+    typeof waiting === 'number' && !tooOld ? Promise.resolve(undefined) : api.listProducts({ status: 'staging', created_until: cutoff.toISOString(), limit: 1 }, signal),
   ]);
   let oldestStaging: HealthSnapshot['oldest_staging'] = null;
   if (typeof waiting === 'number') {
-    if (waiting > 0 && waiting * 1000 > t.maxStagingHours * HOUR_MS) {
-      oldestStaging = { data_id: 'oldest waiting product', since: new Date(now.getTime() - waiting * 1000).toISOString(), age_hours: waiting / 3600 };
+    if (tooOld) {
+      const name = old?.products[0]?.data_id ?? 'oldest waiting product';
+      oldestStaging = { data_id: name, since: new Date(now.getTime() - waiting * 1000).toISOString(), age_hours: waiting / 3600 };
     }
   } else {
     const oldest = old?.products[0];
