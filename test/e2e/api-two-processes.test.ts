@@ -34,9 +34,10 @@ describe('two api processes sharing PostgreSQL and Redis', () => {
       );
       const api = startNodeProcess('api/main.js', env);
       apis.push(api);
-      bases.push(`http://127.0.0.1:${port}`);
-    }
-    for (const base of bases) {
+      const base = `http://127.0.0.1:${port}`;
+      bases.push(base);
+      // One at a time: each api migrates at start, and a second one starting meanwhile finds the
+      // migration lock taken and exits.
       const deadline = Date.now() + 90000;
       for (;;) {
         const ok = await fetch(`${base}/health/live`).then((r) => r.ok, () => false);
