@@ -1,15 +1,6 @@
-/** One publish copying right now, as status and metrics show it. */
-export interface RunningPublish {
-  data_id: string;
-  data_type: string;
-  size_bytes: number;
-  copied_bytes: number;
-  started_at: string;
-  /** Bytes per second over the copy so far. */
-  rate_bytes_per_sec: number;
-  /** Seconds left at that rate; null until bytes move. */
-  eta_seconds: number | null;
-}
+import type { WorkerCopy } from '../core/domain/monitoring/service-status';
+/** One publish copying right now, as status and metrics show it: the heartbeat's copy, declared once in core. */
+export type RunningPublish = WorkerCopy;
 
 interface Entry {
   dataId: string;
