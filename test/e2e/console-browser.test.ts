@@ -36,8 +36,6 @@ let context: BrowserContext;
 let page: Page;
 let base: string;
 const consoleMessages: string[] = [];
-/** Off while Playwright takes a screenshot: its own page changes are not the console's. */
-let recording = true;
 
 /** A JSON call to the API through nginx with the admin token. */
 function callApi(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -76,9 +74,15 @@ async function checkPage(response: Response | null, name: string): Promise<void>
   await page.waitForLoadState('load');
   expect(await seriousAxeViolations(page)).toEqual([]);
   expect(await cspViolations(page)).toEqual([]);
-  recording = false;
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-  recording = true;
+  await screenshot(name);
+}
+
+/**
+ * A full-page screenshot. caret 'initial': hiding the caret makes Playwright set and later clear an
+ * inline style on every input, which the console's CSP rightly refuses (and reports, after the fact).
+ */
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, caret: 'initial' });
 }
 
 async function signIn(token: string): Promise<void> {
@@ -122,7 +126,7 @@ beforeAll(async () => {
   await context.addInitScript(RECORD_CSP_VIOLATIONS);
   page = await context.newPage();
   page.on('console', (m) => {
-    if (recording) consoleMessages.push(`${m.type()}: ${m.text()}`);
+    consoleMessages.push(`${m.type()}: ${m.text()}`);
   });
 }, 180000);
 
@@ -161,9 +165,7 @@ describe('the operator console in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
     expect(await page.locator('.timeline').textContent()).toContain('published');
     expect(await page.locator('main').textContent()).toContain('/srv/ferry-data/products/images/live-1.fits');
-    recording = false;
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'product.png'), fullPage: true });
-    recording = true;
+    await screenshot('product');
   });
 
   it('finds products by metadata and data_id prefix, newest first', async () => {
