@@ -37,6 +37,8 @@ export interface FerryStack {
   startWorker(): Promise<void>;
   /** Stops the api process (SIGTERM), leaving the rest running. */
   stopApi(): Promise<void>;
+  /** Starts the api process again (after stopApi) and waits until it is ready. */
+  startApi(): Promise<void>;
   /** Registers a product through the API (POST /api/products), as a pipeline would. */
   register(body: Record<string, unknown>): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -66,7 +68,7 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
     ),
   };
   const url = `http://127.0.0.1:${port}`;
-  const api = startNodeProcess('api/main.js', env);
+  let api = startNodeProcess('api/main.js', env);
   let worker: NodeProcess | undefined;
   const stack: FerryStack = {
     url,
@@ -78,6 +80,11 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
     },
     async stopApi() {
       await stopProcess(api);
+    },
+    async startApi() {
+      await stopProcess(api);
+      api = startNodeProcess('api/main.js', env);
+      await waitReady();
     },
     async register(body) {
       const res = await fetch(`${url}/api/products`, {
@@ -97,16 +104,23 @@ export async function startStack(extra: Record<string, string> = {}): Promise<Fe
       await roots.cleanup();
     },
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await fetch(`${url}/health/ready`).then((r) => r.status, () => 0);
-    if (status === 200) return stack;
-    if (api.child.exitCode !== null || Date.now() > deadline) {
-      await stack.close();
-      throw new Error(`api did not become ready (exit ${api.child.exitCode}):\n${output(api)}`);
+  /** Waits until the api answers /health/ready with 200; throws with its output when it exits or takes over a minute. */
+  async function waitReady(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const status = await fetch(`${url}/health/ready`).then((r) => r.status, () => 0);
+      if (status === 200) return;
+      if (api.child.exitCode !== null || Date.now() > deadline) throw new Error(`api did not become ready (exit ${api.child.exitCode}):\n${output(api)}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 200));
   }
+  try {
+    await waitReady();
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+  return stack;
 }
 
 /** What a ferryctl run ended with. */

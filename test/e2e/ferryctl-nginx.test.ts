@@ -10,7 +10,8 @@ jest.setTimeout(600_000);
 
 // ferryctl through the production nginx configuration and its real rate limits (10 r/s, burst 20
 // per client on /api): 300 products retried and waited for, then audited, finish with exit 0; an
-// api stopped midway ends the audit with exit 2 and its metrics say so.
+// api stopped midway ends the audit with exit 2 and its metrics say so, and ends a
+// `retry-all --wait` with exit 2 and a summary of what it saw before.
 describe('ferryctl through nginx with 300 products', () => {
   const N = 300;
   let stack: FerryStack;
@@ -84,5 +85,36 @@ describe('ferryctl through nginx with 300 products', () => {
     // And retry-all, with the api gone, gives up after its retries with exit 2.
     const retry = await ferryctl(['retry-all', '--wait', '10'], { ...env, FERRY_RETRY_SECONDS: '2' });
     expect(retry.code).toBe(2);
+  });
+
+  it('exits 2 when the api stops midway through retry-all --wait, after a summary of what it saw', async () => {
+    await stack.startApi();
+    // Products re-queued while publishing is paused stay queued, so the wait is still polling when the api stops.
+    const M = 40;
+    await stack.db.pool.query(
+      `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, status, size_bytes, file_count, publish_attempts, error_class, publish_error)
+       SELECT 'w' || g, 'image', 'bulk/p' || g || '.fits', 'wait/w' || g || '.fits', 'file', 'failed', length('pixels ' || g), 1, 1, 'io_error', 'EIO'
+         FROM generate_series(0, $1 - 1) g`, [M]);
+    const pause = await ferryctl(['pause', '--reason', 'holding the retried products in the queue'], env);
+    expect({ code: pause.code, stderr: pause.stderr }).toEqual({ code: 0, stderr: '' });
+    const logBefore = nginx.accessLog().length;
+    const child = spawnFerryctl(['retry-all', '--limit', String(M), '--wait', '600'], { ...env, FERRY_RETRY_SECONDS: '3' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    // In progress: every product re-queued, and its wait has read each of them through nginx at least once.
+    const waitReads = () => new Set(nginx.accessLog().slice(logBefore)
+      .filter((l) => l.method === 'GET' && String(l.status) === '200' && /^\/api\/products\/w\d+$/.test(String(l.uri)))
+      .map((l) => l.uri)).size;
+    await waitFor(() => stdout.includes(`${M} of ${M} re-queued`) && waitReads() === M, 120_000, 'the wait under way');
+    await stack.stopApi();
+    const code = await exited;
+    expect({ code, stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/^ferryctl: (API unavailable \(50[234]\)|cannot reach the API)[^\n]*\n$/) });
+    expect(stdout).toMatch(new RegExp(`wait interrupted: 0 published, 0 failed, ${M} still pending`));
+    // Nothing was published behind its back: the pause held every product.
+    const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM products WHERE data_id LIKE 'w%' AND status = 'published'`);
+    expect(rows[0].n).toBe(0);
   });
 });

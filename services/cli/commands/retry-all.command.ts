@@ -45,17 +45,25 @@ async function waitForOutcomes(api: ApiClient, ctx: CliContext, ids: string[], s
   const pending = new Set(ids);
   const progress = createProgress(ctx.io, ids.length, 'published or failed');
   const deadline = Date.now() + seconds * 1000;
-  while (pending.size && Date.now() < deadline) {
-    for (const id of [...pending]) {
-      const p = await api.getProduct(id);
-      outcome[id] = p.status;
-      if (p.status === 'published' || p.status === 'failed') {
-        pending.delete(id);
-        progress.step(`${id}: ${p.status}`);
+  try {
+    while (pending.size && Date.now() < deadline) {
+      for (const id of [...pending]) {
+        const p = await api.getProduct(id);
+        outcome[id] = p.status;
+        if (p.status === 'published' || p.status === 'failed') {
+          pending.delete(id);
+          progress.step(`${id}: ${p.status}`);
+        }
+        if (Date.now() >= deadline) break;
       }
-      if (Date.now() >= deadline) break;
+      if (pending.size) await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
     }
-    if (pending.size) await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+  } catch (err) {
+    // The API went away (or refused the token) partway: say what the wait saw before the error line.
+    progress.done();
+    const count = (s: string) => ids.filter((id) => outcome[id] === s).length;
+    ctx.io.stdout.write(`wait interrupted: ${count('published')} published, ${count('failed')} failed, ${pending.size} still pending\n`);
+    throw err;
   }
   progress.done();
   for (const id of pending) ctx.io.stdout.write(`${id}: still ${outcome[id] ?? 'queued'} after ${seconds} s\n`);
@@ -74,7 +82,8 @@ export function registerRetryAllCommand(program: Command, { ctx, finish }: Comma
         'ferryctl retry-all --dry-run',
         'ferryctl retry-all --exclude-error-class checksum_mismatch --limit 50',
         'ferryctl retry-all --error-class io_error,no_space --since 2026-01-30T00:00:00Z --order newest --wait 300',
-      ) + '\nExit 1 when any product could not be re-queued or (with --wait) did not end published.\n',
+      ) + '\nExit 1 when any product could not be re-queued or (with --wait) did not end published;\n' +
+        'exit 2 when the API stops answering during the wait (after a "wait interrupted" summary).\n',
     )
     .action(async (_o, cmd: Command) => {
       const opts = optionsOf<RetryAllOptions>(cmd);
