@@ -254,6 +254,21 @@ describe('pages', () => {
     expect((await request(api.app).get('/console/assets/..%2Fconsole.router.ts')).status).toBe(404);
   });
 
+  it('links a correction and the product it supersedes both ways on their pages', async () => {
+    await seedProduct(api.deps.pool, { data_id: 'cal-old', status: 'retracted' });
+    await seedProduct(api.deps.pool, { data_id: 'cal-new', status: 'published' });
+    await api.deps.pool.query("UPDATE products SET supersedes = 'cal-old' WHERE data_id = 'cal-new'");
+    const s = await signIn(readToken);
+    const newer = await request(api.app).get('/console/products/cal-new').set('Cookie', s.cookie);
+    expect(newer.text).toMatch(/<dd id="product-supersedes"><a href="\/console\/products\/cal-old"><code>cal-old<\/code><\/a><\/dd>/);
+    expect(newer.text).not.toContain('product-superseded-by');
+    const older = await request(api.app).get('/console/products/cal-old').set('Cookie', s.cookie);
+    expect(older.text).toMatch(/<dd id="product-superseded-by"><a href="\/console\/products\/cal-new"><code>cal-new<\/code><\/a><\/dd>/);
+    expect(older.text).not.toContain('product-supersedes"');
+    // A product with neither link shows no corrections section.
+    expect((await request(api.app).get('/console/products/bad-2').set('Cookie', s.cookie)).text).not.toContain('corrections-h');
+  });
+
   it('answers 404 as a page for an unknown product', async () => {
     const s = await signIn(readToken);
     const res = await request(api.app).get('/console/products/nope').set('Cookie', s.cookie);

@@ -32,13 +32,14 @@ const registerErrors = {
   '400': errorResponse('Invalid body or stage path', [
     'validation_error', 'malformed_json', 'invalid_stage_path', 'path_outside_stage_root', 'reserved_path',
   ]),
-  '409': errorResponse('data_id registered with different content, or the destination is taken or nests with another', [
-    'data_id_conflict', 'destination_conflict',
+  '409': errorResponse('data_id registered with different content, the destination is taken or nests with another, or the superseded product is in flight or already superseded', [
+    'data_id_conflict', 'destination_conflict', 'supersedes_in_progress', 'already_superseded',
   ]),
   '413': errorResponse('Body larger than 1 MiB', ['payload_too_large']),
   '415': errorResponse('Body is not JSON', ['unsupported_media_type']),
-  '422': errorResponse('Unknown type, a source that is missing, empty, unreadable or not a regular file or directory, or one its type refuses', [
+  '422': errorResponse('Unknown type, a source that is missing, empty, unreadable or not a regular file or directory, one its type refuses, or a supersedes naming itself or an unknown product', [
     'unknown_data_type', 'source_missing', 'source_empty', 'source_not_regular', 'source_unreadable', 'metadata_invalid', 'type_mismatch', 'lineage_unmet',
+    'supersedes_self', 'supersedes_unknown',
   ]),
 };
 

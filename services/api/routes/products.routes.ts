@@ -29,11 +29,11 @@ export function productsRoutes(deps: RegistryDeps): Router {
 
   router.get('/:data_id', requireScope('read'), async (req, res) => {
     const { data_id } = dataIdParamsSchema.parse(req.params);
-    const { product, events, derivedFrom } = await getProduct(deps, data_id);
+    const { product, events, derivedFrom, supersededBy } = await getProduct(deps, data_id);
     // The per-file manifest only here (not in lists): `ferryctl audit` re-hashes against it.
     res.json({
       ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent),
-      derived_from: derivedFrom, observation: presentObservation(product),
+      derived_from: derivedFrom, superseded_by: supersededBy ?? null, observation: presentObservation(product),
     });
   });
 

@@ -66,6 +66,7 @@ export const productWithEventsResponseSchema = productResponseSchema.extend({
   manifest: z.array(manifestEntrySchema).nullable().describe('Per-file manifest of a published directory (path, size, sha256); null otherwise'),
   events: z.array(productEventResponseSchema),
   derived_from: z.array(z.string()).describe('data_ids named in derived_from at registration'),
+  superseded_by: z.string().nullable().describe('data_id of the later product registered with supersedes naming this one'),
   observation: z.strictObject({
     obs_start: dateTime.nullable(),
     obs_end: dateTime.nullable(),

@@ -56,6 +56,9 @@ export const registerProductSchema = z.strictObject({
   metadata: metadataSchema.optional(),
   auto_publish: z.boolean().optional(),
   derived_from: z.array(dataIdSchema).max(MAX_DERIVED_FROM, `at most ${MAX_DERIVED_FROM} inputs`).optional(),
+  supersedes: dataIdSchema
+    .optional()
+    .describe('data_id of the earlier product this one corrects (published, retracted, failed or discarded, and not yet superseded)'),
 });
 export type RegisterProductBody = z.infer<typeof registerProductSchema>;
 

@@ -4,6 +4,7 @@ import { formatAudit } from './audit.command';
 import { formatFailed } from './failed.command';
 import { countDrift, driftTotal, formatReconcile } from './reconcile.command';
 import { formatDryRun } from './retry-all.command';
+import { formatProduct } from './products.command';
 import { formatRetry } from './retry.command';
 import { flatten, formatStatus } from './status.command';
 import { formatTestReport } from './test.command';
@@ -23,6 +24,19 @@ describe('command output', () => {
     expect(out).toMatch(/queue\.waiting\s+4/);
     expect(out).toMatch(/worker_heartbeat\s+-/);
     expect(flatten({ a: { b: 1 } })).toEqual([['a.b', 1]]);
+  });
+
+  it('shows a product\'s correction links only when it has them', () => {
+    const product = {
+      data_id: 'cal-new', data_type: 'image', stage_path: 'a.fits', destination_path: 'a.fits', published_path: 'a.fits', kind: 'file' as const,
+      status: 'published' as const, size_bytes: 1, file_count: 1, checksum_sha256: null, expected_sha256: null, publish_attempts: 1, publish_error: null,
+      error_class: null, lease_owner: null, lease_expires_at: null, metadata: {}, created_at: 't0', staged_at: 't0', published_at: 't1', updated_at: 't1',
+      next_attempt_at: null, held: false, retracted_path: null, supersedes: null,
+    };
+    expect(formatProduct(product)).not.toMatch(/supersede/);
+    const out = formatProduct({ ...product, supersedes: 'cal-old', superseded_by: 'cal-newer' });
+    expect(out).toMatch(/^supersedes\s+cal-old$/m);
+    expect(out).toMatch(/^superseded_by\s+cal-newer$/m);
   });
 
   it('lists failed products and says so when there are none', () => {

@@ -26,8 +26,12 @@ export function formatProducts(products: Product[]): string {
   );
 }
 
-/** One product's fields, then its events. */
+/** One product's fields (its correction links only when it has one), then its events. */
 export function formatProduct(p: Product): string {
+  const links: [string, string][] = [];
+  if (p.retracted_path) links.push(['retracted_path', p.retracted_path]);
+  if (p.supersedes) links.push(['supersedes', p.supersedes]);
+  if (p.superseded_by) links.push(['superseded_by', p.superseded_by]);
   let out = formatPairs([
     ['data_id', p.data_id],
     ['data_type', p.data_type],
@@ -44,6 +48,7 @@ export function formatProduct(p: Product): string {
     ['created_at', p.created_at],
     ['staged_at', p.staged_at],
     ['published_at', p.published_at],
+    ...links,
   ]);
   if (p.events?.length) {
     out += '\nEvents\n';

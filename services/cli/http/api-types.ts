@@ -33,7 +33,7 @@ export type ManifestEntry = ManifestEntryResponse;
 export type ProductEvent = ProductEventResponse;
 
 /** A product as GET /api/products lists it; GET /api/products/{data_id} adds its manifest and events. */
-export type Product = ProductResponse & Partial<Pick<ProductWithEventsResponse, 'manifest' | 'events'>>;
+export type Product = ProductResponse & Partial<Pick<ProductWithEventsResponse, 'manifest' | 'events' | 'superseded_by'>>;
 
 /** GET /api/products: one keyset page. */
 export type ProductPage = ProductPageResponse;

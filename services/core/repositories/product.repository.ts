@@ -13,6 +13,8 @@ export interface NewProduct {
   metadata: Record<string, unknown>;
   /** False holds the product until a publish request; default true. */
   due?: boolean;
+  /** data_id of the product this one corrects (checked by the caller); null for none. */
+  supersedes?: string | null;
 }
 
 /** The product with this data_id, or undefined. */
@@ -25,6 +27,12 @@ export async function findProductByDataId(db: Queryable, dataId: string): Promis
 export async function lockProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
   const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1 FOR UPDATE', [dataId]);
   return res.rows[0];
+}
+
+/** The data_id of the product registered as superseding `dataId` (at most one: a unique index), if any. */
+export async function findSupersedingDataId(db: Queryable, dataId: string): Promise<string | undefined> {
+  const res = await db.query<{ data_id: string }>('SELECT data_id FROM products WHERE supersedes = $1', [dataId]);
+  return res.rows[0]?.data_id;
 }
 
 /**

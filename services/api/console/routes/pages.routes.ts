@@ -45,9 +45,9 @@ export function pagesRoutes(deps: ConsoleDeps): Router {
 
   router.get('/products/:dataId', async (req, res) => {
     const { files } = productQuery.parse(req.query);
-    const { product, events } = await getProduct(deps, String(req.params.dataId));
+    const { product, events, supersededBy } = await getProduct(deps, String(req.params.dataId));
     const manifest = await manifestPage(deps.pool, product.id, files, MANIFEST_PAGE);
-    send(res, productPage(viewContext(req, grafana), product, events, deps.config.console.hostPaths, { ...manifest, offset: files, pageSize: MANIFEST_PAGE }));
+    send(res, productPage(viewContext(req, grafana), product, events, deps.config.console.hostPaths, { ...manifest, offset: files, pageSize: MANIFEST_PAGE }, supersededBy));
   });
 
   return router;

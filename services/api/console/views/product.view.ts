@@ -70,18 +70,30 @@ ${verbs(ctx, p)}
 </section>`;
 }
 
-/** The product page: live part, metadata and the manifest page by page. */
+/** Links to the product this one corrects and the one that corrects it, when there are any. */
+function corrections(p: ProductRow, supersededBy: string | undefined): SafeHtml {
+  if (!p.supersedes && !supersededBy) return html``;
+  const link = (id: string) => html`<a href="${BASE}/products/${encodeURIComponent(id)}"><code>${id}</code></a>`;
+  return html`<section aria-labelledby="corrections-h"><h2 id="corrections-h">Corrections</h2><dl class="facts">
+${p.supersedes ? html`<div><dt>Supersedes</dt><dd id="product-supersedes">${link(p.supersedes)}</dd></div>` : ''}
+${supersededBy ? html`<div><dt>Superseded by</dt><dd id="product-superseded-by">${link(supersededBy)}</dd></div>` : ''}
+</dl></section>`;
+}
+
+/** The product page: live part, corrections, metadata and the manifest page by page. */
 export function productPage(
   ctx: ViewContext,
   p: ProductRow,
   events: ProductEventRow[],
   host: HostPaths,
   manifest: { total: number; entries: ManifestEntry[]; offset: number; pageSize: number },
+  supersededBy?: string,
 ): SafeHtml {
   const at = `${BASE}/products/${encodeURIComponent(p.data_id)}`;
   const { total, entries, offset, pageSize } = manifest;
   return layout(ctx, `Product ${p.data_id}`, html`
 <div hx-ext="sse" sse-connect="${BASE}/events?topic=${encodeURIComponent(`product:${p.data_id}`)}"><div id="product-live" sse-swap="product">${productLive(ctx, p, events, host)}</div></div>
+${corrections(p, supersededBy)}
 <section aria-labelledby="metadata-h"><h2 id="metadata-h">Metadata</h2>
 ${Object.keys(p.metadata).length ? html`<dl class="facts">${Object.entries(p.metadata).map(([k, v]) => html`<div><dt>${k}</dt><dd>${typeof v === 'string' ? v : JSON.stringify(v)}</dd></div>`)}</dl>` : html`<p>None.</p>`}
 </section>

@@ -10,6 +10,7 @@ import { insertProductInputs, listInputDataIds } from '../../repositories/lineag
 import type { RegistryDeps } from '../registry-deps';
 import { checkLineage } from './check-lineage';
 import { checkProductType } from './check-product-type';
+import { checkSupersedes, supersedesItself } from './check-supersedes';
 import { enqueueSafely } from './enqueue-safely';
 
 /** What a producer registers. */
@@ -22,6 +23,8 @@ export interface RegisterProductInput {
   auto_publish?: boolean;
   /** data_ids of the registered products this one was made from (lineage). */
   derived_from?: string[];
+  /** data_id of the product this corrected one replaces (checkSupersedes says which it may name). */
+  supersedes?: string;
 }
 
 export interface RegisterProductResult {
@@ -48,6 +51,7 @@ async function differences(deps: Pick<RegistryDeps, 'config' | 'pool'>, existing
     const stored = await listInputDataIds(deps.pool, existing.id);
     if (canonical(stored) !== canonical([...new Set(input.derived_from)].sort())) diff.push('derived_from');
   }
+  if (input.supersedes !== undefined && (existing.supersedes ?? undefined) !== input.supersedes) diff.push('supersedes');
   if (existing.data_type !== input.data_type) diff.push('data_type');
   if ((existing.expected_sha256 ?? null) !== (input.expected_sha256 ?? null)) diff.push('expected_sha256');
   if (canonical(existing.metadata ?? {}) !== canonical(input.metadata ?? {})) diff.push('metadata');
@@ -94,6 +98,8 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
       allowed: [...types],
     });
   }
+  // Refused before anything is looked up, so it never reads as a data_id conflict.
+  if (input.supersedes === input.data_id) throw supersedesItself(input.data_id);
   const existing = await findProductByDataId(deps.pool, input.data_id);
   if (existing) return sameOrConflict(deps, existing, input);
 
@@ -113,6 +119,7 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
   const result = await withTransaction(deps.pool, async (tx) => {
     await lockDestination(tx, source.relativePath, input.data_id);
     const inputIds = await checkLineage(tx, def, input.data_id, input.derived_from ?? []);
+    if (input.supersedes !== undefined) await checkSupersedes(tx, input.data_id, input.supersedes);
     // The usual case in one statement; only when something is in the way find out what.
     const product = await recordRegistered(tx, {
       data_id: input.data_id,
@@ -125,6 +132,7 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
       expected_sha256: input.expected_sha256 ?? null,
       metadata: input.metadata ?? {},
       due: autoPublish,
+      supersedes: input.supersedes ?? null,
     });
     if (!product) {
       const raced = await findProductByDataId(tx, input.data_id);

@@ -7,23 +7,28 @@ import { eventInsert } from './event-insert';
  * [*] → staging, `registered`: inserts the product — due now, or held until a publish request when
  * `due` is false — and its event in one statement, only when neither the data_id nor an equal or
  * nested destination is taken. undefined when something was in the way; the caller then finds out
- * what. Run it under lockDestination, which makes the checks race-free.
+ * what. Run it under lockDestination, which makes the checks race-free. A correction's
+ * `supersedes` goes into the row and into the event's detail.
  */
 export async function recordRegistered(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
   const { ancestors, nestedPattern } = overlapKeys(p.destination_path);
   const res = await db.query<ProductRow>(
     `WITH ins AS (
        INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
-                             expected_sha256, metadata, held, due_at)
-       SELECT $1, $2, $3, $4, $5::product_kind, $6::bigint, $7::integer, $8, $9::jsonb, NOT $10::boolean, CASE WHEN $10::boolean THEN now() END
+                             expected_sha256, metadata, held, due_at, supersedes)
+       SELECT $1, $2, $3, $4, $5::product_kind, $6::bigint, $7::integer, $8, $9::jsonb, NOT $10::boolean, CASE WHEN $10::boolean THEN now() END, $13::text
         WHERE NOT EXISTS (SELECT 1 FROM products WHERE data_id = $1)
           AND NOT EXISTS (SELECT 1 FROM products WHERE destination_path = ANY($11::text[]) OR destination_path LIKE $12 ESCAPE '\\')
        ON CONFLICT DO NOTHING
        RETURNING *
-     ), ev AS (${eventInsert('registered', 'ins', { attempt: '0' })})
+     ), ev AS (${eventInsert('registered', 'ins', {
+       attempt: '0',
+       // A correction says in its first event which product it replaces.
+       detail: "CASE WHEN supersedes IS NULL THEN NULL ELSE jsonb_build_object('supersedes', supersedes) END",
+     })})
      SELECT * FROM ins`,
     [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
-      p.due ?? true, ancestors, nestedPattern],
+      p.due ?? true, ancestors, nestedPattern, p.supersedes ?? null],
   );
   return res.rows[0];
 }
