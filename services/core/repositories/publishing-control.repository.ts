@@ -44,13 +44,19 @@ export async function listPauses(db: Queryable): Promise<PauseRow[]> {
   return res.rows;
 }
 
+/**
+ * The SQL condition "a pause stops claims of a product of this data type" (`dataType` an SQL
+ * expression): the whole service or that type is paused. The claim statement itself carries it,
+ * so a pause committed before the claim starts is always seen.
+ */
+export function pausedCondition(dataType: string): string {
+  return `EXISTS (SELECT 1 FROM publishing_pauses x WHERE x.scope = '${ALL_TYPES}' OR x.scope = ${dataType})`;
+}
+
 /** True when claims of this data_id's product must wait: the service or its data type is paused. */
 export async function isPausedFor(db: Queryable, dataId: string): Promise<boolean> {
   const res = await db.query<{ paused: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM publishing_pauses x
-        WHERE x.scope = '*' OR x.scope = (SELECT data_type FROM products WHERE data_id = $1)
-     ) AS paused`,
+    `SELECT ${pausedCondition('(SELECT data_type FROM products WHERE data_id = $1)')} AS paused`,
     [dataId],
   );
   return res.rows[0]?.paused ?? false;

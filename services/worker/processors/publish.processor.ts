@@ -6,7 +6,6 @@ import type { Metrics } from '../../core/metrics/create-metrics';
 import { publishProduct, type PublishContext } from '../../core/domain/publishing/publish-product';
 import type { PublishingDeps } from '../../core/domain/publishing/publishing.types';
 import { applyPendingFileAction } from '../../core/domain/lifecycle/apply-pending-file-action';
-import { isPausedFor } from '../../core/repositories/publishing-control.repository';
 import type { BandwidthLimiter } from '../bandwidth-limiter';
 import type { PublishProgress } from '../publish-progress';
 
@@ -56,11 +55,6 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
     const dataId = job.data.data_id;
     let log = deps.logger.child({ data_id: dataId, job_id: job.id });
     if (deps.isStopping()) return delayUntil(job, token, Date.now());
-    // A pause stops claims; a copy already running is not this job's business and finishes.
-    if (await isPausedFor(deps.publishing.pool, dataId)) {
-      log.debug('publishing paused; job delayed', { recheck_ms: PAUSED_RECHECK_MS });
-      return delayUntil(job, token, Date.now() + PAUSED_RECHECK_MS);
-    }
     let dataType = 'unknown';
     const result = await publishProduct(deps.publishing, dataId, {
       shutdownSignal: deps.shutdownSignal,
@@ -95,6 +89,10 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
       case 'skipped':
         log.info('nothing to publish', { outcome: result.outcome, reason: 'reason' in result ? result.reason : undefined });
         return { published: false };
+      case 'paused':
+        // The claim saw a pause; a copy already running is not this job's business and finishes.
+        log.debug('publishing paused; job delayed', { recheck_ms: PAUSED_RECHECK_MS });
+        return delayUntil(job, token, Date.now() + PAUSED_RECHECK_MS);
       case 'not_due':
         log.debug('not due yet; job delayed', { until: result.until.toISOString() });
         return delayUntil(job, token, result.until.getTime() + 50);

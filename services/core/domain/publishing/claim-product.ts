@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { withTransaction } from '../../db/transaction';
 import { lockProductByDataId } from '../../repositories/product.repository';
 import { recordClaimed } from '../../repositories/product-state';
+import { isPausedFor } from '../../repositories/publishing-control.repository';
 import type { ProductRow } from '../../repositories/product.types';
 import { endExpiredLease } from './end-expired-lease';
 import type { PublishingDeps } from './publishing.types';
@@ -14,6 +15,7 @@ export type ClaimResult =
   | { outcome: 'not_due'; product: ProductRow; until: Date }
   | { outcome: 'held'; product: ProductRow }
   | { outcome: 'inactive'; product: ProductRow }
+  | { outcome: 'paused'; product: ProductRow; reclaimedToken?: string }
   | { outcome: 'missing' };
 
 /**
@@ -21,7 +23,8 @@ export type ClaimResult =
  * with a fresh lease token and expiry, the attempt counted, and a `claimed` event. No lock is held
  * after it returns. A row still leased by someone else is `not_due` until its lease expires; an
  * expired lease is taken over (`lease_reclaimed` event) and its token returned so the caller can
- * remove the dead worker's temporary copy.
+ * remove the dead worker's temporary copy. A pause of the service or the product's data type is
+ * checked by the claiming statement itself (`paused`), so no claim starts after a pause committed.
  */
 export async function claimProduct(deps: PublishingDeps, dataId: string, now = new Date()): Promise<ClaimResult> {
   const lease = () => ({ token: crypto.randomUUID(), owner: deps.config.instance, seconds: deps.config.publish.leaseSeconds });
@@ -49,7 +52,11 @@ export async function claimProduct(deps: PublishingDeps, dataId: string, now = n
     }
     const next = lease();
     const claimed = await recordClaimed(tx, { id: row.id }, next);
-    if (!claimed) throw new Error(`product ${dataId} left staging while locked`);
+    if (!claimed) {
+      // The row is locked in staging, so only a pause can have stopped the claim.
+      if (await isPausedFor(tx, dataId)) return { outcome: 'paused', product: row, reclaimedToken };
+      throw new Error(`product ${dataId} left staging while locked`);
+    }
     return { outcome: 'claimed', product: claimed, token: next.token, reclaimedToken };
   });
 }

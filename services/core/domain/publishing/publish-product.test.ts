@@ -16,6 +16,7 @@ import type { PublishingDeps } from './publishing.types';
 import { reclaimExpiredLeases } from './reclaim-expired-leases';
 import { recordFailure } from './record-failure';
 import { PublishError } from '../../errors/publish-error';
+import { deletePause, insertPause } from '../../repositories/publishing-control.repository';
 
 jest.setTimeout(30000);
 
@@ -246,5 +247,62 @@ describe('publishProduct', () => {
     const row = await productRow(db.pool, 'stall');
     expect(row).toMatchObject({ status: 'published', checksum_sha256: sha256('payload'), publish_attempts: 2 });
     expect(await eventNames(db.pool, 'stall')).toEqual(['claimed', 'lease_reclaimed', 'claimed', 'published']);
+  });
+
+  describe('a pause in the claim statement', () => {
+    const pause = (scope: string) => insertPause(db.pool, { scope, actor: 'test', reason: 'maintenance' });
+    afterEach(() => db.pool.query('DELETE FROM publishing_pauses'));
+
+    it('refuses a claim once a pause of the whole service is committed: paused, nothing written; a resume lets it claim', async () => {
+      await stageProduct(db.pool, roots.stageRoot, 'p-all.fits', 'x', { dataId: 'p-all' });
+      await pause('*');
+      expect(await claimProduct(deps(), 'p-all')).toMatchObject({ outcome: 'paused' });
+      expect(await productRow(db.pool, 'p-all')).toMatchObject({ status: 'staging', publish_attempts: 0, lease_token: null });
+      expect(await eventNames(db.pool, 'p-all')).toEqual([]);
+      expect(await publishProduct(deps(), 'p-all')).toEqual({ outcome: 'paused', reclaimed: false });
+      await deletePause(db.pool, { scope: '*', actor: 'test', reason: null });
+      expect(await claimProduct(deps(), 'p-all')).toMatchObject({ outcome: 'claimed' });
+    });
+
+    it('refuses only the paused data type', async () => {
+      await stageProduct(db.pool, roots.stageRoot, 'p-ms.fits', 'x', { dataId: 'p-ms', dataType: 'ms' });
+      await stageProduct(db.pool, roots.stageRoot, 'p-img.fits', 'x', { dataId: 'p-img', dataType: 'image' });
+      await pause('ms');
+      expect((await claimProduct(deps(), 'p-ms')).outcome).toBe('paused');
+      expect((await claimProduct(deps(), 'p-img')).outcome).toBe('claimed');
+    });
+
+    it('reclaims an expired lease while paused, but does not claim the product again', async () => {
+      await stageProduct(db.pool, roots.stageRoot, 'p-dead.fits', 'x', { dataId: 'p-dead' });
+      const first = await claimProduct(deps(), 'p-dead');
+      if (first.outcome !== 'claimed') throw new Error('expected a claim');
+      await db.pool.query(`UPDATE products SET lease_expires_at = now() - interval '1 second' WHERE data_id = 'p-dead'`);
+      await pause('*');
+      expect(await claimProduct(deps(), 'p-dead')).toMatchObject({ outcome: 'paused', reclaimedToken: first.token });
+      expect(await productRow(db.pool, 'p-dead')).toMatchObject({ status: 'staging', lease_token: null });
+      expect(await eventNames(db.pool, 'p-dead')).toEqual(['claimed', 'lease_reclaimed']);
+    });
+
+    it('lets no claim that starts after a concurrent pause committed take a product', async () => {
+      const N = 30;
+      for (let i = 0; i < N; i++) await stageProduct(db.pool, roots.stageRoot, `race-p/${i}.fits`, 'x', { dataId: `race-p${i}` });
+      const d = deps();
+      let pausedAt = Infinity;
+      const claims = Array.from({ length: N }, async (_, i) => {
+        // Spread the claims over the pause: some start before it commits, some after.
+        await new Promise((r) => setImmediate(r));
+        if (i % 2) await new Promise((r) => setTimeout(r, i));
+        const started = performance.now();
+        return { started, outcome: (await claimProduct(d, `race-p${i}`)).outcome };
+      });
+      const paused = pause('*').then(() => (pausedAt = performance.now()));
+      const results = await Promise.all(claims);
+      await paused;
+      expect(results.every((r) => r.outcome === 'claimed' || r.outcome === 'paused')).toBe(true);
+      expect(results.filter((r) => r.started > pausedAt).every((r) => r.outcome === 'paused')).toBe(true);
+      // What the claims answered is what the registry holds: no claim slipped past a pause it saw.
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM products WHERE data_id LIKE 'race-p%' AND status = 'publishing'`);
+      expect(rows[0].n).toBe(results.filter((r) => r.outcome === 'claimed').length);
+    });
   });
 });

@@ -43,6 +43,7 @@ export type PublishResult =
   | { outcome: 'already_published'; reclaimed: boolean }
   | { outcome: 'skipped'; reason: 'missing' | 'failed' | 'held' | 'inactive'; reclaimed: boolean }
   | { outcome: 'not_due'; until: Date }
+  | { outcome: 'paused'; reclaimed: boolean }
   | { outcome: 'retry'; lease: Lease; error: PublishError; nextAttemptAt: Date; reclaimed: boolean }
   | { outcome: 'failed'; lease: Lease; error: PublishError; reclaimed: boolean }
   | { outcome: 'released'; lease: Lease; reclaimed: boolean }
@@ -70,6 +71,8 @@ export async function publishProduct(deps: PublishingDeps, dataId: string, ctx: 
       return { outcome: 'skipped', reason: 'inactive', reclaimed };
     case 'not_due':
       return { outcome: 'not_due', until: claim.until };
+    case 'paused':
+      return { outcome: 'paused', reclaimed };
     case 'published':
       await finishPendingSourceRemoval(deps, claim.product, ctx);
       return { outcome: 'already_published', reclaimed };

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/pool';
 import type { ManifestEntry, ProductRow } from '../product.types';
+import { pausedCondition } from '../publishing-control.repository';
 import { eventInsert, leaseExpired } from './event-insert';
 
 /** The lease a claim starts. */
@@ -17,12 +18,15 @@ const NO_LEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NUL
 
 /**
  * staging → publishing, `claimed`: a fresh lease (token, owner, expiry), the attempt counted.
- * undefined when the row is missing, not in `staging`, held, or (by data_id) not yet due.
+ * undefined when the row is missing, not in `staging`, held, (by data_id) not yet due, or when
+ * publishing of the service or its data type is paused: the pause is part of this statement, so
+ * a claim racing a pause either commits first (its copy runs and finishes) or sees the pause.
  */
 export async function recordClaimed(db: Queryable, target: ClaimTarget, lease: NewLease): Promise<ProductRow | undefined> {
+  const notPaused = `NOT ${pausedCondition('products.data_type')}`;
   const where = 'id' in target
-    ? `id = $4 AND status = 'staging'`
-    : `data_id = $4 AND status = 'staging' AND NOT held AND COALESCE(due_at, '-infinity') <= $5`;
+    ? `id = $4 AND status = 'staging' AND ${notPaused}`
+    : `data_id = $4 AND status = 'staging' AND NOT held AND COALESCE(due_at, '-infinity') <= $5 AND ${notPaused}`;
   const res = await db.query<ProductRow>(
     `WITH c AS (
        UPDATE products
