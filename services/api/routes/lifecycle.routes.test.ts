@@ -2,6 +2,7 @@ import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
 import { registryCounts, seedEvent, seedProduct } from '../../../test/support/products';
 import { evaluateThresholds } from '../../cli/check/thresholds';
+import { RETRACT_DESCENDANTS_LIMIT } from '../../core/domain/lifecycle/retract-product';
 import { publishJobId } from '../../core/jobs/publish-queue';
 import type { ProductStatus } from '../../core/repositories/product.types';
 
@@ -127,6 +128,52 @@ describe('operator verbs', () => {
       const res = await request(t.app).post(path).set(authHeader());
       expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 409, code: 'invalid_state' });
     }
+  });
+
+  describe('retract lists what was derived from the product', () => {
+    /** Records that `product` was derived from `inputs` (as a registration with derived_from does). */
+    const derive = (product: string, ...inputs: string[]) => t.db.pool.query(
+      `INSERT INTO product_inputs (product_id, input_id)
+       SELECT p.id, i.id FROM products p, products i WHERE p.data_id = $1 AND i.data_id = ANY($2::text[])`, [product, inputs]);
+
+    it('answers the descendants nearest first, whatever their state, and leaves them as they are', async () => {
+      for (const [id, state] of [['cal', 'published'], ['img1', 'published'], ['img2', 'failed'], ['mosaic', 'published'], ['other', 'published']] as const) await seed(id, state);
+      await derive('img1', 'cal');
+      await derive('img2', 'cal');
+      await derive('mosaic', 'img1', 'img2');
+      const before = { img1: await row('img1'), img2: await row('img2'), mosaic: await row('mosaic'), other: await row('other') };
+      const res = await request(t.app).post('/api/products/cal/retract').set(authHeader()).send({ reason: 'bad calibration table' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        data_id: 'cal', status: 'retracted', published_path: 'cal.fits', move: 'pending',
+        descendants: [
+          { data_id: 'img1', data_type: 'image', status: 'published', depth: 1 },
+          { data_id: 'img2', data_type: 'image', status: 'failed', depth: 1 },
+          { data_id: 'mosaic', data_type: 'image', status: 'published', depth: 2 },
+        ],
+        descendants_truncated: false,
+      });
+      expect({ img1: await row('img1'), img2: await row('img2'), mosaic: await row('mosaic'), other: await row('other') }).toEqual(before);
+    });
+
+    it('answers an empty list for a product nothing was derived from', async () => {
+      await seed('alone', 'published');
+      const res = await request(t.app).post('/api/products/alone/retract').set(authHeader()).send({ reason: 'bad' }).expect(200);
+      expect(res.body).toMatchObject({ descendants: [], descendants_truncated: false });
+    });
+
+    it('lists at most RETRACT_DESCENDANTS_LIMIT and says when there are more', async () => {
+      await seed('root', 'published');
+      await t.db.pool.query(
+        `INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, status, published_path)
+         SELECT 'kid' || lpad(g::text, 3, '0'), 'image', 'kid' || g || '.fits', 'kid' || g || '.fits', 'file', 'published', 'kid' || g || '.fits'
+           FROM generate_series(1, $1) g`, [RETRACT_DESCENDANTS_LIMIT + 1]);
+      await t.db.pool.query(`INSERT INTO product_inputs (product_id, input_id) SELECT k.id, r.id FROM products k, products r WHERE k.data_id LIKE 'kid%' AND r.data_id = 'root'`);
+      const res = await request(t.app).post('/api/products/root/retract').set(authHeader()).send({ reason: 'bad' }).expect(200);
+      expect(res.body.descendants).toHaveLength(RETRACT_DESCENDANTS_LIMIT);
+      expect(res.body.descendants[0]).toEqual({ data_id: 'kid001', data_type: 'image', status: 'published', depth: 1 });
+      expect(res.body.descendants_truncated).toBe(true);
+    });
   });
 
   describe('filtered bulk retry', () => {

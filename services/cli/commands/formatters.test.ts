@@ -4,6 +4,7 @@ import { formatAudit } from './audit.command';
 import { formatFailed } from './failed.command';
 import { countDrift, driftTotal, formatReconcile } from './reconcile.command';
 import { formatDryRun } from './retry-all.command';
+import { formatRetract } from './lifecycle.command';
 import { formatProduct } from './products.command';
 import { formatRetry } from './retry.command';
 import { flatten, formatStatus } from './status.command';
@@ -24,6 +25,19 @@ describe('command output', () => {
     expect(out).toMatch(/queue\.waiting\s+4/);
     expect(out).toMatch(/worker_heartbeat\s+-/);
     expect(flatten({ a: { b: 1 } })).toEqual([['a.b', 1]]);
+  });
+
+  it('lists a retraction\'s descendants, or says there are none', () => {
+    const res = { data_id: 'cal', status: 'retracted' as const, published_path: 'cal.fits', move: 'pending' as const, descendants: [], descendants_truncated: false };
+    expect(formatRetract(res)).toBe('data_id=cal status=retracted published_path=cal.fits move=pending\nno products were derived from cal\n');
+    const out = formatRetract({
+      ...res, descendants_truncated: true,
+      descendants: [{ data_id: 'img1', data_type: 'image', status: 'published', depth: 1 }, { data_id: 'mosaic', data_type: 'mosaic', status: 'failed', depth: 2 }],
+    });
+    expect(out).toContain('2+ product(s) derived from cal may need retracting too:');
+    expect(out).toMatch(/^DEPTH\s+DATA_ID\s+TYPE\s+STATUS$/m);
+    expect(out).toMatch(/^2\s+mosaic\s+mosaic\s+failed$/m);
+    expect(out).toContain('ferryctl lineage cal --descendants');
   });
 
   it('shows a product\'s correction links only when it has them', () => {

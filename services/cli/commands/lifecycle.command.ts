@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { clientFor } from '../context';
-import type { BulkResult } from '../http/api-types';
+import type { BulkResult, RetractResult } from '../http/api-types';
+import { formatTable } from '../output/table';
 import { createProgress } from '../output/progress';
 import { examples, optionsOf, printJson, type CommandDeps } from './command-kit';
 import { addFilterOptions, filterQuery, type FilterOptions } from './filter-options';
@@ -17,6 +18,19 @@ const verbPath = (dataId: string, verb: string) => `/api/products/${encodeURICom
 function report(ctx: CommandDeps['ctx'], json: boolean | undefined, res: Record<string, unknown>): void {
   if (json) printJson(ctx, res);
   else ctx.io.stdout.write(`${Object.entries(res).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}\n`);
+}
+
+/**
+ * A retraction's answer for the operator: what happened, then every product derived from it (which
+ * Ferry leaves alone), so nothing that used the bad product is forgotten.
+ */
+export function formatRetract(res: RetractResult): string {
+  let out = `data_id=${res.data_id} status=${res.status} published_path=${res.published_path ?? '-'} move=${res.move}\n`;
+  if (res.descendants.length === 0) return `${out}no products were derived from ${res.data_id}\n`;
+  out += `${res.descendants.length}${res.descendants_truncated ? '+' : ''} product(s) derived from ${res.data_id} may need retracting too:\n`;
+  out += formatTable(['DEPTH', 'DATA_ID', 'TYPE', 'STATUS'], res.descendants.map((d) => [d.depth, d.data_id, d.data_type, d.status]));
+  if (res.descendants_truncated) out += `more not listed: ferryctl lineage ${res.data_id} --descendants --limit 10000\n`;
+  return out;
 }
 
 /** `ferryctl discard|amend|retract|hold|release|discard-all`: the operator verbs on products. */
@@ -53,13 +67,15 @@ export function registerLifecycleCommands(program: Command, { ctx, finish }: Com
 
   program
     .command('retract <data_id>')
-    .description('withdraw a published product: moved into PRODUCTS_ROOT/.ferry-retracted/ (never deleted), state retracted')
+    .description('withdraw a published product: moved into PRODUCTS_ROOT/.ferry-retracted/ (never deleted), state retracted; lists what was derived from it')
     .requiredOption('--reason <text>', 'why (kept in the event log)')
     .option('--json', 'print the API answer as JSON')
     .addHelpText('after', examples('ferryctl retract mosaic_7 --reason "bad calibration table cal_12"'))
     .action(async (dataId: string, _o, cmd: Command) => {
       const opts = optionsOf<VerbOptions>(cmd);
-      report(ctx, opts.json, await clientFor(opts, ctx).post(verbPath(dataId, 'retract'), { reason: opts.reason }));
+      const res = await clientFor(opts, ctx).post<RetractResult>(verbPath(dataId, 'retract'), { reason: opts.reason });
+      if (opts.json) printJson(ctx, res);
+      else ctx.io.stdout.write(formatRetract(res));
       finish(0);
     });
 

@@ -1,5 +1,5 @@
 import type { FailedListResponse, FailedProductResponse, PublishStatusResponse, RetryAllResponse, RetryResponse } from '../../api/schemas/monitoring.responses';
-import type { BulkItemResponse, BulkResultResponse } from '../../api/schemas/lifecycle.responses';
+import type { BulkItemResponse, BulkResultResponse, RetractResponse } from '../../api/schemas/lifecycle.responses';
 import type { ManifestEntryResponse, ProductEventResponse, ProductPageResponse, ProductResponse, ProductWithEventsResponse } from '../../api/schemas/products.responses';
 
 // The registry's response shapes are declared once, as zod schemas beside the api's request
@@ -25,6 +25,9 @@ export type BulkItem = BulkItemResponse & { success?: boolean; error?: string };
 
 /** A bulk verb's answer (discard-all; retry-all adds the totals). */
 export type BulkResult = BulkResultResponse;
+
+/** POST /api/products/{data_id}/retract: what happened and what was derived from it. */
+export type RetractResult = RetractResponse;
 
 /** One file of a directory product's manifest. */
 export type ManifestEntry = ManifestEntryResponse;

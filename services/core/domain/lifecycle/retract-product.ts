@@ -1,3 +1,4 @@
+import { walkLineage } from '../../repositories/lineage.repository';
 import { recordRetracted } from '../../repositories/product-state';
 import type { ProductStatus } from '../../repositories/product.types';
 import { enqueueSafely } from '../products/enqueue-safely';
@@ -11,12 +12,29 @@ export interface RetractInput extends OperatorInput {
   reason: string;
 }
 
+/** Most descendants a retraction lists; more are flagged as truncated (ferryctl lineage --descendants lists all). */
+export const RETRACT_DESCENDANTS_LIMIT = 200;
+/** How many derivation steps a retraction follows: as deep as GET …/descendants may go. */
+const RETRACT_DESCENDANTS_DEPTH = 50;
+
+/** A product derived (directly or not) from the retracted one, which may need retracting too. */
+export interface Descendant {
+  data_id: string;
+  data_type: string;
+  status: ProductStatus;
+  /** 1 = derived directly from the retracted product. */
+  depth: number;
+}
+
 export interface RetractResult {
   data_id: string;
   status: ProductStatus;
   published_path: string | null;
   /** The worker moves the files aside; retracted_path in the product once done. */
   move: 'pending';
+  /** What was derived from it, nearest first: the operator decides what else to retract. */
+  descendants: Descendant[];
+  descendants_truncated: boolean;
 }
 
 /**
@@ -24,7 +42,8 @@ export interface RetractResult {
  * why (event `retracted`); a worker then moves its files from the published path into
  * PRODUCTS_ROOT/.ferry-retracted/ (event `retraction_moved` with the path). Nothing is deleted.
  * Anything but a published product is 409. A corrected product is registered under a new data_id
- * naming this one in `supersedes`.
+ * naming this one in `supersedes`. The answer lists the products derived from it (lineage
+ * descendants), which Ferry leaves alone: whether they are wrong too is the operator's call.
  */
 export async function retractProduct(deps: RegistryDeps, input: RetractInput): Promise<RetractResult> {
   const { after } = await runOperatorVerb(deps, input.dataId, async (tx, row) => {
@@ -34,5 +53,10 @@ export async function retractProduct(deps: RegistryDeps, input: RetractInput): P
     return done;
   });
   await enqueueSafely(deps, input.dataId);
-  return { data_id: input.dataId, status: after!.status, published_path: after!.published_path, move: 'pending' };
+  const found = await walkLineage(deps.pool, after!.id, 'descendants', RETRACT_DESCENDANTS_DEPTH, RETRACT_DESCENDANTS_LIMIT + 1);
+  const descendants = found.slice(0, RETRACT_DESCENDANTS_LIMIT).map(({ data_id, data_type, status, depth }) => ({ data_id, data_type, status, depth }));
+  return {
+    data_id: input.dataId, status: after!.status, published_path: after!.published_path, move: 'pending',
+    descendants, descendants_truncated: found.length > RETRACT_DESCENDANTS_LIMIT,
+  };
 }
