@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { PROMETHEUS_DIR, ROOT, alertRules, markdownAnchors, readYaml, recordingRules } from '../support/monitoring';
+import { PROMETHEUS_DIR, ROOT, TEST_RUNBOOK_BASE_URL, alertRules, markdownAnchors, readYaml, recordingRules, renderRules } from '../support/monitoring';
 
 /** Runs a tool; returns its exit status and output together so a failure shows why. */
 function run(cmd: string, args: string[]): { status: number | null; out: string } {
@@ -80,9 +80,9 @@ describe('alert rules', () => {
     }
   });
 
-  it('link every runbook_url to a heading in docs/runbooks.md', () => {
+  it('link every runbook_url to a heading in docs/runbooks.md, under the configurable base URL', () => {
     for (const r of rules) {
-      const m = /^docs\/runbooks\.md#(.+)$/.exec(r.annotations.runbook_url ?? '');
+      const m = /^\$\{FERRY_RUNBOOK_BASE_URL\}\/runbooks\.md#(.+)$/.exec(r.annotations.runbook_url ?? '');
       expect([r.alert, m?.[1] !== undefined && anchors.has(m[1])]).toEqual([r.alert, true]);
     }
   });
@@ -121,11 +121,45 @@ describe('alert rules', () => {
 
 describe('promtool unit tests of the alert rules', () => {
   const files = testFiles.map((f) => ({ f, doc: YAML.parse(fs.readFileSync(path.join(PROMETHEUS_DIR, 'tests', f), 'utf8')) as UnitTestFile }));
+  // The rules and their tests rendered as the deployment renders them (render-rules.sh), so the
+  // tests compare each alert's runbook_url as Prometheus will send it.
+  let rendered: string;
+  beforeAll(() => {
+    rendered = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-rendered-rules-'));
+    renderRules(path.join(PROMETHEUS_DIR, 'rules'), path.join(rendered, 'rules'));
+    renderRules(path.join(PROMETHEUS_DIR, 'tests'), path.join(rendered, 'tests'));
+  });
+  afterAll(() => fs.rmSync(rendered, { recursive: true, force: true }));
 
-  it('pass (promtool test rules)', () => {
-    const r = run('promtool', ['test', 'rules', ...testFiles.map((f) => `monitoring/prometheus/tests/${f}`)]);
+  it('pass (promtool test rules) on the rendered rules', () => {
+    const r = run('promtool', ['test', 'rules', ...testFiles.map((f) => path.join(rendered, 'tests', f))]);
     expect(r.out).not.toContain('FAILED');
     expect(r.status).toBe(0);
+  });
+
+  it('expect every firing alert\'s runbook_url to be the absolute rendered link', () => {
+    const urls = testFiles.flatMap((f) => {
+      const doc = YAML.parse(fs.readFileSync(path.join(rendered, 'tests', f), 'utf8')) as { tests: { alert_rule_test?: { exp_alerts: { exp_annotations?: Record<string, string> }[] }[] }[] };
+      return doc.tests.flatMap((t) => (t.alert_rule_test ?? []).flatMap((a) => a.exp_alerts.map((e) => e.exp_annotations?.runbook_url)));
+    });
+    expect(urls.length).toBeGreaterThan(30);
+    for (const url of urls) {
+      expect(url).toMatch(new RegExp(`^${TEST_RUNBOOK_BASE_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/runbooks\\.md#[a-z0-9-]+$`));
+      expect(new URL(url!).protocol).toBe('https:');
+    }
+    // And the rendered rules themselves hold no template left over.
+    expect(fs.readFileSync(path.join(rendered, 'rules/alerts.yml'), 'utf8')).not.toContain('${');
+  });
+
+  it('render-rules.sh refuses a relative or missing base URL, writing nothing', () => {
+    for (const base of ['', 'docs', '/srv/ferry/docs', 'https://host/docs#x']) {
+      const target = path.join(rendered, `refused-${base.length}`);
+      const r = spawnSync('sh', [path.join(PROMETHEUS_DIR, 'render-rules.sh'), path.join(PROMETHEUS_DIR, 'rules'), target], {
+        encoding: 'utf8', env: { PATH: process.env.PATH ?? '', FERRY_RUNBOOK_BASE_URL: base },
+      });
+      expect([base, r.status, r.stderr]).toEqual([base, 2, expect.stringContaining('FERRY_RUNBOOK_BASE_URL must')]);
+      expect(fs.existsSync(target)).toBe(false);
+    }
   });
 
   it('have, for every alert, a case where it fires and a case where it stays silent', () => {

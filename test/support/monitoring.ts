@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -28,7 +28,18 @@ export function readYaml<T = unknown>(rel: string): T {
   return YAML.parse(fs.readFileSync(path.join(ROOT, rel), 'utf8'), { merge: true }) as T;
 }
 
-/** Every alerting rule in rules/alerts.yml. */
+/** A runbook base URL for tests: absolute, with a path, as an operator would set it. */
+export const TEST_RUNBOOK_BASE_URL = 'https://git.example.org/ferry/-/blob/main/docs';
+
+/**
+ * Renders a rule (or rule test) folder into target with monitoring/prometheus/render-rules.sh, the
+ * script the deployment runs, with FERRY_RUNBOOK_BASE_URL = base.
+ */
+export function renderRules(sourceDir: string, targetDir: string, base = TEST_RUNBOOK_BASE_URL): void {
+  execFileSync('sh', [path.join(PROMETHEUS_DIR, 'render-rules.sh'), sourceDir, targetDir], { env: { PATH: process.env.PATH ?? '', FERRY_RUNBOOK_BASE_URL: base } });
+}
+
+/** Every alerting rule in rules/alerts.yml, as written (runbook URLs still a template). */
 export function alertRules(): AlertRule[] {
   const doc = readYaml<{ groups: { rules: AlertRule[] }[] }>('monitoring/prometheus/rules/alerts.yml');
   return doc.groups.flatMap((g) => g.rules);
