@@ -6,10 +6,11 @@ usage() {
   cat <<'USAGE'
 Usage: deploy/monitoring.sh start|stop|status|logs [SERVICE...]|cert-metrics|--help
 
-  start         create missing monitoring secrets, start Prometheus, Alertmanager, Grafana and the
-                exporters, wait until healthy, then apply secrets/grafana_admin_password to
-                Grafana's admin user (Grafana itself reads it on its very first start only);
-                start SERVICE... starts only the services named
+  start         create missing monitoring secrets, render the alert rules with the runbook base
+                URL into monitoring/prometheus/rendered-rules/ (what Prometheus mounts), start
+                Prometheus, Alertmanager, Grafana and the exporters, wait until healthy, then apply
+                secrets/grafana_admin_password to Grafana's admin user (Grafana itself reads it on
+                its very first start only); start SERVICE... starts only the services named
   stop          stop and remove the monitoring containers (data volumes are kept)
   status        show the monitoring containers and their health
   logs          follow the logs of the monitoring services (or of the SERVICEs named)
@@ -19,7 +20,8 @@ Usage: deploy/monitoring.sh start|stop|status|logs [SERVICE...]|cert-metrics|--h
 Environment: FERRY_ENV_FILE (default .env.production). Read from the env file:
 NODE_EXPORTER_TEXTFILE_DIR (/var/lib/node_exporter/textfile_collector),
 TLS_CERTIFICATE_FILE (./certs/fullchain.pem), GRAFANA_PORT (3000), PROMETHEUS_PORT (9090),
-ALERTMANAGER_PORT (9093).
+ALERTMANAGER_PORT (9093), FERRY_RUNBOOK_BASE_URL (exported or in the env file; default: this
+checkout's git origin at its commit, https://<host>/<repository>/blob/<commit>/docs).
 USAGE
 }
 
@@ -82,9 +84,43 @@ cert_metrics() {
   echo "wrote $out (expires $end)"
 }
 
+# The absolute URL of Ferry's docs/ folder that alerts link their runbooks under:
+# FERRY_RUNBOOK_BASE_URL (exported, as compose would take it, or from the env file), else this
+# checkout's git origin as a web address at the checked-out commit. Empty when neither is known.
+runbook_base() {
+  local base="${FERRY_RUNBOOK_BASE_URL:-$(env_value FERRY_RUNBOOK_BASE_URL '')}" remote commit
+  if [ -z "$base" ]; then
+    remote="$(git remote get-url origin 2>/dev/null)" || remote=""
+    commit="$(git rev-parse HEAD 2>/dev/null)" || commit=""
+    case "$remote" in
+      # Credentials in an https remote stay out of the link.
+      https://*@*) remote="${remote#https://*@}" ;;
+      https://*) remote="${remote#https://}" ;;
+      ssh://*) remote="${remote#ssh://}"; remote="${remote#*@}"; remote="${remote%%:*}/${remote#*/}" ;;
+      *@*:*) remote="${remote#*@}"; remote="${remote%%:*}/${remote#*:}" ;;
+      *) remote="" ;;
+    esac
+    [ -z "$remote" ] || [ -z "$commit" ] || base="https://${remote%.git}/blob/$commit/docs"
+  fi
+  printf '%s\n' "$base"
+}
+
+# Alert rules with absolute runbook links, where docker-compose.monitoring.yml mounts them from.
+render_rules() {
+  local base
+  base="$(runbook_base)"
+  if [ -z "$base" ]; then
+    echo "set FERRY_RUNBOOK_BASE_URL in $env_file: the https:// address of Ferry's docs/ folder (alerts link its runbooks.md)" >&2
+    exit 1
+  fi
+  FERRY_RUNBOOK_BASE_URL="$base" sh monitoring/prometheus/render-rules.sh monitoring/prometheus/rules monitoring/prometheus/rendered-rules
+  echo "alert rules rendered with runbooks under $base"
+}
+
 start() {
   [ -f "$env_file" ] || { echo "missing $env_file: run deploy/up.sh first" >&2; exit 1; }
   ensure_secrets
+  render_rules
   mkdir -p "$(env_value NODE_EXPORTER_TEXTFILE_DIR /var/lib/node_exporter/textfile_collector)"
   cert_metrics || echo "could not write the certificate metric; TlsCertificateExpiring has no data" >&2
   local wanted=("${services[@]}") checked=() s

@@ -137,6 +137,13 @@ export function validateEnv(env, secrets) {
       add('FERRY_PUBLIC_URL', `names host ${url.hostname} but FERRY_DOMAIN is ${env.FERRY_DOMAIN}`);
     }
   }
+  // Alerts link <this>/runbooks.md#<alert>: a pager opens it from anywhere, so it must be absolute.
+  if (env.FERRY_RUNBOOK_BASE_URL && !isPlaceholder(env.FERRY_RUNBOOK_BASE_URL)) {
+    let url;
+    try { url = new URL(env.FERRY_RUNBOOK_BASE_URL); } catch { add('FERRY_RUNBOOK_BASE_URL', 'is not an absolute URL: give the https:// address of Ferry\'s docs/ folder'); }
+    if (url && !['https:', 'http:'].includes(url.protocol)) add('FERRY_RUNBOOK_BASE_URL', 'must be an http(s):// URL');
+    if (url && (url.search || url.hash)) add('FERRY_RUNBOOK_BASE_URL', 'must have no query or fragment (alerts append /runbooks.md#<alert>)');
+  }
   if (env.FERRY_DOMAIN && !isPlaceholder(env.FERRY_DOMAIN) && !/^[A-Za-z0-9.-]{1,253}$/.test(env.FERRY_DOMAIN) && net.isIP(env.FERRY_DOMAIN) === 0) {
     add('FERRY_DOMAIN', 'must be a host name or an IP address');
   }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
-import { ALERTMANAGER_DIR, type Managed, alertRules, freePort, readYaml, startProcess, waitFor } from '../support/monitoring';
+import { ALERTMANAGER_DIR, type Managed, TEST_RUNBOOK_BASE_URL, freePort, readYaml, renderedAlertRules, startProcess, waitFor } from '../support/monitoring';
 
 /**
  * The real Alertmanager (Debian's 0.25) with the rendered production configuration, a webhook
@@ -96,7 +96,7 @@ beforeAll(async () => {
 
   // Prometheus with the real ServiceDown rule (its `for` shortened so the test need not wait 2 minutes)
   // and the real ferry-worker job pointed at a port where nothing listens.
-  const serviceDown = alertRules().find((r) => r.alert === 'ServiceDown')!;
+  const serviceDown = renderedAlertRules().find((r) => r.alert === 'ServiceDown')!;
   fs.writeFileSync(path.join(dir, 'rules.yml'), YAML.stringify({ groups: [{ name: 'test', rules: [{ ...serviceDown, for: '0s' }] }] }));
   const real = readYaml<{ scrape_configs: Record<string, unknown>[] }>('monitoring/prometheus/prometheus.yml');
   const workerJob = real.scrape_configs.find((j) => j.job_name === 'ferry-worker')!;
@@ -149,7 +149,7 @@ describe('Alertmanager with the production configuration', () => {
       job: 'ferry-worker',
       component: 'worker',
     });
-    expect(got.alert.annotations.runbook_url).toBe('docs/runbooks.md#servicedown');
+    expect(got.alert.annotations.runbook_url).toBe(`${TEST_RUNBOOK_BASE_URL}/runbooks.md#servicedown`);
     expect(got.alert.annotations.description).toContain('ferry-worker');
     const message = received.find((m) => m.alerts.some((a) => a.labels.alertname === 'ServiceDown'))!;
     expect(Object.keys(message.groupLabels).sort()).toEqual(['alertname', 'instance']);

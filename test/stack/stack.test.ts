@@ -450,7 +450,10 @@ function stackSuite(engine: Engine): void {
       const override = path.join(ws.base, 'stack-test.override.yml');
       writeWebhookOverride(override, `ferry:${ws.project.env.FERRY_IMAGE_TAG}`, networks);
       // As an operator configures alerting: the receiver's URL in .env.production.
-      setEnvFileValues(ws.project.dir, { ALERT_WEBHOOK_URL: `http://${WEBHOOK_SERVICE}:${WEBHOOK_PORT}/alerts`, NODE_EXPORTER_TEXTFILE_DIR: ws.textfileDir });
+      // The clean copy has no git origin to derive the runbook links from: name their base, as an operator would.
+      setEnvFileValues(ws.project.dir, {
+        ALERT_WEBHOOK_URL: `http://${WEBHOOK_SERVICE}:${WEBHOOK_PORT}/alerts`, NODE_EXPORTER_TEXTFILE_DIR: ws.textfileDir, FERRY_RUNBOOK_BASE_URL: 'https://git.example.org/ferry/-/blob/main/docs',
+      });
       ws.project.env.ALERT_WEBHOOK_URL = `http://${WEBHOOK_SERVICE}:${WEBHOOK_PORT}/alerts`;
       await ws.project.script('deploy/monitoring.sh', ['start', ...(skipped.length ? services : [])], { echo: true, timeoutMs: 10 * MIN });
       await ws.project.compose(['up', '-d', '--wait', WEBHOOK_SERVICE], { monitoring: true, extra: [override], timeoutMs: 3 * MIN });
@@ -512,7 +515,7 @@ function stackSuite(engine: Engine): void {
         }, 5000);
         note(`alert ${alert.labels.alertname} (${alert.labels.severity}) reached receiver "${alert.receiver}" ${Math.round((Date.now() - stoppedAt) / 1000)} s after the worker stopped: ${alert.annotations.summary}`);
         expect(alert.labels.severity).toBe('critical');
-        expect(alert.annotations.runbook_url).toMatch(/runbooks\.md#/);
+        expect(alert.annotations.runbook_url).toMatch(/^https:\/\/git\.example\.org\/ferry\/-\/blob\/main\/docs\/runbooks\.md#/);
         const am = await ws.project.compose(['exec', '-T', 'alertmanager', 'wget', '-qO-', 'http://127.0.0.1:9093/api/v2/alerts'], { monitoring: true });
         expect((JSON.parse(am.stdout) as { labels: Record<string, string> }[]).some((a) => a.labels.alertname === alert.labels.alertname)).toBe(true);
       } finally {

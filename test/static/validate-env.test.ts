@@ -44,6 +44,11 @@ describe('deploy/validate-env.mjs', () => {
     expect(r.status).toBe(0);
   });
 
+  it('accepts an absolute runbook base URL', () => {
+    writeEnv({ FERRY_RUNBOOK_BASE_URL: 'https://git.example.org/ferry/-/blob/main/docs' });
+    expect(run()).toMatchObject({ status: 0, problems: [] });
+  });
+
   it('refuses the example file as it ships (placeholders, no secrets)', () => {
     fs.copyFileSync(EXAMPLE, path.join(dir, 'env'));
     const r = spawnSync(process.execPath, [SCRIPT, '--env', path.join(dir, 'env'), '--secrets-dir', path.join(dir, 'none')], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
@@ -95,6 +100,9 @@ describe('deploy/validate-env.mjs', () => {
     ['the services running as root', { FERRY_UID: '0' }, undefined, /^✗ FERRY_UID: must not be root$/],
     ['a relative data directory', { FERRY_STAGE_DIR: 'data/stage' }, undefined, /^✗ FERRY_STAGE_DIR: must be an absolute path$/],
     ['a system directory as data root', { FERRY_PRODUCTS_DIR: '/etc' }, undefined, /^✗ FERRY_PRODUCTS_DIR: must not be the system directory \/etc$/],
+    ['a relative runbook base URL', { FERRY_RUNBOOK_BASE_URL: 'docs' }, undefined, /^✗ FERRY_RUNBOOK_BASE_URL: is not an absolute URL/],
+    ['a runbook base URL that is not http(s)', { FERRY_RUNBOOK_BASE_URL: 'file:///srv/ferry/docs' }, undefined, /^✗ FERRY_RUNBOOK_BASE_URL: must be an http\(s\):\/\/ URL$/],
+    ['a runbook base URL with a fragment', { FERRY_RUNBOOK_BASE_URL: 'https://git.example.org/ferry/docs#x' }, undefined, /^✗ FERRY_RUNBOOK_BASE_URL: must have no query or fragment/],
     ['nested data roots', { FERRY_STAGE_DIR: '/srv/ferry', FERRY_PRODUCTS_DIR: '/srv/ferry/products' }, undefined, /^✗ FERRY_PRODUCTS_DIR: must not be, contain or sit inside FERRY_STAGE_DIR$/],
   ];
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { REPO_ROOT } from './repo-root';
@@ -43,6 +44,18 @@ export function renderRules(sourceDir: string, targetDir: string, base = TEST_RU
 export function alertRules(): AlertRule[] {
   const doc = readYaml<{ groups: { rules: AlertRule[] }[] }>('monitoring/prometheus/rules/alerts.yml');
   return doc.groups.flatMap((g) => g.rules);
+}
+
+/** Every alerting rule as Prometheus loads it in production: rendered with base as the runbook base URL. */
+export function renderedAlertRules(base = TEST_RUNBOOK_BASE_URL): AlertRule[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-rules-'));
+  try {
+    renderRules(path.join(PROMETHEUS_DIR, 'rules'), dir, base);
+    const doc = YAML.parse(fs.readFileSync(path.join(dir, 'alerts.yml'), 'utf8')) as { groups: { rules: AlertRule[] }[] };
+    return doc.groups.flatMap((g) => g.rules);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Every recording rule in rules/recording.yml. */
