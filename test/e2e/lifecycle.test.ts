@@ -144,4 +144,27 @@ describe('lifecycle verbs with a real worker', () => {
     await waitFor(async () => (await statusOf('later-1')) === 'published', 30_000, 'later-1 published after resume');
     expect((await ferryctl(['bandwidth', 'default'], env)).code).toBe(0);
   });
+
+  it('retracts a product naming what was derived from it, and links the correction that supersedes it both ways', async () => {
+    await writeFile(stack.roots.stageRoot, 'images/base-1.fits', 'base pixels');
+    await stack.register({ data_id: 'base-1', data_type: 'image', stage_path: 'images/base-1.fits' });
+    await writeFile(stack.roots.stageRoot, 'images/deriv-1.fits', 'derived pixels');
+    await stack.register({ data_id: 'deriv-1', data_type: 'image', stage_path: 'images/deriv-1.fits', derived_from: ['base-1'] });
+    await waitFor(async () => (await statusOf('base-1')) === 'published' && (await statusOf('deriv-1')) === 'published', 30_000, 'both published');
+
+    const retract = await ferryctl(['retract', 'base-1', '--reason', 'bad flat field'], env);
+    expect({ code: retract.code, stderr: retract.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(retract.stdout).toContain('1 product(s) derived from base-1 may need retracting too:');
+    expect(retract.stdout).toMatch(/^1\s+deriv-1\s+image\s+published$/m);
+    // Ferry names the descendant and leaves it alone.
+    expect(await statusOf('deriv-1')).toBe('published');
+
+    await writeFile(stack.roots.stageRoot, 'images/base-1b.fits', 'corrected base pixels');
+    const fixed = await stack.register({ data_id: 'base-1b', data_type: 'image', stage_path: 'images/base-1b.fits', supersedes: 'base-1' });
+    expect(fixed.supersedes).toBe('base-1');
+    const oldShow = await ferryctl(['products', 'show', 'base-1'], env);
+    expect(oldShow.stdout).toMatch(/^superseded_by\s+base-1b$/m);
+    const newShow = await ferryctl(['products', 'show', 'base-1b'], env);
+    expect(newShow.stdout).toMatch(/^supersedes\s+base-1$/m);
+  });
 });
