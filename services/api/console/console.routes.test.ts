@@ -269,6 +269,18 @@ describe('pages', () => {
     expect((await request(api.app).get('/console/products/bad-2').set('Cookie', s.cookie)).text).not.toContain('corrections-h');
   });
 
+  it('lists on a retracted product\'s page what was derived from it, and nothing of the kind on others', async () => {
+    await seedProduct(api.deps.pool, { data_id: 'flat-old', status: 'retracted' });
+    await seedProduct(api.deps.pool, { data_id: 'flat-user', status: 'published' });
+    await api.deps.pool.query(`INSERT INTO product_inputs (product_id, input_id)
+      SELECT p.id, i.id FROM products p, products i WHERE p.data_id = 'flat-user' AND i.data_id = 'flat-old'`);
+    const s = await signIn(readToken);
+    const page = await request(api.app).get('/console/products/flat-old').set('Cookie', s.cookie);
+    expect(page.text).toContain('<h2 id="derived-h">Derived from this product</h2>');
+    expect(page.text).toMatch(/<td>1<\/td><td><a href="\/console\/products\/flat-user"><code>flat-user<\/code><\/a><\/td><td>image<\/td><td><span class="state state-published">published<\/span><\/td>/);
+    expect((await request(api.app).get('/console/products/flat-user').set('Cookie', s.cookie)).text).not.toContain('derived-h');
+  });
+
   it('answers 404 as a page for an unknown product', async () => {
     const s = await signIn(readToken);
     const res = await request(api.app).get('/console/products/nope').set('Cookie', s.cookie);

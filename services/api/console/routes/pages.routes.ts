@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { getConsoleOverview } from '../../../core/domain/console/console-overview';
 import { parseMetadataFilter, searchProducts } from '../../../core/domain/console/search-products';
+import { listDescendantsToReview } from '../../../core/domain/lifecycle/retract-product';
 import { getProduct } from '../../../core/domain/products/get-product';
 import { manifestPage } from '../../../core/repositories/product-search.repository';
 import type { ProductStatus } from '../../../core/repositories/product.types';
@@ -47,7 +48,9 @@ export function pagesRoutes(deps: ConsoleDeps): Router {
     const { files } = productQuery.parse(req.query);
     const { product, events, supersededBy } = await getProduct(deps, String(req.params.dataId));
     const manifest = await manifestPage(deps.pool, product.id, files, MANIFEST_PAGE);
-    send(res, productPage(viewContext(req, grafana), product, events, deps.config.console.hostPaths, { ...manifest, offset: files, pageSize: MANIFEST_PAGE }, supersededBy));
+    // A retracted product's page lists what was derived from it: the next candidates to retract.
+    const review = product.status === 'retracted' ? await listDescendantsToReview(deps, product.id) : undefined;
+    send(res, productPage(viewContext(req, grafana), product, events, deps.config.console.hostPaths, { ...manifest, offset: files, pageSize: MANIFEST_PAGE }, { supersededBy, review }));
   });
 
   return router;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Descendant } from '../../../core/domain/lifecycle/retract-product';
 import type { ManifestEntry, ProductEventRow, ProductRow } from '../../../core/repositories/product.types';
 import { formatBytes, formatTime } from './format';
 import { html, type SafeHtml } from './html';
@@ -80,20 +81,38 @@ ${supersededBy ? html`<div><dt>Superseded by</dt><dd id="product-superseded-by">
 </dl></section>`;
 }
 
-/** The product page: live part, corrections, metadata and the manifest page by page. */
+/** A retracted product's descendants, which may need retracting too. */
+function derived(review: { descendants: Descendant[]; truncated: boolean } | undefined): SafeHtml {
+  if (!review) return html``;
+  const { descendants, truncated } = review;
+  return html`<section aria-labelledby="derived-h"><h2 id="derived-h">Derived from this product</h2>
+${descendants.length === 0 ? html`<p>Nothing was derived from it.</p>` : html`<p>These may need retracting too${truncated ? ` (the first ${descendants.length}; ferryctl lineage --descendants lists all)` : ''}.</p>
+<table><thead><tr><th scope="col">Depth</th><th scope="col">Product</th><th scope="col">Type</th><th scope="col">State</th></tr></thead>
+<tbody>${descendants.map((d) => html`<tr><td>${d.depth}</td><td><a href="${BASE}/products/${encodeURIComponent(d.data_id)}"><code>${d.data_id}</code></a></td><td>${d.data_type}</td><td><span class="state state-${d.status}">${d.status}</span></td></tr>`)}</tbody></table>`}
+</section>`;
+}
+
+/** What the product page shows beyond the product itself: its successor, and for a retracted one its descendants. */
+export interface ProductRelations {
+  supersededBy?: string;
+  review?: { descendants: Descendant[]; truncated: boolean };
+}
+
+/** The product page: live part, corrections, derived products, metadata and the manifest page by page. */
 export function productPage(
   ctx: ViewContext,
   p: ProductRow,
   events: ProductEventRow[],
   host: HostPaths,
   manifest: { total: number; entries: ManifestEntry[]; offset: number; pageSize: number },
-  supersededBy?: string,
+  relations: ProductRelations = {},
 ): SafeHtml {
   const at = `${BASE}/products/${encodeURIComponent(p.data_id)}`;
   const { total, entries, offset, pageSize } = manifest;
   return layout(ctx, `Product ${p.data_id}`, html`
 <div hx-ext="sse" sse-connect="${BASE}/events?topic=${encodeURIComponent(`product:${p.data_id}`)}"><div id="product-live" sse-swap="product">${productLive(ctx, p, events, host)}</div></div>
-${corrections(p, supersededBy)}
+${corrections(p, relations.supersededBy)}
+${derived(relations.review)}
 <section aria-labelledby="metadata-h"><h2 id="metadata-h">Metadata</h2>
 ${Object.keys(p.metadata).length ? html`<dl class="facts">${Object.entries(p.metadata).map(([k, v]) => html`<div><dt>${k}</dt><dd>${typeof v === 'string' ? v : JSON.stringify(v)}</dd></div>`)}</dl>` : html`<p>None.</p>`}
 </section>

@@ -37,6 +37,15 @@ export interface RetractResult {
   descendants_truncated: boolean;
 }
 
+/** The products derived from a retracted one, nearest first, at most RETRACT_DESCENDANTS_LIMIT: what the operator reviews next. */
+export async function listDescendantsToReview(deps: Pick<RegistryDeps, 'pool'>, productId: number): Promise<{ descendants: Descendant[]; truncated: boolean }> {
+  const found = await walkLineage(deps.pool, productId, 'descendants', RETRACT_DESCENDANTS_DEPTH, RETRACT_DESCENDANTS_LIMIT + 1);
+  return {
+    descendants: found.slice(0, RETRACT_DESCENDANTS_LIMIT).map(({ data_id, data_type, status, depth }) => ({ data_id, data_type, status, depth })),
+    truncated: found.length > RETRACT_DESCENDANTS_LIMIT,
+  };
+}
+
 /**
  * Withdraws a published product (a bad calibration found later): `retracted` at once, with who and
  * why (event `retracted`); a worker then moves its files from the published path into
@@ -53,10 +62,9 @@ export async function retractProduct(deps: RegistryDeps, input: RetractInput): P
     return done;
   });
   await enqueueSafely(deps, input.dataId);
-  const found = await walkLineage(deps.pool, after!.id, 'descendants', RETRACT_DESCENDANTS_DEPTH, RETRACT_DESCENDANTS_LIMIT + 1);
-  const descendants = found.slice(0, RETRACT_DESCENDANTS_LIMIT).map(({ data_id, data_type, status, depth }) => ({ data_id, data_type, status, depth }));
+  const { descendants, truncated } = await listDescendantsToReview(deps, after!.id);
   return {
     data_id: input.dataId, status: after!.status, published_path: after!.published_path, move: 'pending',
-    descendants, descendants_truncated: found.length > RETRACT_DESCENDANTS_LIMIT,
+    descendants, descendants_truncated: truncated,
   };
 }
