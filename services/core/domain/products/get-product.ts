@@ -1,16 +1,12 @@
 import { NotFoundError } from '../../errors';
-import { listEventsForProduct } from '../../repositories/event.repository';
-import { listInputDataIds } from '../../repositories/lineage.repository';
-import { findProductByDataId } from '../../repositories/product.repository';
-import type { ProductEventRow, ProductRow } from '../../repositories/product.types';
+import { findProductDetail, type ProductDetail } from '../../repositories/product-detail.repository';
 import type { RegistryDeps } from '../registry-deps';
 
 /** The product with this data_id, its events (oldest first) and its inputs; 404 product_not_found otherwise. */
-export async function getProduct(deps: Pick<RegistryDeps, 'pool'>, dataId: string): Promise<{ product: ProductRow; events: ProductEventRow[]; derivedFrom: string[] }> {
-  const product = await findProductByDataId(deps.pool, dataId);
-  if (!product) throw productNotFound(dataId);
-  const [events, derivedFrom] = await Promise.all([listEventsForProduct(deps.pool, product.id), listInputDataIds(deps.pool, product.id)]);
-  return { product, events, derivedFrom };
+export async function getProduct(deps: Pick<RegistryDeps, 'pool'>, dataId: string): Promise<ProductDetail> {
+  const detail = await findProductDetail(deps.pool, dataId);
+  if (!detail) throw productNotFound(dataId);
+  return detail;
 }
 
 /** The 404 every operation on a single product answers for an unknown data_id. */
