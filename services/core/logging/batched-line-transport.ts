@@ -2,6 +2,12 @@ import TransportStream from 'winston-transport';
 
 const MESSAGE = Symbol.for('message');
 
+/** Transports with lines possibly pending; one exit listener writes them all (not one listener per logger). */
+const open = new Set<BatchedLineTransport>();
+process.on('exit', () => {
+  for (const t of open) t.flush();
+});
+
 /**
  * Writes log lines in batches: every line formatted in one turn of the event loop goes out in one
  * write at the end of that turn. stdout on a pipe or a file is a synchronous write in Node, so one
@@ -13,12 +19,11 @@ export class BatchedLineTransport extends TransportStream {
   private pending: string[] = [];
   private scheduled = false;
   private readonly out: (text: string) => void;
-  private readonly flushOnExit = () => this.flush();
 
   constructor(opts: { write?: (text: string) => void } = {}) {
     super();
     this.out = opts.write ?? ((text) => process.stdout.write(text));
-    process.on('exit', this.flushOnExit);
+    open.add(this);
   }
 
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
@@ -41,7 +46,7 @@ export class BatchedLineTransport extends TransportStream {
 
   override _final(done: (err?: Error | null) => void): void {
     this.flush();
-    process.off('exit', this.flushOnExit);
+    open.delete(this);
     done();
   }
 }
