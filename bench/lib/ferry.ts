@@ -5,12 +5,18 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { freePort, startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
 
-/** Peak resident set size (VmHWM) of a live process, in bytes. */
+/**
+ * Peak resident set size (VmHWM) of a live process, in bytes, with its children's added: an api
+ * with API_WORKERS > 1 is a cluster primary and its workers.
+ */
 export async function peakRss(pid: number | undefined): Promise<number | undefined> {
   if (!pid) return undefined;
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) * 1024 : undefined;
+  if (!m) return undefined;
+  const children = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
+  const theirs = await Promise.all(children.map((c) => peakRss(c)));
+  return Number(m[1]) * 1024 + theirs.reduce<number>((sum, r) => sum + (r ?? 0), 0);
 }
 
 export interface Ferry {
@@ -66,6 +72,7 @@ export async function startFerry(
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     METRICS_HOST: '127.0.0.1',
+    // The api part measures both cluster sizes (BENCH_API_WORKERS); every other part runs one.
     API_WORKERS: '1',
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_TOKEN: '1000000',

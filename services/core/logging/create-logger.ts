@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { BatchedLineTransport } from './batched-line-transport';
 import { redact } from './redact';
 
 export type Logger = winston.Logger;
@@ -13,13 +14,14 @@ const redactFormat = winston.format((info) => {
 });
 
 /**
- * The one logger factory: JSON lines on stdout with timestamp, level and service.
- * Child loggers (logger.child({request_id})) add per-request or per-job fields.
+ * The one logger factory: JSON lines on stdout with timestamp, level and service, written once per
+ * event-loop turn (BatchedLineTransport). Child loggers (logger.child({request_id})) add
+ * per-request or per-job fields.
  */
 export function createLogger(opts: { service: string; level: string; stream?: NodeJS.WritableStream }): Logger {
   const transport = opts.stream
     ? new winston.transports.Stream({ stream: opts.stream })
-    : new winston.transports.Console({ stderrLevels: [] });
+    : new BatchedLineTransport();
   return winston.createLogger({
     level: opts.level,
     defaultMeta: { service: opts.service },

@@ -4,6 +4,9 @@ import type { Queryable } from '../db/pool';
 export const ALL_TYPES = '*';
 
 /** One pause: the whole service ('*') or one data type. */
+/** The order pauses are listed in: the whole-service pause first, then by data type. */
+export const PAUSE_ORDER = `scope <> '*', scope`;
+
 export interface PauseRow {
   scope: string;
   actor: string;
@@ -40,7 +43,7 @@ export async function deletePause(db: Queryable, p: { scope: string; actor: stri
 
 /** Every pause in force, the whole-service one first. */
 export async function listPauses(db: Queryable): Promise<PauseRow[]> {
-  const res = await db.query<PauseRow>(`SELECT * FROM publishing_pauses ORDER BY scope <> '*', scope`);
+  const res = await db.query<PauseRow>(`SELECT * FROM publishing_pauses ORDER BY ${PAUSE_ORDER}`);
   return res.rows;
 }
 

@@ -1,8 +1,9 @@
 import type { Queryable } from '../db/pool';
 import type { ProductStatus } from './product.types';
 
-const STATUS_COUNTS = 'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status';
-const failedAtLeast = (maxAttempts: string) => `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= ${maxAttempts}`;
+// Each figure's SQL is written once: used alone below, and together in publish-status.repository.ts.
+export const STATUS_COUNTS = 'SELECT status, sum(count)::bigint AS count FROM product_status_counts GROUP BY status';
+export const failedAtLeast = (maxAttempts: string) => `SELECT count(*)::bigint AS count FROM products WHERE status = 'failed' AND publish_attempts >= ${maxAttempts}`;
 const attemptOutcomes = (since: string, firstWholeHour: string) =>
   `SELECT edge.attempts + hours.attempts AS attempts, edge.successes + hours.successes AS successes
      FROM (SELECT count(*)::bigint AS attempts, count(*) FILTER (WHERE to_status = 'published')::bigint AS successes
@@ -11,7 +12,7 @@ const attemptOutcomes = (since: string, firstWholeHour: string) =>
           (SELECT COALESCE(sum(attempts), 0)::bigint AS attempts, COALESCE(sum(successes), 0)::bigint AS successes
              FROM publish_attempt_hours WHERE hour >= ${firstWholeHour}) AS hours`;
 
-const emptyCounts = (): Record<ProductStatus, number> => ({ staging: 0, publishing: 0, published: 0, failed: 0, discarded: 0, retracted: 0 });
+export const emptyCounts = (): Record<ProductStatus, number> => ({ staging: 0, publishing: 0, published: 0, failed: 0, discarded: 0, retracted: 0 });
 
 /** Registry-wide counts per status, read from the trigger-kept product_status_counts (never scans products). */
 export async function countByStatus(db: Queryable): Promise<Record<ProductStatus, number>> {

@@ -1,7 +1,6 @@
 import type { ConsoleOverview } from '../../../core/domain/console/console-overview';
 import { getConsoleOverview } from '../../../core/domain/console/console-overview';
-import { findProductByDataId } from '../../../core/repositories/product.repository';
-import { listEventsForProduct } from '../../../core/repositories/event.repository';
+import { findProductDetail } from '../../../core/repositories/product-detail.repository';
 import type { ProductEventRow, ProductRow } from '../../../core/repositories/product.types';
 import type { ConsoleDeps } from '../console-deps';
 
@@ -16,8 +15,7 @@ export function liveLoader(deps: ConsoleDeps): (topic: string) => Promise<LiveDa
     if (topic === 'overview') return { kind: 'overview', overview: await getConsoleOverview(deps) };
     const m = PRODUCT_TOPIC.exec(topic);
     if (!m) return undefined;
-    const product = await findProductByDataId(deps.pool, m[1]!);
-    if (!product) return undefined;
-    return { kind: 'product', product, events: await listEventsForProduct(deps.pool, product.id) };
+    const detail = await findProductDetail(deps.pool, m[1]!);
+    return detail && { kind: 'product', product: detail.product, events: detail.events };
   };
 }

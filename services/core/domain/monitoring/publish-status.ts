@@ -1,6 +1,5 @@
-import { countHeld, latestOutcomesSince, oldestFailedAgeSeconds, oldestWaitingAgeSeconds } from '../../repositories/lifecycle-stats.repository';
-import { listPauses, type PauseRow } from '../../repositories/publishing-control.repository';
-import { countByStatus, countFailedAtLeast } from '../../repositories/registry-stats.repository';
+import type { PauseRow } from '../../repositories/publishing-control.repository';
+import { readPublishFigures } from '../../repositories/publish-status.repository';
 import type { RegistryDeps } from '../registry-deps';
 
 /** The window over which success rate and recent failures are computed. */
@@ -37,15 +36,8 @@ export interface PublishStatus {
  */
 export async function getPublishStatus(deps: Pick<RegistryDeps, 'pool' | 'config'>, now = new Date()): Promise<PublishStatus> {
   const since = new Date(now.getTime() - SUCCESS_RATE_WINDOW_HOURS * 3600_000);
-  const [counts, exceeded, outcomes, held, waitingAge, failedAge, paused] = await Promise.all([
-    countByStatus(deps.pool),
-    countFailedAtLeast(deps.pool, deps.config.publish.maxAttempts),
-    latestOutcomesSince(deps.pool, since),
-    countHeld(deps.pool),
-    oldestWaitingAgeSeconds(deps.pool),
-    oldestFailedAgeSeconds(deps.pool),
-    listPauses(deps.pool),
-  ]);
+  const { counts, exceeded, outcomes, held, oldestWaitingAgeSeconds: waitingAge, oldestFailedAgeSeconds: failedAge, paused } =
+    await readPublishFigures(deps.pool, deps.config.publish.maxAttempts, since);
   const min = deps.config.publish.successRateMinProducts;
   const enough = outcomes.products >= min;
   return {

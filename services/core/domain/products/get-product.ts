@@ -1,27 +1,12 @@
 import { NotFoundError } from '../../errors';
-import { listEventsForProduct } from '../../repositories/event.repository';
-import { listInputDataIds } from '../../repositories/lineage.repository';
-import { findProductByDataId, findSupersedingDataId } from '../../repositories/product.repository';
-import type { ProductEventRow, ProductRow } from '../../repositories/product.types';
+import { findProductDetail, type ProductDetail } from '../../repositories/product-detail.repository';
 import type { RegistryDeps } from '../registry-deps';
 
-/** One product as its detail views show it. */
-export interface ProductDetail {
-  product: ProductRow;
-  events: ProductEventRow[];
-  derivedFrom: string[];
-  /** The later product that names this one in `supersedes`, if any. */
-  supersededBy: string | undefined;
-}
-
-/** The product with this data_id, its events (oldest first), its inputs and its successor; 404 product_not_found otherwise. */
+/** The product with this data_id, its events (oldest first) and its inputs; 404 product_not_found otherwise. */
 export async function getProduct(deps: Pick<RegistryDeps, 'pool'>, dataId: string): Promise<ProductDetail> {
-  const product = await findProductByDataId(deps.pool, dataId);
-  if (!product) throw productNotFound(dataId);
-  const [events, derivedFrom, supersededBy] = await Promise.all([
-    listEventsForProduct(deps.pool, product.id), listInputDataIds(deps.pool, product.id), findSupersedingDataId(deps.pool, product.data_id),
-  ]);
-  return { product, events, derivedFrom, supersededBy };
+  const detail = await findProductDetail(deps.pool, dataId);
+  if (!detail) throw productNotFound(dataId);
+  return detail;
 }
 
 /** The 404 every operation on a single product answers for an unknown data_id. */
