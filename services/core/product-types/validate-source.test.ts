@@ -94,6 +94,31 @@ describe('product type validators against the field\'s own libraries', () => {
     }
   });
 
+  it('extracts the footprint, field of view, beam, resolving power and polarisation astropy computes', async () => {
+    const sep = ([a1, d1]: number[], [a2, d2]: number[]) => {
+      const r = Math.PI / 180;
+      const h = Math.sin(((d2! - d1!) * r) / 2) ** 2 + Math.cos(d1! * r) * Math.cos(d2! * r) * Math.sin(((a2! - a1!) * r) / 2) ** 2;
+      return (2 * Math.asin(Math.sqrt(h))) / r;
+    };
+    // SIN (one across RA 0/360), TAN with a rotated CD matrix and a STOKES axis, an image in an extension.
+    for (const name of ['summed.fits', 'mjd-only.fits', 'stokes-cd.fits', 'multi-summed.fits']) {
+      const want = fx.manifest[name]!;
+      const { extracted } = await judge(fx, name, defs.image!);
+      const region = /^POLYGON (\w+)((?: \S+ \S+){4})$/.exec(extracted!.region as string);
+      expect({ name, frame: region?.[1] }).toEqual({ name, frame: want.frame });
+      const nums = region![2]!.trim().split(' ').map(Number);
+      const vertices = [0, 2, 4, 6].map((i) => [nums[i]!, nums[i + 1]!]);
+      // astropy's corners run clockwise on the sky for these images (RA grows to the left); DALI wants counter-clockwise.
+      const corners = want.corners!;
+      const ccw = [corners[0]!, corners[3]!, corners[2]!, corners[1]!];
+      vertices.forEach((v, i) => expect({ name, i, off: sep(v, ccw[i]!) < 1e-8 }).toEqual({ name, i, off: true }));
+      expect(extracted!.fov_deg).toBeCloseTo(want.fov_deg!, 9);
+      expect(extracted!.resolution_arcsec).toBeCloseTo(want.resolution_arcsec!, 9);
+      expect(extracted!.res_power).toBeCloseTo(want.res_power!, 6);
+      expect({ name, pol: extracted!.pol_states }).toEqual({ name, pol: want.stokes ? `/${want.stokes.join('/')}/` : null });
+    }
+  });
+
   it('accepts Measurement Sets and calibration tables casacore opens, refuses those missing a subtable', async () => {
     const cases: Array<[string, ProductTypeDefinition]> = [['obs.ms', defs.ms!], ['no-field.ms', defs.ms!], ['obs.G', defs.caltable!], ['no-spw.G', defs.caltable!]];
     for (const [name, def] of cases) {
