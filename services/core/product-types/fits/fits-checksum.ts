@@ -11,8 +11,8 @@ const THREAD_MIN_BYTES = 1024 * 1024;
 
 interface HduSums {
   hdu: FitsHdu;
-  /** Ones'-complement sum of the whole HDU (header and data) so far: −0 when CHECKSUM holds. */
-  all: number;
+  /** Ones'-complement sum of the HDU's header so far. */
+  header: number;
   /** Ones'-complement sum of the HDU's data so far: DATASUM. */
   data: number;
 }
@@ -32,7 +32,7 @@ export class FitsChecksumObserver implements CopyObserver {
   constructor(hdus: FitsHdu[]) {
     this.sums = hdus
       .filter((h) => h.header.cards.has('CHECKSUM') || h.header.cards.has('DATASUM'))
-      .map((hdu) => ({ hdu, all: 0, data: 0 }));
+      .map((hdu) => ({ hdu, header: 0, data: 0 }));
   }
 
   /** True when some HDU carries a checksum: otherwise the copy need not be observed at all. */
@@ -59,20 +59,19 @@ export class FitsChecksumObserver implements CopyObserver {
     this.pos = to;
     // Byte ranges of buf to sum, with the sum each one goes to.
     const ranges: Array<[number, number]> = [];
-    const into: Array<{ s: HduSums; key: 'all' | 'data' }> = [];
+    const into: Array<{ s: HduSums; key: 'header' | 'data' }> = [];
+    const add = (s: HduSums, key: 'header' | 'data', start: number, end: number) => {
+      const a = Math.max(from, start);
+      const b = Math.min(to, end);
+      if (a >= b) return;
+      ranges.push([a - from, b - from]);
+      into.push({ s, key });
+    };
+    // Header and data apart, each byte summed once: the CHECKSUM sum is their ones'-complement sum.
     for (const s of this.sums) {
       const dataStart = s.hdu.offset + s.hdu.header.headerBytes;
-      const a = Math.max(from, s.hdu.offset);
-      const b = Math.min(to, s.hdu.end);
-      if (a < b) {
-        ranges.push([a - from, b - from]);
-        into.push({ s, key: 'all' });
-      }
-      const da = Math.max(from, dataStart);
-      if (da < b) {
-        ranges.push([da - from, b - from]);
-        into.push({ s, key: 'data' });
-      }
+      add(s, 'header', s.hdu.offset, dataStart);
+      add(s, 'data', dataStart, s.hdu.end);
     }
     if (ranges.length === 0) return;
     const results = await this.sumRanges(buf, ranges);
@@ -104,7 +103,7 @@ export class FitsChecksumObserver implements CopyObserver {
           out.push(`${index}: DATASUM is ${String(datasum)} but the data sum to ${s.data}`);
         }
       }
-      if (s.hdu.header.cards.has('CHECKSUM') && s.all !== ONES_MINUS_ZERO) {
+      if (s.hdu.header.cards.has('CHECKSUM') && addOnes(s.header, s.data) !== ONES_MINUS_ZERO) {
         out.push(`${index}: CHECKSUM verification failed (the HDU does not sum to -0)`);
       }
     }
