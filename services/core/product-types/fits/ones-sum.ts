@@ -21,7 +21,7 @@ const rotl = (x: number, n: number) => (n === 0 ? x : ((x << n) | (x >>> (32 - n
  * byte lanes (a, c) and (b, d), each summed exactly. The big-endian word's value is
  * a·2^24 + b·2^16 + c·2^8 + d, and modulo 2^32 − 1 a factor 2^k is a rotation by k bits, so the two
  * lane sums rotated give the big-endian sum without swapping a byte: two masks, a shift and two
- * adds per word (about 1.4× the speed of a per-word DataView.getUint32 big-endian read, see
+ * adds per word (1.2–1.4× the speed of a per-word DataView.getUint32 big-endian read, see
  * docs/performance.md). The rotations depend on the host's byte order.
  */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
