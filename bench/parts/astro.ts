@@ -34,13 +34,13 @@ async function typesFile(dir: string, verify: boolean): Promise<string> {
 
 /**
  * Seeds `n` published products with random sky positions and observation times over a year, as a
- * bulk load: row triggers set aside and the two GiST indexes built once afterwards.
+ * bulk load: row triggers set aside and the GiST indexes built once afterwards.
  */
 async function seedSky(pool: Pool, n: number): Promise<void> {
   const c = await pool.connect();
   try {
     await c.query('ALTER TABLE products DISABLE TRIGGER USER');
-    await c.query('DROP INDEX products_sky_idx, products_obs_range_idx');
+    await c.query('DROP INDEX products_sky_obs_idx, products_obs_range_idx');
     await c.query(
       `INSERT INTO products (data_id, data_type, stage_path, destination_path, published_path, kind, status, ra_deg, dec_deg, obs_start, obs_end, published_at)
        SELECT 'sky-' || g, 'image', 'sky/' || g || '.fits', 'sky/' || g || '.fits', 'sky/' || g || '.fits', 'file', 'published',
@@ -50,9 +50,9 @@ async function seedSky(pool: Pool, n: number): Promise<void> {
               LATERAL (SELECT timestamptz '2026-01-01' + random() * interval '365 days' + g * interval '0' AS t) tt`,
       [n],
     );
-    // The same definitions as the migration (product-types-lineage-obscore).
+    // The same definitions as the migrations (product-types-lineage-obscore, sky-obs-index).
     await c.query('CREATE INDEX products_obs_range_idx ON products USING gist (obs_range) WHERE obs_range IS NOT NULL');
-    await c.query('CREATE INDEX products_sky_idx ON products USING gist (sky) WHERE sky IS NOT NULL');
+    await c.query('CREATE INDEX products_sky_obs_idx ON products USING gist (sky, obs_range) WHERE sky IS NOT NULL AND obs_range IS NOT NULL');
     await c.query('ALTER TABLE products ENABLE TRIGGER USER');
     await c.query('VACUUM (ANALYZE) products');
   } finally {

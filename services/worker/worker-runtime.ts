@@ -14,6 +14,7 @@ import { BandwidthLimiter } from './bandwidth-limiter';
 import { Heartbeat } from './heartbeat';
 import { PublishControls } from './publish-controls';
 import { PublishProgress } from './publish-progress';
+import { stopOnesSumThread } from '../core/product-types/fits/ones-sum-thread';
 import { createPublishProcessor, type Processor } from './processors/publish.processor';
 import { Reconciler } from './reconciler';
 import { fileTestHook } from './test-hook';
@@ -130,6 +131,7 @@ export async function startWorker(
     await worker.close();
     clearTimeout(graceTimer);
   });
+  shutdown.add('stop checksum thread', () => stopOnesSumThread());
   shutdown.add('stop heartbeat', () => heartbeat.stop());
   shutdown.add('stop control refresh', () => controls.stop());
   shutdown.add('close metrics listener', () => metricsServer.close());

@@ -17,6 +17,14 @@ export interface AstroVerdict {
   telescope?: string;
   object?: string;
   table_type?: string;
+  /** astropy's calc_footprint(center=False): the outer corners of the image, [ra, dec] degrees. */
+  corners?: number[][];
+  fov_deg?: number;
+  frame?: string;
+  resolution_arcsec?: number | null;
+  res_power?: number | null;
+  /** The STOKES axis's parameters in pixel order, as astropy evaluates the axis. */
+  stokes?: string[] | null;
 }
 
 export interface AstroFixtures {

@@ -5,6 +5,7 @@ import { PublishError } from '../errors/publish-error';
 import { copyAndHash } from '../publish/copy-and-hash';
 import { openRoot } from '../publish/dir-handle';
 import { scanTree } from '../publish/scan-source';
+import { onesSumThreadRunning, stopOnesSumThread } from './fits/ones-sum-thread';
 import type { ProductTypeDefinition } from './product-type.schema';
 import { validateSource } from './validate-source';
 
@@ -20,13 +21,13 @@ const defs = loadConfig('worker', {
  * Ferry's judgement of one fixture: the type's validators before the copy, then the checksum
  * observer fed by the same copy code the worker uses (hashing only, no destination).
  */
-async function judge(fx: AstroFixtures, name: string, def: ProductTypeDefinition): Promise<{ verdict: 'accept' | 'refuse'; why: string; extracted: Record<string, unknown> | null }> {
+async function judge(fx: AstroFixtures, name: string, def: ProductTypeDefinition, chunkBytes = 4096 + 3): Promise<{ verdict: 'accept' | 'refuse'; why: string; extracted: Record<string, unknown> | null }> {
   const root = await openRoot(fx.dir);
   try {
     const snap = await scanTree(root, name, def.kind ?? 'file', name);
     const { extracted, observer } = await validateSource(def, { dir: root, name, label: name }, name, snap);
     if (snap.kind === 'file') {
-      await copyAndHash(root, name, undefined, snap.entries[0]!, { observe: observer && ((b: Buffer) => observer.observe(b)), chunkBytes: 4096 + 3 });
+      await copyAndHash(root, name, undefined, snap.entries[0]!, { observer, chunkBytes });
     }
     const problems = observer?.problems() ?? [];
     return problems.length > 0 ? { verdict: 'refuse', why: problems.join('; '), extracted } : { verdict: 'accept', why: '', extracted };
@@ -43,6 +44,7 @@ describe('product type validators against the field\'s own libraries', () => {
   beforeAll(async () => {
     fx = await astroFixtures();
   });
+  afterAll(() => stopOnesSumThread());
 
   it('accepts or refuses every FITS fixture exactly as astropy verifies it', async () => {
     const names = Object.keys(fx.manifest).filter((n) => n.endsWith('.fits')).sort();
@@ -58,6 +60,15 @@ describe('product type validators against the field\'s own libraries', () => {
     expect(Object.values(ours).filter((v) => v === 'refuse').length).toBeGreaterThanOrEqual(15);
     expect(ours['plain-corrupt-data.fits']).toBe('accept');
     expect(ours['summed-corrupt-data.fits']).toBe('refuse');
+  });
+
+  it('judges a FITS file read in pieces of over 1 MiB, summed on the summing thread, as astropy does', async () => {
+    for (const name of ['large-summed.fits', 'large-summed-corrupt-data.fits']) {
+      const got = await judge(fx, name, defs.image!, 8 * 1024 * 1024);
+      expect({ name, verdict: got.verdict }).toEqual({ name, verdict: fx.manifest[name]!.verdict });
+    }
+    expect(onesSumThreadRunning()).toBe(true);
+    expect((await judge(fx, 'large-summed-corrupt-data.fits', defs.image!, 8 * 1024 * 1024)).why).toMatch(/primary HDU: DATASUM is \d+ but the data sum to \d+/);
   });
 
   it('names what is wrong with a refused FITS file', async () => {
@@ -80,6 +91,31 @@ describe('product type validators against the field\'s own libraries', () => {
       expect(extracted!.ra_deg).toBeCloseTo(want.ra_deg!, 9);
       expect(extracted!.dec_deg).toBeCloseTo(want.dec_deg!, 9);
       expect(extracted).toMatchObject({ telescope: want.telescope, object: want.object, units: 'Jy/beam', freq_hz: 1.405e9, shape: [48, 64, 1] });
+    }
+  });
+
+  it('extracts the footprint, field of view, beam, resolving power and polarisation astropy computes', async () => {
+    const sep = ([a1, d1]: number[], [a2, d2]: number[]) => {
+      const r = Math.PI / 180;
+      const h = Math.sin(((d2! - d1!) * r) / 2) ** 2 + Math.cos(d1! * r) * Math.cos(d2! * r) * Math.sin(((a2! - a1!) * r) / 2) ** 2;
+      return (2 * Math.asin(Math.sqrt(h))) / r;
+    };
+    // SIN (one across RA 0/360), TAN with a rotated CD matrix and a STOKES axis, an image in an extension.
+    for (const name of ['summed.fits', 'mjd-only.fits', 'stokes-cd.fits', 'multi-summed.fits']) {
+      const want = fx.manifest[name]!;
+      const { extracted } = await judge(fx, name, defs.image!);
+      const region = /^POLYGON (\w+)((?: \S+ \S+){4})$/.exec(extracted!.region as string);
+      expect({ name, frame: region?.[1] }).toEqual({ name, frame: want.frame });
+      const nums = region![2]!.trim().split(' ').map(Number);
+      const vertices = [0, 2, 4, 6].map((i) => [nums[i]!, nums[i + 1]!]);
+      // astropy's corners run clockwise on the sky for these images (RA grows to the left); DALI wants counter-clockwise.
+      const corners = want.corners!;
+      const ccw = [corners[0]!, corners[3]!, corners[2]!, corners[1]!];
+      vertices.forEach((v, i) => expect({ name, i, off: sep(v, ccw[i]!) < 1e-8 }).toEqual({ name, i, off: true }));
+      expect(extracted!.fov_deg).toBeCloseTo(want.fov_deg!, 9);
+      expect(extracted!.resolution_arcsec).toBeCloseTo(want.resolution_arcsec!, 9);
+      expect(extracted!.res_power).toBeCloseTo(want.res_power!, 6);
+      expect({ name, pol: extracted!.pol_states }).toEqual({ name, pol: want.stokes ? `/${want.stokes.join('/')}/` : null });
     }
   });
 

@@ -33,7 +33,18 @@ export interface CopyControl {
   /** Mode bits the copy never keeps (PUBLISH_MODE_DROP_BITS); default setuid, setgid, sticky, group/other write. */
   dropModeBits?: number;
   /** Fed every buffer the hash sees, in file order (a type's streaming check, e.g. FITS checksums). */
-  observe?: (piece: Buffer) => void;
+  observer?: CopyObserver;
+}
+
+/** A type's streaming check over the bytes a copy moves (FITS checksums). */
+export interface CopyObserver {
+  /** Allocates the copy's read buffers (shared ones, so another thread can read them in place). */
+  allocate(bytes: number): Buffer;
+  /**
+   * Fed every buffer the hash sees, in file order. The copy refills the buffer only after the
+   * returned promise settles, and waits for the last one before it returns.
+   */
+  observe(piece: Buffer): Promise<void>;
 }
 
 /** setuid, setgid, sticky, group write, other write. */
@@ -81,7 +92,8 @@ export interface CopyTarget {
  * exactly the bytes moved. The source is opened without following a symlink and must be the entry
  * the scan recorded (dev, ino), else `source_changed`. Double-buffered: chunk n+1 is read and chunk
  * n written on the thread pool while chunk n is hashed on the event loop in 512 KiB slices, so no
- * step blocks the loop for long. The copy then gets the source's mode (minus the bits
+ * step blocks the loop for long; an observer (FITS checksums) may check chunk n on its own thread
+ * meanwhile, and the buffer is refilled only once its check is done. The copy then gets the source's mode (minus the bits
  * `ctl.dropModeBits` drops) and mtime and is fsynced before close. Verifies the bytes read equal
  * the size seen before the copy and that the source's size and mtime are unchanged afterwards.
  */
@@ -91,12 +103,14 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
   // a file that grew shows up at once.
   const chunk = ctl.chunkBytes ?? CHUNK;
   const want = Math.min(chunk, expected.size + 1);
-  const bufs = [Buffer.allocUnsafe(want), Buffer.allocUnsafe(want)];
+  const observer = ctl.observer;
+  const bufs = observer ? [observer.allocate(want), observer.allocate(want)] : [Buffer.allocUnsafe(want), Buffer.allocUnsafe(want)];
   const { fh: input } = await openFileAt(srcDir, name, expected, label);
   let output: FileHandle | undefined;
   let reading: Promise<{ bytesRead: number }> | undefined;
   let writing: Promise<void> | undefined;
   let flushing: Promise<void> | undefined;
+  let observing: Promise<void> | undefined;
   let flushedUpTo = 0;
   try {
     if (dest) output = await createFileAt(dest.dir, dest.name);
@@ -109,9 +123,11 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
       reading = undefined;
       if (bytesRead === 0) break;
       const piece = bufs[turn]!.subarray(0, bytesRead);
-      // The other buffer is free once its write is done: read ahead into it.
+      // The other buffer is free once its write and its observer are done: read ahead into it.
       await writing;
       writing = undefined;
+      await observing;
+      observing = undefined;
       if (bytesRead === want) reading = later(input.read(bufs[1 - turn]!, 0, want, total + bytesRead));
       if (output) writing = later(writeAll(output, piece, total));
       if (output && total - flushedUpTo >= WRITE_BACK_EVERY) {
@@ -120,8 +136,9 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
         flushing = later(dataSync(output, label));
         flushedUpTo = total;
       }
+      // Started before the hash, so a check on another thread runs while this thread hashes.
+      if (observer) observing = later(observer.observe(piece));
       for (let off = 0; off < bytesRead; off += HASH_SLICE) hash.update(piece.subarray(off, Math.min(bytesRead, off + HASH_SLICE)));
-      ctl.observe?.(piece);
       total += bytesRead;
       ctl.onBytes?.(bytesRead);
       if (ctl.pace) await ctl.pace(bytesRead, ctl.signal);
@@ -133,6 +150,8 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     writing = undefined;
     await flushing;
     flushing = undefined;
+    await observing;
+    observing = undefined;
     const after = await input.stat();
     if (total !== expected.size || after.size !== expected.size || after.mtimeMs !== expected.mtimeMs) {
       throw new PublishError('source_changed', `${label} changed while it was copied`);
@@ -144,7 +163,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     return { sha256: hash.digest('hex'), size: total };
   } finally {
     // Nothing may still use a handle (or a buffer) when it is closed.
-    await Promise.allSettled([reading, writing, flushing]);
+    await Promise.allSettled([reading, writing, flushing, observing]);
     await input.close();
     await output?.close();
   }

@@ -175,7 +175,7 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
     await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
     const temp = await createLeaseTempDir(products, lease.token);
     handles.push(temp.scratch, temp.lease);
-    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observe: observer && ((b: Buffer) => observer.observe(b)) });
+    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observer });
     await hooks.testHook?.('after-copy', product.data_id);
     await verifyUnchanged(stageRoot, paths, product, before);
     assertChecksums(observer);

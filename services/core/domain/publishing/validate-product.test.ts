@@ -103,6 +103,14 @@ describe('publishing with product types', () => {
       });
       expect(rows[0].t_min).toBeCloseTo(fx.manifest['summed.fits']!.obs_start_unix! / 86400 + 40587, 8);
       expect(rows[0].em_min).toBeCloseTo(299792458 / 1.405e9, 12);
+      // Coverage columns from the extracted header fields, equal to astropy's computation of them.
+      const want = fx.manifest['summed.fits']!;
+      expect(rows[0].s_fov).toBeCloseTo(want.fov_deg!, 9);
+      expect(rows[0].s_region).toMatch(/^POLYGON ICRS( \d+\.\d+ \d+\.\d+){4}$/);
+      expect(rows[0].s_resolution).toBeCloseTo(want.resolution_arcsec!, 9);
+      expect(rows[0].em_res_power).toBeCloseTo(want.res_power!, 6);
+      expect(rows[0].pol_states).toBeNull();
+      expect(rows[1]).toMatchObject({ s_fov: null, s_region: null, s_resolution: null, em_res_power: null, pol_states: null });
       expect(rows[1]).toMatchObject({ dataproduct_type: 'visibility', access_format: 'application/x-casa-ms', s_ra: null, t_min: null });
     } finally {
       await client.end();

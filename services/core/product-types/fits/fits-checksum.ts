@@ -1,44 +1,30 @@
+import type { CopyObserver } from '../../publish/copy-and-hash';
 import type { FitsHdu } from './fits-inspect';
+import { addOnes, ONES_MINUS_ZERO, onesSum } from './ones-sum';
+import { sumOnThread } from './ones-sum-thread';
 
-/** 2^32 − 1: ones'-complement 32-bit addition is addition modulo this, with −0 kept apart from +0. */
-const M = 0xffffffff;
-/** Words summed before folding: 2^20 words of < 2^32 stay below 2^53, exact in a double. */
-const SLICE_WORDS = 1 << 20;
-
-/** A running ones'-complement sum of big-endian 32-bit words (FITS Checksum convention, FITS 4.0 appendix J). */
-class OnesSum {
-  private acc = 0;
-  private any = false;
-
-  add(view: DataView, start: number, end: number): void {
-    for (let s = start; s < end; s += SLICE_WORDS * 4) {
-      const stop = Math.min(end, s + SLICE_WORDS * 4);
-      let sum = 0;
-      for (let i = s; i < stop; i += 4) sum += view.getUint32(i);
-      if (sum !== 0) this.any = true;
-      this.acc = (this.acc + (sum % M)) % M;
-    }
-  }
-
-  /** The 32-bit value: 0 only when every word was 0; a non-zero multiple of 2^32−1 is −0 (0xffffffff). */
-  value(): number {
-    if (!this.any) return 0;
-    return this.acc === 0 ? M : this.acc;
-  }
-}
+/**
+ * Pieces at least this long are summed on the summing thread while the event loop hashes the next
+ * bytes; shorter ones here, where the sum costs less than a message to the thread and back.
+ */
+const THREAD_MIN_BYTES = 1024 * 1024;
 
 interface HduSums {
   hdu: FitsHdu;
-  all: OnesSum;
-  data: OnesSum;
+  /** Ones'-complement sum of the HDU's header so far. */
+  header: number;
+  /** Ones'-complement sum of the HDU's data so far: DATASUM. */
+  data: number;
 }
 
 /**
  * Verifies DATASUM and CHECKSUM of every HDU that carries them, fed the same buffers the copy
  * hashes, in file order (one pass, no second read). Word alignment holds across buffers because
- * HDUs start on 2880-byte blocks; a buffer that splits a word is carried over.
+ * HDUs start on 2880-byte blocks; a buffer that splits a word is carried over. The copy reads into
+ * shared buffers this observer allocates, so a large piece is summed on the summing thread in
+ * place while the event loop hashes the next one; the copy refills a buffer only once its sum is in.
  */
-export class FitsChecksumObserver {
+export class FitsChecksumObserver implements CopyObserver {
   private readonly sums: HduSums[];
   private pos = 0;
   private carry = Buffer.alloc(0);
@@ -46,16 +32,21 @@ export class FitsChecksumObserver {
   constructor(hdus: FitsHdu[]) {
     this.sums = hdus
       .filter((h) => h.header.cards.has('CHECKSUM') || h.header.cards.has('DATASUM'))
-      .map((hdu) => ({ hdu, all: new OnesSum(), data: new OnesSum() }));
+      .map((hdu) => ({ hdu, header: 0, data: 0 }));
   }
 
-  /** True when some HDU carries a checksum: otherwise the copy need not call observe at all. */
+  /** True when some HDU carries a checksum: otherwise the copy need not be observed at all. */
   get active(): boolean {
     return this.sums.length > 0;
   }
 
-  /** Feeds the next bytes of the file. */
-  observe(piece: Buffer): void {
+  /** Read buffers the summing thread can see without a copy. */
+  allocate(bytes: number): Buffer {
+    return Buffer.from(new SharedArrayBuffer(bytes));
+  }
+
+  /** Feeds the next bytes of the file; settles once the piece's memory is no longer read. */
+  async observe(piece: Buffer): Promise<void> {
     let buf = piece;
     if (this.carry.length > 0) {
       buf = Buffer.concat([this.carry, piece]);
@@ -63,18 +54,41 @@ export class FitsChecksumObserver {
     }
     const whole = buf.length - (buf.length % 4);
     if (whole < buf.length) this.carry = Buffer.from(buf.subarray(whole));
-    const view = new DataView(buf.buffer, buf.byteOffset, whole);
     const from = this.pos;
     const to = from + whole;
+    this.pos = to;
+    // Byte ranges of buf to sum, with the sum each one goes to.
+    const ranges: Array<[number, number]> = [];
+    const into: Array<{ s: HduSums; key: 'header' | 'data' }> = [];
+    const add = (s: HduSums, key: 'header' | 'data', start: number, end: number) => {
+      const a = Math.max(from, start);
+      const b = Math.min(to, end);
+      if (a >= b) return;
+      ranges.push([a - from, b - from]);
+      into.push({ s, key });
+    };
+    // Header and data apart, each byte summed once: the CHECKSUM sum is their ones'-complement sum.
     for (const s of this.sums) {
       const dataStart = s.hdu.offset + s.hdu.header.headerBytes;
-      const a = Math.max(from, s.hdu.offset);
-      const b = Math.min(to, s.hdu.end);
-      if (a < b) s.all.add(view, a - from, b - from);
-      const da = Math.max(from, dataStart);
-      if (da < b) s.data.add(view, da - from, b - from);
+      add(s, 'header', s.hdu.offset, dataStart);
+      add(s, 'data', dataStart, s.hdu.end);
     }
-    this.pos = to;
+    if (ranges.length === 0) return;
+    const results = await this.sumRanges(buf, ranges);
+    results.forEach((sum, i) => {
+      const { s, key } = into[i]!;
+      s[key] = addOnes(s[key], sum);
+    });
+  }
+
+  private sumRanges(buf: Buffer, ranges: Array<[number, number]>): Promise<number[]> | number[] {
+    if (buf.buffer instanceof SharedArrayBuffer && buf.byteOffset % 4 === 0 && buf.length >= THREAD_MIN_BYTES) {
+      return sumOnThread(buf.buffer, buf.byteOffset, ranges);
+    }
+    // Uint32Array needs a 4-aligned offset: a piece that is not gets an aligned copy.
+    const aligned = buf.byteOffset % 4 === 0 ? buf : Buffer.from(new Uint8Array(buf).buffer);
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);
+    return ranges.map(([a, b]) => onesSum(words, a >>> 2, b >>> 2));
   }
 
   /** What failed, one line per problem (empty when every carried checksum holds). */
@@ -85,11 +99,11 @@ export class FitsChecksumObserver {
       const datasum = s.hdu.header.cards.get('DATASUM');
       if (datasum !== undefined && datasum !== null && datasum !== '') {
         const declared = Number(datasum);
-        if (!Number.isFinite(declared) || declared !== s.data.value()) {
-          out.push(`${index}: DATASUM is ${String(datasum)} but the data sum to ${s.data.value()}`);
+        if (!Number.isFinite(declared) || declared !== s.data) {
+          out.push(`${index}: DATASUM is ${String(datasum)} but the data sum to ${s.data}`);
         }
       }
-      if (s.hdu.header.cards.has('CHECKSUM') && s.all.value() !== M) {
+      if (s.hdu.header.cards.has('CHECKSUM') && addOnes(s.header, s.data) !== ONES_MINUS_ZERO) {
         out.push(`${index}: CHECKSUM verification failed (the HDU does not sum to -0)`);
       }
     }

@@ -1,8 +1,9 @@
+import { extractFitsCoverage, type FitsCoverage } from './fits-coverage';
 import type { FitsValue } from './fits-header';
 import type { FitsHdu } from './fits-inspect';
 
 /** What Ferry reads from a FITS header and stores with the product (docs/product-types.md). */
-export interface FitsMetadata {
+export interface FitsMetadata extends FitsCoverage {
   obs_start: string | null;
   obs_end: string | null;
   ra_deg: number | null;
@@ -49,6 +50,7 @@ function axis(cards: Map<string, FitsValue>, naxis: number, test: (ctype: string
  * for a file whose primary HDU has no data, the first HDU with data for what describes the image.
  * Position: OBSRA/OBSDEC or RA_PNT/DEC_PNT when given (the pointing), else the reference value of
  * the RA/DEC axes. Time: DATE-OBS, else MJD-OBS; end: DATE-END, MJD-END, or start + EXPTIME.
+ * Footprint, beam, resolving power and polarisation from the image's header (fits-coverage.ts).
  */
 export function extractFitsMetadata(hdus: FitsHdu[]): FitsMetadata {
   const primary = hdus[0]!.header.cards;
@@ -102,5 +104,6 @@ export function extractFitsMetadata(hdus: FitsHdu[]): FitsMetadata {
     bitpix: num(image.get('BITPIX')),
     units: str(image.get('BUNIT')),
     checksummed: primary.has('CHECKSUM') || primary.has('DATASUM'),
+    ...extractFitsCoverage(image, naxis),
   };
 }
