@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { note, probeEngine, run, type Engine } from './support/docker-engine';
 import { pathWithoutNode } from './support/host-without-node';
 import { securityReport, type ComposeModel } from './support/security-checks';
+import { ConsoleSession, formCsrf, redirectPath } from './support/console-session';
 import { StackClient, type StackResponse } from './support/stack-client';
 import { waitFor, MONITORING_FILE } from './support/stack-project';
 import { createWorkspace, setEnvFileValues, type StackWorkspace } from './support/stack-setup';
@@ -57,6 +58,8 @@ function stackSuite(engine: Engine): void {
   describe(`the production stack in containers (${engine.description}, Compose ${engine.composeVersion})`, () => {
     let ws: StackWorkspace;
     let client: StackClient;
+    /** The admin token deploy/up.sh generated (secrets/ferry_admin_token). */
+    let adminToken = '';
     let failed = false;
     let stackUp = false;
     const suiteStart = Date.now();
@@ -140,12 +143,13 @@ function stackSuite(engine: Engine): void {
     function connect(): void {
       const dir = ws.project.dir;
       const certFile = path.resolve(dir, envFileValue('TLS_CERTIFICATE_FILE') ?? './certs/fullchain.pem');
+      adminToken = fs.readFileSync(path.join(dir, 'secrets', 'ferry_admin_token'), 'utf8').trim();
       client = new StackClient({
         address: ws.bindAddress,
         httpPort: ws.httpPort,
         httpsPort: ws.httpsPort,
         caPem: fs.readFileSync(certFile, 'utf8'),
-        adminToken: fs.readFileSync(path.join(dir, 'secrets', 'ferry_admin_token'), 'utf8').trim(),
+        adminToken,
       });
     }
 
@@ -262,6 +266,41 @@ function stackSuite(engine: Engine): void {
           expect({ path: p, ok: r.status === 200, exposition: /^# (HELP|TYPE) /m.test(r.body) }).toEqual({ path: p, ok: false, exposition: false });
         }
       }
+    }));
+
+    it('2. opens the console through nginx: signs in with the admin token, shows the published products, signs out', step(async () => {
+      const browser = new ConsoleSession(client);
+      const toSignIn = await browser.get('/console');
+      expect({ status: toSignIn.status, to: redirectPath(toSignIn) }).toEqual({ status: 303, to: '/console/sign-in' });
+
+      const form = await browser.get('/console/sign-in');
+      expect(form.status).toBe(200);
+      expect(form.headers['content-security-policy']).toMatch(/script-src 'self'/);
+      expect(browser.jar.has('__Host-ferry_signin')).toBe(true);
+      const signedIn = await browser.post('/console/sign-in', { _csrf: formCsrf(form.body), token: adminToken });
+      expect({ status: signedIn.status, to: redirectPath(signedIn) }).toEqual({ status: 303, to: '/console' });
+      const session = browser.setCookies.get('__Host-ferry_console');
+      expect(session?.attributes.has('httponly') && session.attributes.has('secure') && session.attributes.get('samesite')).toBe('Strict');
+      const sessionCookie = browser.cookieHeader();
+
+      // The overview's count of published products is the registry's, which holds what this test published.
+      const overview = await browser.get('/console');
+      expect(overview.status).toBe(200);
+      const shown = Number(/<dd data-state="published">([\d,]+)<\/dd>/.exec(overview.body)?.[1]?.replace(/,/g, '') ?? NaN);
+      const registered = Object.values(await registry()).filter((v) => v.startsWith('published ')).length;
+      note(`console overview: ${shown} published (registry: ${registered}, this test: ${published.size})`);
+      expect(shown).toBe(registered);
+      expect(shown).toBeGreaterThanOrEqual(published.size);
+      const list = await browser.get('/console/products?status=published');
+      expect(list.status).toBe(200);
+      for (const id of published.keys()) expect(list.body).toContain(`>${id}</a>`);
+
+      const signedOut = await browser.post('/console/sign-out', { _csrf: formCsrf(overview.body) });
+      expect({ status: signedOut.status, to: redirectPath(signedOut) }).toEqual({ status: 303, to: '/console/sign-in' });
+      expect(browser.jar.has('__Host-ferry_console')).toBe(false);
+      // The session ended on the server: even the old cookie, sent again, is sent to sign in.
+      const replayed = await client.browse('GET', '/console', { cookie: sessionCookie });
+      expect({ status: replayed.status, to: redirectPath(replayed) }).toEqual({ status: 303, to: '/console/sign-in' });
     }));
 
     it('3. publishes exactly once when the worker is SIGKILLed during a large publish and started again', step(async () => {

@@ -2,25 +2,31 @@ import type { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { seedProduct } from '../../../test/support/products';
 import type { Queryable } from '../db/pool';
-import { searchProducts, type ProductSearch } from './product-search.repository';
+import { PREFIX_RECENT_WINDOW, searchProducts, type ProductSearch } from './product-search.repository';
 
 // The console's products search: results newest first with keyset pages, and a plan that is a
 // bounded index range for every filter (sequential scans priced out, as on a large registry).
 
 let db: TestDatabase;
 
-/** The plan of the statement searchProducts sends for this filter, with its real parameters. */
-async function planOf(pool: Pool, f: ProductSearch): Promise<string> {
+/** The statement searchProducts sends for this filter, with its real parameters. */
+async function statementOf(f: ProductSearch): Promise<{ sql: string; args: unknown[] }> {
   let captured: { sql: string; args: unknown[] } | undefined;
   const spy: Queryable = { query: ((sql: string, args: unknown[]) => {
     captured = { sql, args };
     return Promise.resolve({ rows: [] });
   }) as unknown as Queryable['query'] };
   await searchProducts(spy, f);
+  return captured!;
+}
+
+/** The plan of the statement searchProducts sends for this filter, with its real parameters. */
+async function planOf(pool: Pool, f: ProductSearch): Promise<string> {
+  const captured = await statementOf(f);
   const client = await pool.connect();
   try {
     await client.query('SET enable_seqscan = off');
-    const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${captured!.sql}`, captured!.args);
+    const res = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${captured.sql}`, captured.args);
     return res.rows.map((r) => r['QUERY PLAN']).join('\n');
   } finally {
     await client.query('RESET enable_seqscan');
@@ -88,8 +94,8 @@ describe('searchProducts plans on a 50,000-product registry', () => {
     await big.drop();
   });
 
-  /** The planner's estimated cost of the first page (the Limit node's total). */
-  const pageCost = (plan: string) => Number(/^Limit\s+\(cost=[\d.]+\.\.([\d.]+)/.exec(plan)?.[1] ?? Infinity);
+  /** The planner's estimated cost of the first page (the top node's total: a Limit, or the prefix page's Sort). */
+  const pageCost = (plan: string) => Number(/^\w[\w ]*\s+\(cost=[\d.]+\.\.([\d.]+)/.exec(plan)?.[1] ?? Infinity);
 
   it.each<[string, Omit<ProductSearch, 'limit'>]>([
     ['no filter', {}],
@@ -106,6 +112,64 @@ describe('searchProducts plans on a 50,000-product registry', () => {
     expect(plan).not.toMatch(/Seq Scan/);
     // A scan-and-sort of all 50,000 rows costs thousands; one page off an index costs tens.
     expect(pageCost(plan)).toBeLessThan(500);
+  });
+
+  /** The executed plan of a statement, and the rows its scans read and threw away (filtered out). */
+  async function executed(sql: string, args: unknown[]): Promise<{ plan: string; discarded: number }> {
+    const res = await big.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${sql}`, args);
+    const plan = res.rows.map((r) => r['QUERY PLAN']).join('\n');
+    return { plan, discarded: [...plan.matchAll(/Rows Removed by Filter: (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0) };
+  }
+
+  /** The page a plain filter of the newest-first order gives: the result every prefix search must equal. */
+  async function reference(prefix: string, f: { status?: string; before?: { created_at: string; id: number } }, limit: number): Promise<string[]> {
+    const res = await big.pool.query<{ data_id: string }>(
+      `SELECT data_id FROM products WHERE starts_with(data_id, $1) AND ($2::product_status IS NULL OR status = $2)
+          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::bigint))
+        ORDER BY created_at DESC, id DESC LIMIT $5`,
+      [prefix, f.status ?? null, f.before?.created_at ?? null, f.before?.id ?? null, limit],
+    );
+    return res.rows.map((r) => r.data_id);
+  }
+
+  // `p-1` matches 11,111 products, the newest of them (p-19999) 30,001 rows back in newest-first order.
+  it('pages a data_id prefix whose matches are all old from the prefix index, not by walking every newer row', async () => {
+    const { sql, args } = await statementOf({ data_id_prefix: 'p-1', limit: 51 });
+    const { plan, discarded } = await executed(sql, args);
+    expect(plan).toMatch(/Index Only Scan using products_data_id_pattern_idx/);
+    // At most the newest window is looked through before the prefix index answers.
+    expect(discarded).toBeLessThanOrEqual(PREFIX_RECENT_WINDOW);
+  });
+
+  it('the walk check can fail: the plain newest-first filter walks past the newer rows to find those matches', async () => {
+    const { discarded } = await executed(
+      `SELECT id FROM products WHERE data_id LIKE 'p-1%' ORDER BY created_at DESC, id DESC LIMIT 51`, [],
+    );
+    expect(discarded).toBeGreaterThan(30_000);
+  });
+
+  it('pages a broad data_id prefix from the newest rows without reading every match', async () => {
+    const { sql, args } = await statementOf({ data_id_prefix: 'p-', limit: 51 });
+    const { plan } = await executed(sql, args);
+    expect(plan).toMatch(/Limit \(actual rows=51 loops=1\)/);
+    expect(plan).toMatch(/Seq Scan[^\n]*\(never executed\)|Index Only Scan using products_data_id_pattern_idx[^\n]*\(never executed\)/);
+  });
+
+  it.each<[string, string, { status?: 'published' }]>([
+    ['old matches', 'p-123', {}],
+    ['recent matches', 'p-4999', {}],
+    ['a broad prefix', 'p-', {}],
+    ['old matches and a state', 'p-12', { status: 'published' }],
+    ['no match', 'q-', {}],
+  ])('gives exactly the plain filter\'s pages for %s, keyset page after page', async (_name, prefix, f) => {
+    let before: { created_at: string; id: number } | undefined;
+    for (let page = 0; page < 4; page++) {
+      const rows = await searchProducts(big.pool, { ...f, data_id_prefix: prefix, before, limit: 50 });
+      expect(rows.map((r) => r.data_id)).toEqual(await reference(prefix, { ...f, before }, 50));
+      if (rows.length < 50) return;
+      const last = rows[rows.length - 1]!;
+      before = { created_at: last.created_at_exact, id: last.id };
+    }
   });
 
   it('the cost check can fail: the same page without its indexes (a scan and sort of the table) costs far more', async () => {

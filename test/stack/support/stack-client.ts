@@ -64,6 +64,25 @@ export class StackClient {
     );
   }
 
+  /**
+   * An HTTPS request as a browser sends it to the console: HTML accepted, the given Cookie
+   * header, an optional urlencoded form body, and no bearer token.
+   */
+  browse(method: string, pathname: string, opts: { cookie?: string; form?: Record<string, string> } = {}): Promise<StackResponse> {
+    const headers: http.OutgoingHttpHeaders = { Host: this.serverName, Accept: 'text/html' };
+    if (opts.cookie) headers.Cookie = opts.cookie;
+    let payload: string | undefined;
+    if (opts.form) {
+      payload = new URLSearchParams(opts.form).toString();
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      headers['Content-Length'] = Buffer.byteLength(payload);
+    }
+    return send(
+      https.request({ host: this.opts.address, port: this.opts.httpsPort, method, path: pathname, headers, agent: this.agent, servername: this.serverName, timeout: 15_000 }),
+      payload,
+    );
+  }
+
   /** A plain-HTTP request to nginx's port 80 side. */
   plainHttp(pathname: string): Promise<StackResponse> {
     return send(http.request({ host: this.opts.address, port: this.opts.httpPort, method: 'GET', path: pathname, headers: { Host: this.serverName }, timeout: 15_000 }), undefined);
