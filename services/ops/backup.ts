@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { runOneShot } from '../core/lifecycle/run-process';
 import { version } from '../core/version';
 import { BackupError } from './backup/backup-error';
 import { listBackups, readMetadata } from './backup/backup-files';
@@ -105,12 +106,4 @@ async function main(argv: string[]): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-main(process.argv).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const e = err as { code?: string; exitCode?: number; message?: string };
-    if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
-    process.stderr.write(`backup.sh: error: ${err instanceof BackupError ? err.message : (e.message ?? String(err))}\n`);
-    process.exit(1);
-  },
-);
+void runOneShot({ name: 'backup.sh', main: () => main(process.argv) });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline/promises';
 import { Command } from 'commander';
 import { migrate } from '../core/db/migrate';
+import { runOneShot } from '../core/lifecycle/run-process';
 import { version } from '../core/version';
 import { BackupError } from './backup/backup-error';
 import { composeRestoreHooks } from './backup/compose-hooks';
@@ -132,13 +133,9 @@ async function main(argv: string[]): Promise<void> {
   log(`done: ${backup} restored into "${target.database}"${report.safety ? `; safety backup of the previous database: ${report.safety.paths.dump}` : ''}`);
 }
 
-main(process.argv).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
-    process.stderr.write(`restore.sh: error: ${err instanceof BackupError ? err.message : (e.message ?? String(err))}\n`);
-    // 3: the database was already replaced when it failed (deploy/restore.sh leaves the api and worker stopped).
-    process.exit(err instanceof BackupError && err.databaseChanged ? 3 : 1);
-  },
-);
+void runOneShot({
+  name: 'restore.sh',
+  main: () => main(process.argv),
+  // 3: the database was already replaced when it failed (deploy/restore.sh leaves the api and worker stopped).
+  exitCodeFor: (err) => (err instanceof BackupError && err.databaseChanged ? 3 : 1),
+});

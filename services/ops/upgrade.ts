@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { runOneShot } from '../core/lifecycle/run-process';
 import { version } from '../core/version';
 import { BackupError } from './backup/backup-error';
 import { intFrom, opsEnvironment, pathFrom, pgTargetFrom } from './backup/ops-env';
@@ -44,12 +45,4 @@ async function main(argv: string[]): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' ? 0 : 2);
-    process.stderr.write(`upgrade.sh: error: ${e.message ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+void runOneShot({ name: 'upgrade.sh', main: () => main(process.argv) });
