@@ -7,8 +7,8 @@ import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { waitFor } from '../support/publish-fixtures';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
+import { TEST_ADMIN_TOKEN } from '../support/tokens';
 
-const ADMIN = 'e2e-admin-token-two-processes-0123456789abcdef';
 
 jest.setTimeout(180000);
 
@@ -39,7 +39,7 @@ describe('two api processes sharing PostgreSQL and Redis', () => {
       const env = testEnv(
         { databaseUrl: db.url, redisPrefix: prefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
         {
-          PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn',
+          PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'warn',
           RATE_LIMIT_PER_IP: '3', RATE_LIMIT_PER_TOKEN: '4', RATE_LIMIT_WINDOW_SECONDS: '60', FERRY_INSTANCE: `two-${i}`,
         },
       );
@@ -92,19 +92,19 @@ describe('two api processes sharing PostgreSQL and Redis', () => {
 
   it('refuses a revoked token on its very next request to the other process', async () => {
     const [a, b] = bases as [string, string];
-    const created = await call(a, 'POST', '/api/tokens', ADMIN, { name: 'short-lived', scopes: ['read'] });
+    const created = await call(a, 'POST', '/api/tokens', TEST_ADMIN_TOKEN, { name: 'short-lived', scopes: ['read'] });
     expect(created.status).toBe(201);
     const { token } = (await created.json()) as { token: string };
     // Both processes have seen and accepted it, so anything either of them remembers is warm.
     expect([(await call(a, 'GET', '/api/status', token)).status, (await call(b, 'GET', '/api/status', token)).status]).toEqual([200, 200]);
-    expect((await call(a, 'DELETE', '/api/tokens/short-lived', ADMIN)).status).toBe(200);
+    expect((await call(a, 'DELETE', '/api/tokens/short-lived', TEST_ADMIN_TOKEN)).status).toBe(200);
     const next = await call(b, 'GET', '/api/status', token);
     expect({ status: next.status, code: ((await next.json()) as { error: { code: string } }).error.code }).toEqual({ status: 401, code: 'unauthorized' });
     expect((await call(a, 'GET', '/api/status', token)).status).toBe(401);
   });
 
   it('holds the per-token limit across both processes', async () => {
-    const created = await call(bases[0]!, 'POST', '/api/tokens', ADMIN, { name: 'limited', scopes: ['read'] });
+    const created = await call(bases[0]!, 'POST', '/api/tokens', TEST_ADMIN_TOKEN, { name: 'limited', scopes: ['read'] });
     const { token } = (await created.json()) as { token: string };
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await call(bases[i % 2]!, 'GET', '/api/status', token)).status);
