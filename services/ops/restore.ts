@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { Command } from 'commander';
@@ -8,7 +7,7 @@ import { version } from '../core/version';
 import { BackupError } from './backup/backup-error';
 import { composeRestoreHooks } from './backup/compose-hooks';
 import { restoreConfigBackup } from './backup/config-archive';
-import { opsEnvironment, intFrom, pathFrom, pgTargetFrom } from './backup/ops-env';
+import { enterDeployment, intFrom, pathFrom, pgTargetFrom } from './backup/ops-env';
 import { targetUrl, type PgTarget } from './backup/pg-target';
 import { checkBackup, restoreBackup, type RestoreHooks } from './backup/restore-backup';
 import { readMetadata } from './backup/backup-files';
@@ -98,11 +97,7 @@ async function main(argv: string[]): Promise<void> {
   const backup = path.resolve(program.args[0]!);
   const into = path.resolve(flags.into ?? 'restored-config');
   const cliSafetyDir = flags.safetyDir === undefined ? undefined : path.resolve(flags.safetyDir);
-  const envFile = flags.envFile === undefined ? undefined : path.resolve(flags.envFile);
-  const root = path.resolve(process.env.FERRY_ROOT ?? process.cwd());
-  if (!fs.existsSync(root)) throw new BackupError(`deployment directory ${root} (FERRY_ROOT) does not exist`);
-  process.chdir(root);
-  const env = opsEnvironment(process.env, envFile ?? path.join(root, '.env.production'));
+  const { root, env } = enterDeployment(process.env, flags.envFile);
 
   if (flags.config) {
     const pass = env.BACKUP_PASSPHRASE_FILE ? pathFrom(root, env.BACKUP_PASSPHRASE_FILE) : undefined;
