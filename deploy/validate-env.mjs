@@ -51,7 +51,8 @@ const DEBUG_LEVELS = ['debug', 'silly'];
 // The services' own rules (ranges, enums, patterns), generated from the config schema into
 // env-rules.json so this check needs no build; the test beside the schema proves the file current.
 const RULES = JSON.parse(fs.readFileSync(path.join(root, 'deploy/env-rules.json'), 'utf8'));
-// Variables the services read that compose takes from the env file (its ${NAME} interpolations).
+// Variables the services read that compose takes from the env file (its ${NAME} interpolations and
+// the names it passes through without a value).
 const FORWARDED = forwardedNames();
 
 // Deploy-side variables (compose, nginx, Redis, preflight), which the config schema does not know.
@@ -85,11 +86,13 @@ ENUMS.LOG_LEVEL = ENUMS.LOG_LEVEL?.filter((level) => !DEBUG_LEVELS.includes(leve
 ENUMS.NODE_ENV = ['production'];
 if (NUMBERS.SHUTDOWN_GRACE_SECONDS) NUMBERS.SHUTDOWN_GRACE_SECONDS[1] = Math.min(NUMBERS.SHUTDOWN_GRACE_SECONDS[1], STOP_GRACE_SECONDS - 5);
 
-/** The schema variables compose interpolates from the env file; every one when compose is absent. */
+/** The schema variables compose takes from the env file; every one when compose is absent. */
 function forwardedNames() {
   try {
     const compose = fs.readFileSync(path.join(root, 'docker-compose.prod.yml'), 'utf8');
-    return new Set([...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+    const interpolated = [...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]);
+    const passedThrough = [...compose.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*$/gm)].map((m) => m[1]);
+    return new Set([...interpolated, ...passedThrough]);
   } catch {
     return new Set(Object.keys(RULES.variables));
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { freePort, startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
+import { medianOf, since, sq, timeShell } from './measure';
 
 /**
  * Peak resident set size (VmHWM) of a live process, in bytes, with its children's added: an api
@@ -131,4 +132,21 @@ export async function startFerry(
     await new Promise((r) => setTimeout(r, 100));
   }
   return ferry;
+}
+
+/**
+ * The median time, over `repeat` runs, from registering one large file until it is published:
+ * each run hard-links `src` into the stage under a new name and settles the page cache (untimed)
+ * first, so every run copies the same bytes from the same cache state.
+ */
+export async function medianPublishSeconds(ferry: Ferry, src: string, repeat: number): Promise<number> {
+  return medianOf(repeat, async (i) => {
+    await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
+    await timeShell(`cat ${sq(src)} > /dev/null; sync`);
+  }, async (i) => {
+    const t0 = process.hrtime.bigint();
+    await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
+    await ferry.waitPublished(i + 1);
+    return since(t0);
+  });
 }

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import type { Pool } from 'pg';
 import { searchProducts } from '../../services/core/repositories/sky-search.repository';
 import { createTestDatabase } from '../../test/support/database';
-import { startFerry } from '../lib/ferry';
-import { medianOf, quantile, since, sq, timeShell } from '../lib/measure';
+import { medianPublishSeconds, startFerry } from '../lib/ferry';
+import { quantile, since } from '../lib/measure';
 import type { BenchContext, PartResult, Row } from '../lib/result';
 
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -70,19 +70,10 @@ export async function astroProducts(ctx: BenchContext): Promise<PartResult> {
   await writeFits(src, ctx.largeBytes);
   const size = (await fs.stat(src)).size;
   const rows: Row[] = [];
-  const settle = () => timeShell(`cat ${sq(src)} > /dev/null; sync`);
   for (const verify of [false, true]) {
     const ferry = await startFerry(path.join(dir, `ferry-${verify}`), { mode: 'copy', concurrency: 1, env: { PRODUCT_TYPES_CONFIG: await typesFile(dir, verify) } });
     try {
-      const seconds = await medianOf(ctx.repeat, async (i) => {
-        await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
-        await settle();
-      }, async (i) => {
-        const t0 = process.hrtime.bigint();
-        await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
-        await ferry.waitPublished(i + 1);
-        return since(t0);
-      });
+      const seconds = await medianPublishSeconds(ferry, src, ctx.repeat);
       rows.push({ name: `publish, FITS checksums ${verify ? 'verified' : 'not verified'}`, seconds, mib_per_s: size / 2 ** 20 / seconds });
       console.log(JSON.stringify(rows.at(-1)));
     } finally {

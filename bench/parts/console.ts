@@ -3,9 +3,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ASSETS } from '../../services/api/console/console.router';
 import { startFerry, type Ferry } from '../lib/ferry';
-import { medianLoad } from '../lib/load';
-import { seedProducts } from '../lib/seed';
 import type { BenchContext, PartResult, Row } from '../lib/result';
+import { latencyAtTwoSizes } from '../lib/two-sizes';
 
 const PAGES: [string, string][] = [
   ['GET /console/products', '/console/products'],
@@ -32,28 +31,18 @@ async function signIn(ferry: Ferry): Promise<string> {
  * scaleRows products, and the JavaScript the console ships (htmx and its SSE extension; no build).
  */
 export async function consolePages(ctx: BenchContext): Promise<PartResult> {
-  const small = Math.min(10_000, ctx.scaleRows);
   const ferry = await startFerry(path.join(ctx.workDir, 'console'), { worker: false });
-  const rows: Row[] = [];
+  let measured;
   let peak;
   try {
     const cookie = await signIn(ferry);
-    const measure = async (size: number) => {
-      for (const [name, p] of PAGES) {
-        const label = `${name} @ ${size.toLocaleString('en')}`;
-        const r = await medianLoad(label, ferry.url + p, { rate: 20, seconds: 5, connections: 2, headers: { cookie } }, ctx.repeat);
-        rows.push({ name: label, endpoint: name, products: size, p50_ms: r.p50_ms, p99_ms: r.p99_ms });
-      }
-    };
-    await seedProducts(ferry.db.pool, 0, small);
-    await measure(small);
-    await seedProducts(ferry.db.pool, small, ctx.scaleRows);
-    await measure(ctx.scaleRows);
+    measured = await latencyAtTwoSizes(ferry, ctx, PAGES, { rate: 20, seconds: 5, connections: 2, headers: { cookie } });
     peak = await ferry.peakRss();
   } finally {
     await ferry.stop();
   }
-  const withRatio: Row[] = rows.map((r) => ({ ...r, ratio: Number(r.p99_ms) / Number(rows.find((b) => b.endpoint === r.endpoint)!.p99_ms) }));
+  const { small } = measured;
+  const withRatio: Row[] = [...measured.rows];
   const scripts = await Promise.all(Object.entries(ASSETS).filter(([, a]) => a.type === 'text/javascript').map(async ([name, a]) => ({ name, data: await fs.readFile(a.file) })));
   const jsBytes = scripts.reduce((n, s) => n + s.data.length, 0);
   const jsGzip = scripts.reduce((n, s) => n + gzipSync(s.data).length, 0);

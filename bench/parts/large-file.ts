@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { emptyDir, writeRandomFile } from '../lib/files';
-import { startFerry } from '../lib/ferry';
-import { have, medianOf, since, sq, timeShell } from '../lib/measure';
+import { medianPublishSeconds, startFerry } from '../lib/ferry';
+import { have, medianOf, sq, timeShell } from '../lib/measure';
 import { measureShaRates } from '../lib/sha-rates';
 import { withRatios, type BenchContext, type PartResult, type Row } from '../lib/result';
 
@@ -44,16 +44,7 @@ export async function largeFile(ctx: BenchContext): Promise<PartResult> {
   const ferry = await startFerry(path.join(dir, 'ferry'), { mode: 'copy', concurrency: 1 });
   let peak;
   try {
-    const seconds = await medianOf(ctx.repeat, async (i) => {
-      await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
-      await settle();
-    }, async (i) => {
-      const t0 = process.hrtime.bigint();
-      await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
-      await ferry.waitPublished(i + 1);
-      return since(t0);
-    });
-    rows.push({ name: 'Ferry', seconds, verifies: 'yes' });
+    rows.push({ name: 'Ferry', seconds: await medianPublishSeconds(ferry, src, ctx.repeat), verifies: 'yes' });
     peak = await ferry.peakRss();
   } finally {
     await ferry.stop();

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { startFerry } from '../lib/ferry';
-import { medianLoad } from '../lib/load';
-import { seedProducts } from '../lib/seed';
-import type { BenchContext, PartResult, Row } from '../lib/result';
+import type { BenchContext, PartResult } from '../lib/result';
+import { latencyAtTwoSizes } from '../lib/two-sizes';
 
 const ENDPOINTS: [string, string][] = [
   ['GET /api/products/{id}', '/api/products/seed-4321'],
@@ -13,27 +12,16 @@ const ENDPOINTS: [string, string][] = [
 
 /** Part 5: the status and list endpoints at 10,000 and at scaleRows products: p99 must not grow with the registry. */
 export async function registryScale(ctx: BenchContext): Promise<PartResult> {
-  const small = Math.min(10_000, ctx.scaleRows);
   const ferry = await startFerry(path.join(ctx.workDir, 'scale'), { worker: false });
-  const rows: Row[] = [];
+  let measured;
   let peak;
   try {
-    const measure = async (size: number) => {
-      for (const [name, p] of ENDPOINTS) {
-        const label = `${name} @ ${size.toLocaleString('en')}`;
-        const r = await medianLoad(label, ferry.url + p, { rate: 200, seconds: 10, connections: 10, headers: { authorization: `Bearer ${ferry.token}` } }, ctx.repeat);
-        rows.push({ name: label, endpoint: name, products: size, p50_ms: r.p50_ms, p99_ms: r.p99_ms });
-      }
-    };
-    await seedProducts(ferry.db.pool, 0, small);
-    await measure(small);
-    await seedProducts(ferry.db.pool, small, ctx.scaleRows);
-    await measure(ctx.scaleRows);
+    measured = await latencyAtTwoSizes(ferry, ctx, ENDPOINTS, { rate: 200, seconds: 10, connections: 10, headers: { authorization: `Bearer ${ferry.token}` } });
     peak = await ferry.peakRss();
   } finally {
     await ferry.stop();
   }
-  const withRatio = rows.map((r) => ({ ...r, ratio: Number(r.p99_ms) / Number(rows.find((b) => b.endpoint === r.endpoint)!.p99_ms) }));
+  const { small, rows: withRatio } = measured;
   return {
     part: 'scale',
     title: `Registry scale: ${small.toLocaleString('en')} vs ${ctx.scaleRows.toLocaleString('en')} products, 200 req/s direct to the api, median of ${ctx.repeat} runs of 10 s`,

@@ -9,6 +9,12 @@ import { createApp } from './app';
 import { closeConsoleStreams } from './console/console.router';
 import { boundPort, drainServer, listen } from './http-server';
 
+/**
+ * How long an api starting while another process migrates waits for the migration lock. Past it
+ * the api exits 1 and its supervisor (compose, Kubernetes) starts it again.
+ */
+const MIGRATION_LOCK_WAIT_MS = 10 * 60_000;
+
 /** Whether this process is the cluster primary of API_WORKERS > 1 workers. */
 const isClusterPrimary = (workers: number) => cluster.isPrimary && workers > 1;
 
@@ -19,11 +25,19 @@ void runProcess({
   // The primary lets its workers drain for the grace period and kills a hung one 5 s later.
   forceAfterMs: (config) => config.shutdown.graceMs + (isClusterPrimary(config.http.workers) ? 8000 : 2000),
   build: async ({ config, logger, shutdown, stop }) => {
-    // Replicas may start together: the advisory lock makes one apply and the others find nothing to do.
+    // Replicas may start together: the advisory lock makes one apply while the others wait for it,
+    // then find nothing to do.
     // A cluster worker skips it: its primary migrated before forking, and a worker restarted during a
     // PostgreSQL outage must still come up (ready answers 503 until the database is back).
     if (!cluster.isWorker) {
-      const applied = await migrate({ databaseUrl: config.database.url, log: (msg) => logger.debug(msg) });
+      const applied = await migrate({
+        databaseUrl: config.database.url,
+        log: (msg) => logger.debug(msg),
+        lockWaitMs: MIGRATION_LOCK_WAIT_MS,
+        onLockTaken: (waitedMs) => logger.warn('another process holds the migration lock: waiting for it', {
+          waited_seconds: Math.round(waitedMs / 1000), limit_seconds: MIGRATION_LOCK_WAIT_MS / 1000,
+        }),
+      });
       if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
     }
     // API_WORKERS > 1: this process becomes the cluster primary (forks, restarts, owns /metrics).

@@ -1,12 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { runOneShot } from '../core/lifecycle/run-process';
 import { version } from '../core/version';
-import { BackupError } from './backup/backup-error';
 import { listBackups, readMetadata } from './backup/backup-files';
 import { createConfigBackup, DEFAULT_CONFIG_PATHS } from './backup/config-archive';
 import { createBackup } from './backup/create-backup';
-import { intFrom, opsEnvironment, pathFrom, pgTargetFrom, textfileDirFrom } from './backup/ops-env';
+import { enterDeployment, intFrom, pathFrom, pgTargetFrom, textfileDirFrom } from './backup/ops-env';
 import { applyRetention, planRetention } from './backup/retention';
 import { BACKUP_PROM_FILE, renderBackupMetrics, renderVerifyRestoreMetrics, VERIFY_RESTORE_PROM_FILE, writeTextfile } from './backup/textfile-metrics';
 import { verifyRestore } from './backup/verify-restore';
@@ -40,11 +39,7 @@ async function main(argv: string[]): Promise<void> {
   const flags = program.opts<Flags>();
   // Arguments are relative to the operator's directory; settings to the deployment directory.
   const cliDir = flags.dir === undefined ? undefined : path.resolve(flags.dir);
-  const envFile = flags.envFile === undefined ? undefined : path.resolve(flags.envFile);
-  const root = path.resolve(process.env.FERRY_ROOT ?? process.cwd());
-  if (!fs.existsSync(root)) throw new BackupError(`deployment directory ${root} (FERRY_ROOT) does not exist`);
-  process.chdir(root);
-  const env = opsEnvironment(process.env, envFile ?? path.join(root, '.env.production'));
+  const { root, env } = enterDeployment(process.env, flags.envFile);
   const dir = cliDir ?? pathFrom(root, env.BACKUP_DIR ?? '/var/backups/ferry');
   const textfileDir = textfileDirFrom(env, root);
 
@@ -105,12 +100,4 @@ async function main(argv: string[]): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-main(process.argv).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const e = err as { code?: string; exitCode?: number; message?: string };
-    if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
-    process.stderr.write(`backup.sh: error: ${err instanceof BackupError ? err.message : (e.message ?? String(err))}\n`);
-    process.exit(1);
-  },
-);
+void runOneShot({ name: 'backup.sh', main: () => main(process.argv) });

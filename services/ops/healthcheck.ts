@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { loadConfig } from '../core/config';
 import type { Config } from '../core/config';
+import { runOneShot, type OneShotContext } from '../core/lifecycle/run-process';
 
 /**
  * `node dist/ops/healthcheck.js api [live|ready]` or `… worker`: the container health check.
@@ -44,19 +44,13 @@ function checkWorker(config: Config): string | undefined {
   return undefined;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], ctx: OneShotContext): Promise<number> {
   const [target, which = 'ready'] = argv;
   if ((target !== 'api' && target !== 'worker') || (which !== 'ready' && which !== 'live')) {
     process.stderr.write('usage: healthcheck.js api [ready|live] | worker\n');
     return 1;
   }
-  let config: Config;
-  try {
-    config = loadConfig('healthcheck');
-  } catch (err) {
-    process.stderr.write(`healthcheck: ${(err as Error).message}\n`);
-    return 1;
-  }
+  const config = ctx.config('healthcheck');
   const problem = target === 'api' ? await probeApi(config, which) : checkWorker(config);
   if (problem) {
     process.stderr.write(`unhealthy: ${problem}\n`);
@@ -66,5 +60,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  void runOneShot({ name: 'healthcheck', main: (ctx) => main(process.argv.slice(2), ctx) });
 }

@@ -1,13 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { Command } from 'commander';
 import { migrate } from '../core/db/migrate';
+import { runOneShot } from '../core/lifecycle/run-process';
 import { version } from '../core/version';
 import { BackupError } from './backup/backup-error';
 import { composeRestoreHooks } from './backup/compose-hooks';
 import { restoreConfigBackup } from './backup/config-archive';
-import { opsEnvironment, intFrom, pathFrom, pgTargetFrom } from './backup/ops-env';
+import { enterDeployment, intFrom, pathFrom, pgTargetFrom } from './backup/ops-env';
 import { targetUrl, type PgTarget } from './backup/pg-target';
 import { checkBackup, restoreBackup, type RestoreHooks } from './backup/restore-backup';
 import { readMetadata } from './backup/backup-files';
@@ -97,11 +97,7 @@ async function main(argv: string[]): Promise<void> {
   const backup = path.resolve(program.args[0]!);
   const into = path.resolve(flags.into ?? 'restored-config');
   const cliSafetyDir = flags.safetyDir === undefined ? undefined : path.resolve(flags.safetyDir);
-  const envFile = flags.envFile === undefined ? undefined : path.resolve(flags.envFile);
-  const root = path.resolve(process.env.FERRY_ROOT ?? process.cwd());
-  if (!fs.existsSync(root)) throw new BackupError(`deployment directory ${root} (FERRY_ROOT) does not exist`);
-  process.chdir(root);
-  const env = opsEnvironment(process.env, envFile ?? path.join(root, '.env.production'));
+  const { root, env } = enterDeployment(process.env, flags.envFile);
 
   if (flags.config) {
     const pass = env.BACKUP_PASSPHRASE_FILE ? pathFrom(root, env.BACKUP_PASSPHRASE_FILE) : undefined;
@@ -132,13 +128,9 @@ async function main(argv: string[]): Promise<void> {
   log(`done: ${backup} restored into "${target.database}"${report.safety ? `; safety backup of the previous database: ${report.safety.paths.dump}` : ''}`);
 }
 
-main(process.argv).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
-    process.stderr.write(`restore.sh: error: ${err instanceof BackupError ? err.message : (e.message ?? String(err))}\n`);
-    // 3: the database was already replaced when it failed (deploy/restore.sh leaves the api and worker stopped).
-    process.exit(err instanceof BackupError && err.databaseChanged ? 3 : 1);
-  },
-);
+void runOneShot({
+  name: 'restore.sh',
+  main: () => main(process.argv),
+  // 3: the database was already replaced when it failed (deploy/restore.sh leaves the api and worker stopped).
+  exitCodeFor: (err) => (err instanceof BackupError && err.databaseChanged ? 3 : 1),
+});

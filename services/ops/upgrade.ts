@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { runOneShot } from '../core/lifecycle/run-process';
 import { version } from '../core/version';
 import { BackupError } from './backup/backup-error';
-import { intFrom, opsEnvironment, pathFrom, pgTargetFrom } from './backup/ops-env';
+import { enterDeployment, intFrom, pathFrom, pgTargetFrom } from './backup/ops-env';
 import { upgradeStack } from './upgrade/upgrade-stack';
 
 // Entry point of deploy/upgrade.sh. Like a main.ts, this is the one place that reads the environment.
@@ -18,12 +18,8 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
   program.parse(argv);
   const flags = program.opts<{ pull?: boolean; envFile?: string }>();
-  const envFile = flags.envFile === undefined ? undefined : path.resolve(flags.envFile);
-  const root = path.resolve(process.env.FERRY_ROOT ?? process.cwd());
   const repo = path.resolve(__dirname, '..', '..');
-  if (!fs.existsSync(root)) throw new BackupError(`deployment directory ${root} (FERRY_ROOT) does not exist`);
-  process.chdir(root);
-  const env = opsEnvironment(process.env, envFile ?? path.join(root, '.env.production'));
+  const { root, env } = enterDeployment(process.env, flags.envFile);
   const target = pgTargetFrom(env, 'compose');
   if (target.mode !== 'compose') throw new BackupError('upgrade runs against the compose stack only');
   const tag = env.FERRY_IMAGE_TAG ?? 'local';
@@ -44,12 +40,4 @@ async function main(argv: string[]): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' ? 0 : 2);
-    process.stderr.write(`upgrade.sh: error: ${e.message ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+void runOneShot({ name: 'upgrade.sh', main: () => main(process.argv) });

@@ -1,14 +1,7 @@
 import { Pool } from 'pg';
 import { withTransaction } from '../../services/core/db/transaction';
-import {
-  assertChaosInvariants, callApi, registerViaApi, stageFiles, startChaosApi, startChaosWorker, waitAllPublished, watchProductsRoot,
-  type ApiAnswer, type ChaosApi, type ChaosTarget,
-} from '../support/chaos';
-import { createTestRoots, type TestRoots } from '../support/dirs';
-import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres';
+import { assertChaosInvariants, callApi, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ApiAnswer } from '../support/chaos';
 import { waitFor } from '../support/publish-fixtures';
-import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
-import { killWorker, type WorkerProcess } from '../support/worker-process';
 
 jest.setTimeout(180000);
 
@@ -18,37 +11,15 @@ const OUTAGE_MS = 20000;
 // A private PostgreSQL cluster (own data directory and port, run as the postgres OS user when the
 // tests run as root) is stopped for real; the shared server on 5432 is never touched.
 describe('chaos: PostgreSQL stopped for 20 s mid-run', () => {
-  let pg: PrivatePostgres;
-  let pool: Pool;
-  let roots: TestRoots;
-  const prefix = testRedisPrefix();
-  let api: ChaosApi | undefined;
-  let worker: WorkerProcess | undefined;
-  let watcher: ReturnType<typeof watchProductsRoot> | undefined;
-
-  beforeAll(async () => {
-    pg = await startPrivatePostgres();
-    pool = new Pool({ connectionString: pg.url, max: 3 });
-    pool.on('error', () => undefined);
-    roots = await createTestRoots();
-  });
-  afterAll(async () => {
-    await watcher?.stop();
-    await killWorker(worker);
-    await api?.stop();
-    await pool?.end().catch(() => undefined);
-    await pg?.close();
-    await deleteRedisPrefix(prefix);
-    await roots?.cleanup();
-  });
+  const run = useChaosRun({ privatePostgres: true });
 
   it('answers 503 with a clear error during the outage, loses nothing registered before, and completes everything after', async () => {
-    const target: ChaosTarget = { databaseUrl: pg.url, redisUrl: TEST_REDIS_URL, redisPrefix: prefix, roots };
+    const { postgres: pg, db: { pool }, roots } = run;
     const products = await stageFiles(roots.stageRoot, 'pg', PRODUCTS, 8 * 1024, 32 * 1024);
     const [during] = await stageFiles(roots.stageRoot, 'during', 1, 1024, 1024);
-    watcher = watchProductsRoot(roots.productsRoot, [...products, during!]);
-    api = await startChaosApi(target, 'api', { DATABASE_STATEMENT_TIMEOUT_MS: '5000' });
-    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024) });
+    const watcher = run.watch([...products, during!]);
+    const api = await run.startApi('api', { DATABASE_STATEMENT_TIMEOUT_MS: '5000' });
+    const worker = await run.startWorker('worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024) });
     for (const p of products) await registerViaApi(api.base, p);
     await waitFor(async () => (await pool.query(`SELECT 1 FROM products WHERE status = 'published'`)).rowCount! >= 10, 60000, 'some published', 100);
 
@@ -81,7 +52,7 @@ describe('chaos: PostgreSQL stopped for 20 s mid-run', () => {
     expect({ exit: worker.child.exitCode, last: worker.child.exitCode === null ? [] : worker.lines.slice(-25) }).toEqual({ exit: null, last: [] });
     expect({ exit: api.proc.child.exitCode, last: api.proc.child.exitCode === null ? [] : [...api.proc.lines.slice(-10), ...api.proc.stderr.slice(-10)] }).toEqual({ exit: null, last: [] });
 
-    await waitFor(async () => (await callApi(api!.base, 'GET', '/health/ready')).status === 200, 30000, 'the api ready again', 250);
+    await waitFor(async () => (await callApi(api.base, 'GET', '/health/ready')).status === 200, 30000, 'the api ready again', 250);
     expect((await registerViaApi(api.base, during!)).status).toBe(201);
     await waitAllPublished(pool, [...products, during!], 150000);
     const seen = await watcher.stop();
@@ -94,6 +65,7 @@ describe('chaos: PostgreSQL stopped for 20 s mid-run', () => {
   it('rejects a transaction that PostgreSQL ends by shutting down, instead of crashing the process', async () => {
     // The crash this once caused: pg-pool leaves a checked-out client without an 'error' listener,
     // so the server's 57P01 on an open transaction became an unhandled 'error' event.
+    const { postgres: pg, db: { pool } } = run;
     const own = new Pool({ connectionString: pg.url, max: 1 });
     own.on('error', () => undefined);
     try {

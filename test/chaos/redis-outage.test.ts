@@ -1,13 +1,7 @@
 import {
-  assertChaosInvariants, callApi, registerViaApi, stageFiles, startChaosApi, startChaosWorker, waitAllPublished, watchProductsRoot,
-  type ApiAnswer, type ChaosApi, type ChaosProduct, type ChaosTarget,
+  assertChaosInvariants, callApi, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ApiAnswer, type ChaosApi, type ChaosProduct,
 } from '../support/chaos';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createTestRoots, type TestRoots } from '../support/dirs';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { waitFor } from '../support/publish-fixtures';
-import { testRedisPrefix } from '../support/redis';
-import { killWorker, type WorkerProcess } from '../support/worker-process';
 
 jest.setTimeout(180000);
 
@@ -17,35 +11,17 @@ const LATE = 10;
 // A private redis-server (its own port and directory, no persistence): killing or flushing it
 // loses every job, which is the point. The shared Redis on 6379 is never touched.
 describe('chaos: Redis lost mid-run', () => {
-  let redis: PrivateRedis;
-  let db: TestDatabase;
-  let roots: TestRoots;
+  const run = useChaosRun({ privateRedis: true, perTest: true });
   let api: ChaosApi | undefined;
-  let worker: WorkerProcess | undefined;
-  let watcher: ReturnType<typeof watchProductsRoot> | undefined;
-
-  beforeEach(async () => {
-    redis = await startPrivateRedis();
-    db = await createTestDatabase();
-    roots = await createTestRoots();
-  });
-  afterEach(async () => {
-    await watcher?.stop();
-    await killWorker(worker);
-    await api?.stop();
-    await redis?.close();
-    await db?.drop();
-    await roots?.cleanup();
-  });
 
   /** Runs products through api and worker, calls `disrupt` mid-run, and checks everything still completes. */
   async function runThrough(disrupt: (late: ChaosProduct[]) => Promise<ApiAnswer[]>): Promise<void> {
-    const target: ChaosTarget = { databaseUrl: db.url, redisUrl: redis.url, redisPrefix: testRedisPrefix(), roots };
+    const { db, roots } = run;
     const products = await stageFiles(roots.stageRoot, 'redis', PRODUCTS, 8 * 1024, 32 * 1024);
     const late = await stageFiles(roots.stageRoot, 'late', LATE, 1024, 4096);
-    watcher = watchProductsRoot(roots.productsRoot, [...products, ...late]);
-    api = await startChaosApi(target, 'api');
-    worker = await startChaosWorker(target, 'worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(512 * 1024) });
+    const watcher = run.watch([...products, ...late]);
+    api = await run.startApi('api');
+    const worker = await run.startWorker('worker', { PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(512 * 1024) });
     for (const p of products) await registerViaApi(api.base, p);
     await waitFor(async () => (await db.pool.query(`SELECT 1 FROM products WHERE status = 'published'`)).rowCount! >= PRODUCTS / 5, 60000, 'a fifth published', 100);
 
@@ -67,19 +43,19 @@ describe('chaos: Redis lost mid-run', () => {
 
   it('completes every product after Redis is killed and restarted empty', async () => {
     await runThrough(async (late) => {
-      await redis.kill();
+      await run.redis.kill();
       // While Redis is down: registrations answer 201 (the row is the truth) or a clean 503, never a 500.
       const answers: ApiAnswer[] = [];
       for (const p of late) answers.push(await callApi(api!.base, 'POST', '/api/products', { data_id: p.dataId, data_type: 'image', stage_path: p.rel }));
       await new Promise((r) => setTimeout(r, 3000));
-      await redis.start();
+      await run.redis.start();
       return answers;
     });
   });
 
   it('completes every product after Redis is flushed', async () => {
     await runThrough(async (late) => {
-      await redis.flushAll();
+      await run.redis.flushAll();
       const answers: ApiAnswer[] = [];
       for (const p of late) answers.push(await callApi(api!.base, 'POST', '/api/products', { data_id: p.dataId, data_type: 'image', stage_path: p.rel }));
       return answers;

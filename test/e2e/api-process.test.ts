@@ -7,9 +7,9 @@ import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { parseExposition, promtoolProblems, sumOf } from '../support/prometheus';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
+import { TEST_ADMIN_TOKEN } from '../support/tokens';
 
-const ADMIN = 'e2e-admin-token-0123456789abcdef0123456789';
-const auth = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' };
+const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
 
 /** Children of a process (the cluster workers of the api primary). */
 function childPids(pid: number): number[] {
@@ -40,7 +40,7 @@ describe('api process (dist/, API_WORKERS=2)', () => {
     const port = await freePort();
     env = testEnv(
       { databaseUrl: db.url, redisPrefix: prefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
-      { PORT: String(port), METRICS_PORT: '0', API_WORKERS: '2', FERRY_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: '10', FERRY_INSTANCE: 'e2e' },
+      { PORT: String(port), METRICS_PORT: '0', API_WORKERS: '2', FERRY_ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: '10', FERRY_INSTANCE: 'e2e' },
     );
     api = startNodeProcess('api/main.js', env);
     const metricsLine = await api.waitForLog((l) => l.message === 'metrics listening');

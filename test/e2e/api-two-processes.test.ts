@@ -1,18 +1,24 @@
 import http from 'node:http';
+import { Client } from 'pg';
+import { MIGRATION_LOCK_KEY } from '../../services/core/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { waitFor } from '../support/publish-fixtures';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
+import { TEST_ADMIN_TOKEN } from '../support/tokens';
 
-const ADMIN = 'e2e-admin-token-two-processes-0123456789abcdef';
 
 jest.setTimeout(180000);
 
+const LOCK_WAIT = 'another process holds the migration lock: waiting for it';
+
 /**
  * Two api processes (dist/, one worker each) on one database and one Redis prefix, as two replicas
- * behind a load balancer: nothing either of them keeps in memory may let a revoked token through
- * or split a rate limit in two.
+ * behind a load balancer, started at the same time: neither may exit because the other (or any
+ * process) holds the migration lock, and nothing either of them keeps in memory may let a revoked
+ * token through or split a rate limit in two.
  */
 describe('two api processes sharing PostgreSQL and Redis', () => {
   let db: TestDatabase;
@@ -23,29 +29,29 @@ describe('two api processes sharing PostgreSQL and Redis', () => {
 
   beforeAll(async () => {
     [db, roots] = await Promise.all([createTestDatabase(), createTestRoots()]);
+    // Hold the migration lock, as a migration running elsewhere would: both apis, started together,
+    // must wait for it instead of exiting.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const env = testEnv(
         { databaseUrl: db.url, redisPrefix: prefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
         {
-          PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn',
+          PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'warn',
           RATE_LIMIT_PER_IP: '3', RATE_LIMIT_PER_TOKEN: '4', RATE_LIMIT_WINDOW_SECONDS: '60', FERRY_INSTANCE: `two-${i}`,
         },
       );
-      const api = startNodeProcess('api/main.js', env);
-      apis.push(api);
-      const base = `http://127.0.0.1:${port}`;
-      bases.push(base);
-      // One at a time: each api migrates at start, and a second one starting meanwhile finds the
-      // migration lock taken and exits.
-      const deadline = Date.now() + 90000;
-      for (;;) {
-        const ok = await fetch(`${base}/health/live`).then((r) => r.ok, () => false);
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error(`${base} did not start`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      apis.push(startNodeProcess('api/main.js', env));
+      bases.push(`http://127.0.0.1:${port}`);
     }
+    try {
+      await Promise.all(apis.map((api) => api.waitForLog((l) => l.message === LOCK_WAIT, 90000)));
+    } finally {
+      await holder.end();
+    }
+    await Promise.all(bases.map((base) => waitFor(() => fetch(`${base}/health/live`).then((r) => r.ok, () => false), 90000, `${base} to start`, 100)));
   });
   afterAll(async () => {
     for (const api of apis) api.kill();
@@ -72,6 +78,12 @@ describe('two api processes sharing PostgreSQL and Redis', () => {
       req.on('error', reject);
     });
 
+  it('started together: each waited for the migration lock instead of exiting, and both serve', async () => {
+    expect(apis.map((api) => ({ exit: api.child.exitCode, waited: api.lines.some((l) => l.message === LOCK_WAIT) })))
+      .toEqual([{ exit: null, waited: true }, { exit: null, waited: true }]);
+    for (const base of bases) expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+  });
+
   it('holds the per-address limit across both processes', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push(await anonymousFrom(bases[i % 2]!, '127.0.0.2'));
@@ -80,19 +92,19 @@ describe('two api processes sharing PostgreSQL and Redis', () => {
 
   it('refuses a revoked token on its very next request to the other process', async () => {
     const [a, b] = bases as [string, string];
-    const created = await call(a, 'POST', '/api/tokens', ADMIN, { name: 'short-lived', scopes: ['read'] });
+    const created = await call(a, 'POST', '/api/tokens', TEST_ADMIN_TOKEN, { name: 'short-lived', scopes: ['read'] });
     expect(created.status).toBe(201);
     const { token } = (await created.json()) as { token: string };
     // Both processes have seen and accepted it, so anything either of them remembers is warm.
     expect([(await call(a, 'GET', '/api/status', token)).status, (await call(b, 'GET', '/api/status', token)).status]).toEqual([200, 200]);
-    expect((await call(a, 'DELETE', '/api/tokens/short-lived', ADMIN)).status).toBe(200);
+    expect((await call(a, 'DELETE', '/api/tokens/short-lived', TEST_ADMIN_TOKEN)).status).toBe(200);
     const next = await call(b, 'GET', '/api/status', token);
     expect({ status: next.status, code: ((await next.json()) as { error: { code: string } }).error.code }).toEqual({ status: 401, code: 'unauthorized' });
     expect((await call(a, 'GET', '/api/status', token)).status).toBe(401);
   });
 
   it('holds the per-token limit across both processes', async () => {
-    const created = await call(bases[0]!, 'POST', '/api/tokens', ADMIN, { name: 'limited', scopes: ['read'] });
+    const created = await call(bases[0]!, 'POST', '/api/tokens', TEST_ADMIN_TOKEN, { name: 'limited', scopes: ['read'] });
     const { token } = (await created.json()) as { token: string };
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await call(bases[i % 2]!, 'GET', '/api/status', token)).status);

@@ -9,6 +9,7 @@ import { testEnv } from '../support/env';
 import { prepareNginx, type NginxUnderTest } from '../support/nginx';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
+import { TEST_ADMIN_TOKEN } from '../support/tokens';
 
 // The health-check commands of docker-compose.prod.yml, taken from the file and run as Docker
 // would run them (CMD-SHELL through sh, CMD as an argument vector, $$ unescaped), against native
@@ -57,7 +58,7 @@ beforeAll(async () => {
   redisPrefix = testRedisPrefix();
   appEnv = testEnv(
     { databaseUrl: db.url, redisPrefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
-    { FERRY_ADMIN_TOKEN: 'healthcheck-admin-token-0123456789abcdef', API_WORKERS: '1', LOG_LEVEL: 'info', PORT: String(await freePort()), WORKER_HEARTBEAT_FILE: path.join(tmp, 'worker.heartbeat') },
+    { FERRY_ADMIN_TOKEN: TEST_ADMIN_TOKEN, API_WORKERS: '1', LOG_LEVEL: 'info', PORT: String(await freePort()), WORKER_HEARTBEAT_FILE: path.join(tmp, 'worker.heartbeat') },
   ) as Record<string, string>;
 
   api = startNodeProcess('api/main.js', { ...appEnv, METRICS_PORT: String(await freePort()) });

@@ -1,34 +1,27 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import { request as pwRequest, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { cspViolations, launchChromium, RECORD_CSP_VIOLATIONS, SCREENSHOT_DIR, seriousAxeViolations } from '../support/browser';
-import { REPO_ROOT } from '../support/compose';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
-import { testEnv } from '../support/env';
-import { prepareNginx, type NginxUnderTest } from '../support/nginx';
-import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { startApiBehindNginx, type ApiBehindNginx } from '../support/api-behind-nginx';
+import type { TestDatabase } from '../support/database';
+import { writeFile, type TestRoots } from '../support/dirs';
+import type { NginxUnderTest } from '../support/nginx';
 import { waitFor } from '../support/publish-fixtures';
-import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/worker-process';
+import { TEST_ADMIN_TOKEN } from '../support/tokens';
 
 // The console in Debian's Chromium, through the production nginx configuration with TLS, in front
 // of a real api and worker: every click an operator makes, and every refusal an attacker meets.
 
 jest.setTimeout(240000);
 
-const ADMIN_TOKEN = 'console-e2e-admin-token-0123456789abcdef0123';
 const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-let certDir: string;
+let stack: ApiBehindNginx;
 let cert: string;
 let db: TestDatabase;
 let roots: TestRoots;
-let redisPrefix: string;
-let api: NodeProcess;
 let worker: WorkerProcess;
 let nginx: NginxUnderTest;
 let browser: Browser;
@@ -43,7 +36,7 @@ function callApi(method: string, p: string, body?: unknown): Promise<{ status: n
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = https.request({
       host: '127.0.0.1', port: nginx.ports.https, servername: 'localhost', ca: fs.readFileSync(cert), method, path: p, agent: false,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(data)) } : { 'Content-Length': '0' }) },
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(data)) } : { 'Content-Length': '0' }) },
     }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
@@ -87,7 +80,7 @@ async function screenshot(name: string): Promise<void> {
 
 async function signIn(token: string): Promise<void> {
   const r = await page.goto(`${base}/console/sign-in`);
-  if (token === ADMIN_TOKEN) await checkPage(r, 'sign-in');
+  if (token === TEST_ADMIN_TOKEN) await checkPage(r, 'sign-in');
   await page.getByLabel('API token').fill(token);
   await Promise.all([page.waitForURL(`${base}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
 }
@@ -99,26 +92,16 @@ function pageCsrf(): Promise<string> {
 
 beforeAll(async () => {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-console-cert-'));
-  cert = path.join(certDir, 'fullchain.pem');
-  const key = path.join(certDir, 'privkey.pem');
-  execFileSync('sh', [path.join(REPO_ROOT, 'deploy/generate-cert.sh'), '--domain', 'localhost', '--cert', cert, '--key', key]);
-  [db, roots] = await Promise.all([createTestDatabase(), createTestRoots()]);
-  redisPrefix = testRedisPrefix();
-  const env = (extra: Record<string, string>) => testEnv({ databaseUrl: db.url, redisPrefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot }, extra);
-  const port = await freePort();
-  api = startNodeProcess('api/main.js', env({
-    FERRY_ADMIN_TOKEN: ADMIN_TOKEN, API_WORKERS: '1', PORT: String(port), METRICS_PORT: '0', LOG_LEVEL: 'info', PUBLISH_MODE: 'copy',
+  stack = await startApiBehindNginx({
+    PUBLISH_MODE: 'copy',
     CONSOLE_STAGE_HOST_PATH: '/srv/ferry-data/stage', CONSOLE_PRODUCTS_HOST_PATH: '/srv/ferry-data/products', CONSOLE_GRAFANA_URL: 'https://grafana.example.org',
-  }));
-  worker = spawnWorker(env({
+  });
+  ({ cert, db, roots, nginx } = stack);
+  worker = spawnWorker(stack.env({
     FERRY_INSTANCE: 'console-e2e-worker', METRICS_PORT: '0', LOG_LEVEL: 'info', PUBLISH_MODE: 'copy', RECONCILE_INTERVAL_SECONDS: '1',
     WORKER_HEARTBEAT_INTERVAL_SECONDS: '1', WORKER_HEARTBEAT_FILE: path.join(roots.base, 'worker.heartbeat'),
   }));
-  await api.waitForLog((l) => l.message === 'api listening', 60000);
   await worker.waitForLog((l) => l.message === 'worker started', 60000);
-  nginx = await prepareNginx({ cert, key, apiUpstream: `127.0.0.1:${port}` });
-  await nginx.start();
   base = `https://localhost:${nginx.ports.https}`;
 
   browser = await launchChromium();
@@ -132,19 +115,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await nginx?.stop();
   await killWorker(worker);
-  api?.kill();
-  await api?.exited;
-  await deleteRedisPrefix(redisPrefix);
-  await db?.drop();
-  await roots?.cleanup();
-  fs.rmSync(certDir, { recursive: true, force: true });
+  await stack?.stop();
 }, 60000);
 
 describe('the operator console in a browser', () => {
   it('signs in with the admin token and shows the overview, the worker and the 24 h chart', async () => {
-    await signIn(ADMIN_TOKEN);
+    await signIn(TEST_ADMIN_TOKEN);
     const r = await page.reload();
     expect(await page.locator('h1').textContent()).toBe('Overview');
     await page.locator('#overview-live td', { hasText: 'console-e2e-worker' }).waitFor({ timeout: 20000 });

@@ -11,6 +11,7 @@ import {
 } from '../support/monitoring';
 import { startNodeProcess, type NodeProcess } from '../support/node-process';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
+import { TEST_ADMIN_TOKEN } from '../support/tokens';
 
 /**
  * The real Prometheus (Debian's 2.42) with the production scrape configuration and rules — only
@@ -20,8 +21,7 @@ import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
  */
 jest.setTimeout(240000);
 
-const ADMIN = 'monitoring-e2e-admin-token-0123456789abcdef';
-const auth = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' };
+const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
 
 /** Panels whose data only cAdvisor provides: it needs a Docker engine and the host's cgroups. */
 const NOT_LIVE: Record<string, string> = {
@@ -90,7 +90,7 @@ beforeAll(async () => {
   const env = testEnv(
     { databaseUrl: db.url, redisPrefix: prefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
     {
-      PORT: String(apiPort), METRICS_PORT: String(apiMetrics), API_WORKERS: '1', FERRY_ADMIN_TOKEN: ADMIN,
+      PORT: String(apiPort), METRICS_PORT: String(apiMetrics), API_WORKERS: '1', FERRY_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       RATE_LIMIT_PER_IP: '5', WORKER_HEARTBEAT_INTERVAL_SECONDS: '1', RECONCILE_INTERVAL_SECONDS: '1', FERRY_INSTANCE: 'monitoring-e2e',
     },
   );

@@ -1,18 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { createTestRoots, type TestRoots } from '../support/dirs';
-import { testEnv } from '../support/env';
+import { startApiBehindNginx, type ApiBehindNginx } from '../support/api-behind-nginx';
 import { composeNginxEnv, prepareNginx, type NginxUnderTest } from '../support/nginx';
-import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { freePort, type NodeProcess } from '../support/node-process';
 import { waitFor } from '../support/publish-fixtures';
-import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
-import { REPO_ROOT } from '../support/compose';
 
 // The real nginx/ configuration (rendered from the compose file's own nginx environment) in front
 // of the real api (node dist/api/main.js) on loopback, with a certificate from deploy/generate-cert.sh.
@@ -20,12 +15,9 @@ import { REPO_ROOT } from '../support/compose';
 import { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 const SECURITY_HEADERS = ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'permissions-policy', 'cache-control', 'x-request-id'];
 
-let certDir: string;
+let stack: ApiBehindNginx;
 let cert: string;
 let key: string;
-let db: TestDatabase;
-let roots: TestRoots;
-let redisPrefix: string;
 let api: NodeProcess;
 let nginx: NginxUnderTest;
 
@@ -105,34 +97,11 @@ function tlsVersion(port: number, version: tls.SecureVersion): Promise<string | 
 }
 
 beforeAll(async () => {
-  certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-nginx-cert-'));
-  cert = path.join(certDir, 'fullchain.pem');
-  key = path.join(certDir, 'privkey.pem');
-  execFileSync('sh', [path.join(REPO_ROOT, 'deploy/generate-cert.sh'), '--domain', 'localhost', '--cert', cert, '--key', key]);
-
-  db = await createTestDatabase();
-  roots = await createTestRoots();
-  redisPrefix = testRedisPrefix();
-  const port = await freePort();
-  api = startNodeProcess('api/main.js', testEnv(
-    { databaseUrl: db.url, redisPrefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot },
-    { FERRY_ADMIN_TOKEN: ADMIN_TOKEN, API_WORKERS: '1', PORT: String(port), METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info', RATE_LIMIT_PER_IP: '100000' },
-  ));
-  await api.waitForLog((l) => l.message === 'api listening', 60000);
-
-  nginx = await prepareNginx({ cert, key, apiUpstream: `127.0.0.1:${port}` });
-  await nginx.start();
+  stack = await startApiBehindNginx({ METRICS_PORT: String(await freePort()), RATE_LIMIT_PER_IP: '100000' });
+  ({ cert, key, api, nginx } = stack);
 }, 180000);
 
-afterAll(async () => {
-  await nginx?.stop();
-  api?.kill();
-  await api?.exited;
-  await deleteRedisPrefix(redisPrefix);
-  await db?.drop();
-  await roots?.cleanup();
-  fs.rmSync(certDir, { recursive: true, force: true });
-}, 60000);
+afterAll(() => stack?.stop(), 60000);
 
 describe('nginx configuration', () => {
   it('passes nginx -t with the production values (api:8000, Docker DNS, 8080/8443/8081)', async () => {

@@ -8,6 +8,21 @@ import { createTestRoots, type TestRoots } from '../support/dirs';
 // Real pg_dump / pg_restore runs on 2 shared cores: allow more than jest's default 5 s.
 jest.setTimeout(120_000);
 
+/** The docker calls of an upgrade that goes through: keep the image, build, migrate, wait for health. */
+const UPGRADE_STEPS = [
+  'image inspect ferry:1.4.0',
+  'tag ferry:1.4.0 ferry:previous',
+  'compose build --pull',
+  'compose run --rm migrate',
+  'compose up -d --wait --wait-timeout 120',
+];
+/** …and of one whose build fails: the previous image tagged back and started again. */
+const BUILD_FAILED_STEPS = [...UPGRADE_STEPS.slice(0, 3), 'tag ferry:previous ferry:1.4.0', 'compose up -d --wait --wait-timeout 120'];
+/** The "new release" migrates: a new table, a new pgmigrations row and changed rows. */
+const RELEASE_MIGRATION = `CREATE TABLE upgrade_probe (id int); INSERT INTO upgrade_probe VALUES (1);
+  INSERT INTO pgmigrations (name, run_on) VALUES ('9999999999999_new_release', now());
+  UPDATE products SET publish_error = 'touched by the new release' WHERE id % 10 = 0;`;
+
 // There is no Docker engine here: these tests put a stand-in `docker` on PATH
 // (fixtures/fake-docker.sh) that records every call and fails on demand. Its `compose exec -T
 // postgres CMD` runs CMD on this machine, so the backup and the roll-back restore are real
@@ -48,15 +63,22 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
     await roots.cleanup();
   });
 
-  /** Runs upgrade.sh in a fresh backup dir; returns the result and the docker calls, compose options stripped. */
-  async function upgrade(extra: Record<string, string> = {}) {
+  /** A fresh docker-call log and backup directory for one script run, and the environment naming them. */
+  function nextRun() {
     n += 1;
     const log = path.join(roots.base, `docker-${n}.log`);
     const backupDir = path.join(roots.base, `backups-${n}`);
-    const res = await runDeployScript('upgrade.sh', [], { ...base, FAKE_DOCKER_LOG: log, BACKUP_DIR: backupDir, ...extra });
-    const raw = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
-    const calls = raw.map((c) => c.replace('compose -f docker-compose.prod.yml --env-file .env.production ', 'compose '));
-    return { res, calls, backupDir };
+    /** The docker calls logged so far, compose's file options stripped. */
+    const calls = async () => (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean)
+      .map((c) => c.replace('compose -f docker-compose.prod.yml --env-file .env.production ', 'compose '));
+    return { log, backupDir, env: { ...base, FAKE_DOCKER_LOG: log, BACKUP_DIR: backupDir }, calls };
+  }
+
+  /** Runs upgrade.sh in a fresh backup dir; returns the result and the docker calls, compose options stripped. */
+  async function upgrade(extra: Record<string, string> = {}) {
+    const run = nextRun();
+    const res = await runDeployScript('upgrade.sh', [], { ...run.env, ...extra });
+    return { res, calls: await run.calls(), backupDir: run.backupDir };
   }
   const dockerVerbs = (calls: string[]) => calls.filter((c) => !c.includes(' exec -T postgres '));
 
@@ -64,13 +86,7 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
     const { res, calls, backupDir } = await upgrade();
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(dockerVerbs(calls)).toEqual([
-      'image inspect ferry:1.4.0',
-      'tag ferry:1.4.0 ferry:previous',
-      'compose build --pull',
-      'compose run --rm migrate',
-      'compose up -d --wait --wait-timeout 120',
-    ]);
+    expect(dockerVerbs(calls)).toEqual(UPGRADE_STEPS);
     // The backup ran pg_dump inside the "postgres container" before any image was touched.
     expect(calls.findIndex((c) => c.includes(' pg_dump '))).toBeLessThan(calls.indexOf('image inspect ferry:1.4.0'));
     const files = await listDir(backupDir);
@@ -79,9 +95,8 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
   });
 
   it('pulls instead of building with --pull', async () => {
-    n += 1;
-    const log = path.join(roots.base, `docker-${n}.log`);
-    const res = await runDeployScript('upgrade.sh', ['--pull'], { ...base, FAKE_DOCKER_LOG: log, BACKUP_DIR: path.join(roots.base, `backups-${n}`) });
+    const { log, env } = nextRun();
+    const res = await runDeployScript('upgrade.sh', ['--pull'], env);
     expect(res.code).toBe(0);
     expect(await fs.readFile(log, 'utf8')).toMatch(/ pull\n/);
     expect(await fs.readFile(log, 'utf8')).not.toMatch(/ build/);
@@ -106,13 +121,7 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
     const before = await tableDigests(db.pool);
     const { res, calls } = await upgrade({ FAKE_DOCKER_FAIL: '*compose*build*' });
     expect(res.code).toBe(1);
-    expect(dockerVerbs(calls)).toEqual([
-      'image inspect ferry:1.4.0',
-      'tag ferry:1.4.0 ferry:previous',
-      'compose build --pull',
-      'tag ferry:previous ferry:1.4.0',
-      'compose up -d --wait --wait-timeout 120',
-    ]);
+    expect(dockerVerbs(calls)).toEqual(BUILD_FAILED_STEPS);
     expect(res.stderr).toMatch(/FAILED at build/);
     expect(res.stderr).toContain('previous image put back: ferry:previous tagged as ferry:1.4.0 again');
     expect(res.stderr).not.toMatch(/restoring/);
@@ -133,20 +142,11 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
   it('restores the pre-upgrade backup when services stay unhealthy after a migration ran, then says so', async () => {
     const before = await tableDigests(db.pool);
     const head = migrationNames().pop()!;
-    // The "new version" migrates: a new table and a new pgmigrations row, then never gets healthy.
-    const migration = `CREATE TABLE upgrade_probe (id int); INSERT INTO upgrade_probe VALUES (1);
-      INSERT INTO pgmigrations (name, run_on) VALUES ('9999999999999_new_release', now());
-      UPDATE products SET publish_error = 'touched by the new release' WHERE id % 10 = 0;`;
-    const { res, calls } = await upgrade({ FAKE_MIGRATE_SQL: migration, FAKE_DOCKER_FAIL: '*compose*up -d --wait*' });
+    // The "new version" migrates, then never gets healthy.
+    const { res, calls } = await upgrade({ FAKE_MIGRATE_SQL: RELEASE_MIGRATION, FAKE_DOCKER_FAIL: '*compose*up -d --wait*' });
     expect(res.code).toBe(1);
     const verbs = dockerVerbs(calls);
-    expect(verbs.slice(0, 5)).toEqual([
-      'image inspect ferry:1.4.0',
-      'tag ferry:1.4.0 ferry:previous',
-      'compose build --pull',
-      'compose run --rm migrate',
-      'compose up -d --wait --wait-timeout 120',
-    ]);
+    expect(verbs.slice(0, 5)).toEqual(UPGRADE_STEPS);
     // Roll-back: image back first, so the restore's migrate step runs the previous version.
     expect(verbs.slice(5)).toEqual(['tag ferry:previous ferry:1.4.0', 'compose stop api worker', 'compose run --rm migrate', 'compose up -d api worker', 'compose up -d --wait --wait-timeout 120']);
     expect(res.stderr).toContain(`schema moved from ${head} to 9999999999999_new_release: restoring the pre-upgrade backup`);
@@ -172,16 +172,13 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
   });
 
   it('backup.sh and restore.sh in compose mode run the PostgreSQL tools inside the postgres service', async () => {
-    n += 1;
-    const log = path.join(roots.base, `docker-${n}.log`);
-    const backupDir = path.join(roots.base, `backups-${n}`);
-    const env = { ...base, FAKE_DOCKER_LOG: log, BACKUP_DIR: backupDir };
+    const { log, backupDir, env, calls: loggedCalls } = nextRun();
     const before = await tableDigests(db.pool);
     const backup = await runDeployScript('backup.sh', ['--mode', 'compose'], env);
     expect(backup.stderr).toBe('');
     expect(backup.code).toBe(0);
     const dump = path.join(backupDir, (await listDir(backupDir)).find((f) => /^ferry-\d{8}T\d{6}Z\.dump$/.test(f))!);
-    let calls = (await fs.readFile(log, 'utf8')).trim().split('\n');
+    const calls = (await fs.readFile(log, 'utf8')).trim().split('\n');
     const prefix = 'compose -f docker-compose.prod.yml --env-file .env.production exec -T postgres sh -c ';
     expect(calls.some((c) => c.startsWith(prefix) && c.includes(` pg_dump -d ${db.name} --format=custom`))).toBe(true);
     expect(calls.some((c) => c.startsWith(prefix) && c.endsWith(' pg_restore --list'))).toBe(true); // archive on stdin
@@ -191,8 +188,7 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
     const restore = await runDeployScript('restore.sh', ['--mode', 'compose', '--yes', dump], env);
     expect(restore.stderr).toBe('');
     expect(restore.code).toBe(0);
-    calls = (await fs.readFile(log, 'utf8')).trim().split('\n').map((c) => c.replace('compose -f docker-compose.prod.yml --env-file .env.production ', 'compose '));
-    expect(dockerVerbs(calls)).toEqual(['compose stop api worker', 'compose run --rm migrate', 'compose up -d api worker']);
+    expect(dockerVerbs(await loggedCalls())).toEqual(['compose stop api worker', 'compose run --rm migrate', 'compose up -d api worker']);
     expect(await tableDigests(db.pool)).toEqual(before);
   });
 
@@ -205,14 +201,7 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
     it('backs up in an ops container first, then keeps the image, builds, migrates and waits for health', async () => {
       const { res, calls, backupDir } = await upgrade(container);
       expect(res.code).toBe(0);
-      expect(opsCalls(calls)).toEqual([
-        'ops backup --mode native --pre-upgrade',
-        'image inspect ferry:1.4.0',
-        'tag ferry:1.4.0 ferry:previous',
-        'compose build --pull',
-        'compose run --rm migrate',
-        'compose up -d --wait --wait-timeout 120',
-      ]);
+      expect(opsCalls(calls)).toEqual(['ops backup --mode native --pre-upgrade', ...UPGRADE_STEPS]);
       // The ops container runs as the calling user with the deployment read-only and the backup directory at its own path.
       const run = calls.find((c) => c.includes(' ops node '))!;
       expect(run).toContain(`--user ${process.getuid!()}:${process.getgid!()} -v ${roots.base}:${roots.base}:ro -w ${roots.base}`);
@@ -232,13 +221,7 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
       const before = await tableDigests(db.pool);
       const { res, calls } = await upgrade({ ...container, FAKE_DOCKER_FAIL: '*compose*build*' });
       expect(res.code).toBe(1);
-      expect(opsCalls(calls).slice(1)).toEqual([
-        'image inspect ferry:1.4.0',
-        'tag ferry:1.4.0 ferry:previous',
-        'compose build --pull',
-        'tag ferry:previous ferry:1.4.0',
-        'compose up -d --wait --wait-timeout 120',
-      ]);
+      expect(opsCalls(calls).slice(1)).toEqual(BUILD_FAILED_STEPS);
       expect(res.stderr).toMatch(/FAILED at build/);
       expect(await tableDigests(db.pool)).toEqual(before);
     });
@@ -254,21 +237,11 @@ describe('deploy/upgrade.sh with a stand-in docker command on PATH that records 
 
     it('restores the pre-upgrade backup with the previous image when services stay unhealthy after a migration ran', async () => {
       const before = await tableDigests(db.pool);
-      const migration = `CREATE TABLE upgrade_probe (id int); INSERT INTO upgrade_probe VALUES (1);
-        INSERT INTO pgmigrations (name, run_on) VALUES ('9999999999999_new_release', now());
-        UPDATE products SET publish_error = 'touched by the new release' WHERE id % 10 = 0;`;
-      const { res, calls } = await upgrade({ ...container, FAKE_MIGRATE_SQL: migration, FAKE_DOCKER_FAIL: '*compose*up -d --wait*' });
+      const { res, calls } = await upgrade({ ...container, FAKE_MIGRATE_SQL: RELEASE_MIGRATION, FAKE_DOCKER_FAIL: '*compose*up -d --wait*' });
       expect(res.code).toBe(1);
       const dump = /pre-upgrade backup (\S+) verified/.exec(res.stderr)![1]!;
       // Image back first, so the restore (and its migrations) run the previous version.
-      expect(opsCalls(calls).slice(0, 6)).toEqual([
-        'ops backup --mode native --pre-upgrade',
-        'image inspect ferry:1.4.0',
-        'tag ferry:1.4.0 ferry:previous',
-        'compose build --pull',
-        'compose run --rm migrate',
-        'compose up -d --wait --wait-timeout 120',
-      ]);
+      expect(opsCalls(calls).slice(0, 6)).toEqual(['ops backup --mode native --pre-upgrade', ...UPGRADE_STEPS]);
       expect(opsCalls(calls).slice(6)).toEqual([
         'tag ferry:previous ferry:1.4.0',
         `ops restore --mode native --check-only ${dump}`,

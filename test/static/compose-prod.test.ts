@@ -106,6 +106,30 @@ describe('docker-compose.prod.yml', () => {
     expect(serviceEnv(doc.services.api!, env).NODE_ENV).toBeUndefined();
   });
 
+  it('falls back to no value the config schema already defaults to: those variables pass through by name', () => {
+    const { variables } = envRules();
+    const text = fs.readFileSync(PROD, 'utf8');
+    const repeated = [...text.matchAll(/^\s+([A-Z][A-Z0-9_]*): "?\$\{([A-Z][A-Z0-9_]*):?-([^}]*)\}"?$/gm)]
+      .filter(([, name, source, fallback]) => name === source && variables[name!]?.default !== undefined && String(variables[name!]!.default) === fallback)
+      .map(([, name, , fallback]) => `${name}=${fallback}`);
+    expect(repeated).toEqual([]);
+    // Unset in the operator's file, a passed-through variable never reaches the service; set, it does.
+    const api = doc.services.api!;
+    expect((api.environment as Record<string, unknown>).LOG_LEVEL).toBeNull();
+    expect(serviceEnv(api, {}).LOG_LEVEL).toBeUndefined();
+    expect(serviceEnv(api, { LOG_LEVEL: 'warn' }).LOG_LEVEL).toBe('warn');
+    // Each name passed through is one the config schema reads, and the example file documents it.
+    const passed = Object.entries(api.environment as Record<string, unknown>).filter(([, v]) => v === null).map(([k]) => k);
+    expect(passed.length).toBeGreaterThan(10);
+    expect(passed.filter((n) => !(n in variables))).toEqual([]);
+    expect(passed.filter((n) => !new RegExp(`^(# )?${n}=`, 'm').test(fs.readFileSync(EXAMPLE, 'utf8')))).toEqual([]);
+    // The monitoring profile passes its ALERT_* settings through the same way; render-config.sh holds their defaults.
+    const monitoring = loadCompose(path.join(REPO_ROOT, 'docker-compose.monitoring.yml'));
+    const alerts = Object.entries(monitoring.services.alertmanager!.environment as Record<string, unknown>).filter(([, v]) => v === null).map(([k]) => k);
+    expect(alerts).toEqual(expect.arrayContaining(['ALERT_EMAIL_TO', 'ALERT_EMAIL_FROM', 'ALERT_WEBHOOK_URL']));
+    expect(alerts.filter((n) => !new RegExp(`^(# )?${n}=`, 'm').test(fs.readFileSync(EXAMPLE, 'utf8')))).toEqual([]);
+  });
+
   it('runs migrations once before api and worker start, and enforces the data-root marker', () => {
     expect(doc.services.migrate!.command).toEqual(['node', 'dist/ops/migrate.js']);
     for (const name of ['api', 'worker']) {

@@ -1,12 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import type { ProductEventRow, ProductRow } from '../../services/core/repositories/product.types';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestRoots, type TestRoots } from './dirs';
 import { testEnv } from './env';
 import { freePort, startNodeProcess, type NodeProcess } from './node-process';
+import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
+import { startPrivateRedis, type PrivateRedis } from './private-redis';
 import { listTree, sha256, waitFor } from './publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from './redis';
 import { killWorker, spawnWorker, type WorkerProcess } from './worker-process';
@@ -267,6 +269,10 @@ export interface ChaosRun {
   readonly db: TestDatabase;
   readonly roots: TestRoots;
   readonly target: ChaosTarget;
+  /** The private PostgreSQL cluster the database lives in (with `privatePostgres`), for a test to stop. */
+  readonly postgres: PrivatePostgres;
+  /** The private redis-server (with `privateRedis`), for a test to kill or flush. */
+  readonly redis: PrivateRedis;
   /** Starts an api on the run's target; stopped after the file, whatever fails. */
   startApi(instance: string, extra?: Record<string, string>): Promise<ChaosApi>;
   /** Starts a worker on the run's target; killed after the file unless it already exited. */
@@ -275,25 +281,55 @@ export interface ChaosRun {
   watch(products: ChaosProduct[]): ReturnType<typeof watchProductsRoot>;
 }
 
+/** Where a chaos run's dependencies live, and how often it is made afresh. */
+export interface ChaosRunOptions {
+  /** The database is a private PostgreSQL cluster (own port and directory) instead of one on the shared server. */
+  privatePostgres?: boolean;
+  /** Redis is a private redis-server instead of a prefix on the shared one. */
+  privateRedis?: boolean;
+  /** A fresh run for every test (beforeEach/afterEach) instead of one for the file. */
+  perTest?: boolean;
+}
+
+/** A database in a private cluster, shaped like a test database: dropping it closes the cluster. */
+function privateDatabase(pg: PrivatePostgres): TestDatabase {
+  const pool = new Pool({ connectionString: pg.url, max: 3 });
+  // The cluster is stopped on purpose: an idle client it cuts must not crash the suite.
+  pool.on('error', () => undefined);
+  return {
+    name: 'ferry',
+    url: pg.url,
+    pool,
+    async drop() {
+      await pool.end().catch(() => undefined);
+      await pg.close();
+    },
+  };
+}
+
 /**
- * Sets up a chaos run in beforeAll and tears it down in afterAll, in the order that leaves nothing
- * behind: watcher, workers, apis, Redis keys, database, directories.
+ * Sets up a chaos run before the file (or each test) and tears it down after, in the order that
+ * leaves nothing behind: watcher, workers, apis, Redis keys or server, database, directories.
  */
-export function useChaosRun(): ChaosRun {
+export function useChaosRun(opts: ChaosRunOptions = {}): ChaosRun {
   let db: TestDatabase | undefined;
   let roots: TestRoots | undefined;
   let prefix: string | undefined;
-  const apis: ChaosApi[] = [];
-  const workers: WorkerProcess[] = [];
+  let postgres: PrivatePostgres | undefined;
+  let redis: PrivateRedis | undefined;
+  let apis: ChaosApi[] = [];
+  let workers: WorkerProcess[] = [];
   let watcher: ReturnType<typeof watchProductsRoot> | undefined;
   const ready = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('the chaos run is used before its beforeAll ran');
+    if (value === undefined) throw new Error('the chaos run is used before its setup ran (or without the option that makes this part)');
     return value;
   };
   const run: ChaosRun = {
     get db() { return ready(db); },
     get roots() { return ready(roots); },
-    get target() { return { databaseUrl: ready(db).url, redisUrl: TEST_REDIS_URL, redisPrefix: ready(prefix), roots: ready(roots) }; },
+    get postgres() { return ready(postgres); },
+    get redis() { return ready(redis); },
+    get target() { return { databaseUrl: ready(db).url, redisUrl: redis?.url ?? TEST_REDIS_URL, redisPrefix: ready(prefix), roots: ready(roots) }; },
     async startApi(instance, extra) {
       const api = await startChaosApi(run.target, instance, extra);
       apis.push(api);
@@ -309,18 +345,31 @@ export function useChaosRun(): ChaosRun {
       return watcher;
     },
   };
-  beforeAll(async () => {
-    db = await createTestDatabase();
+  const setUp = async () => {
+    if (opts.privatePostgres) {
+      postgres = await startPrivatePostgres();
+      db = privateDatabase(postgres);
+    } else db = await createTestDatabase();
+    if (opts.privateRedis) redis = await startPrivateRedis();
     roots = await createTestRoots();
     prefix = testRedisPrefix();
-  });
-  afterAll(async () => {
+  };
+  const tearDown = async () => {
     await watcher?.stop();
     for (const w of workers) await killWorker(w);
     for (const a of apis) await a.stop();
-    if (prefix) await deleteRedisPrefix(prefix);
+    if (redis) await redis.close();
+    else if (prefix) await deleteRedisPrefix(prefix);
     await db?.drop();
     await roots?.cleanup();
-  });
+    [db, roots, prefix, postgres, redis, watcher, apis, workers] = [undefined, undefined, undefined, undefined, undefined, undefined, [], []];
+  };
+  if (opts.perTest) {
+    beforeEach(setUp);
+    afterEach(tearDown);
+  } else {
+    beforeAll(setUp);
+    afterAll(tearDown);
+  }
   return run;
 }

@@ -1,4 +1,5 @@
-import { interpolate, type ComposeFile, type ComposeService } from './compose';
+import { envRules } from '../../services/core/config/env-rules';
+import { interpolate, serviceEnv, type ComposeFile, type ComposeService } from './compose';
 
 /** One broken rule of one service. */
 export interface PolicyViolation {
@@ -222,7 +223,9 @@ export function checkComposePolicy(doc: ComposeFile, opts: PolicyOptions = {}): 
     }
     if (svc.container_name !== undefined) add('container-name', 'sets container_name, which breaks --scale and parallel projects');
 
-    const drain = Number(envEntries.find(([k]) => k === 'SHUTDOWN_GRACE_SECONDS')?.[1] ? interpolate(envEntries.find(([k]) => k === 'SHUTDOWN_GRACE_SECONDS')![1], env) : NaN);
+    // A name passed through without a value gets the config schema's default when env leaves it unset.
+    const declared = envEntries.some(([k]) => k === 'SHUTDOWN_GRACE_SECONDS');
+    const drain = declared ? Number(serviceEnv(svc, env).SHUTDOWN_GRACE_SECONDS || envRules().variables.SHUTDOWN_GRACE_SECONDS?.default) : NaN;
     if (!Number.isNaN(drain) && !oneShot) {
       const grace = durationSeconds(svc.stop_grace_period);
       if (grace === undefined || grace <= drain) add('stop-grace-period', `stop_grace_period ${String(svc.stop_grace_period)} is not longer than SHUTDOWN_GRACE_SECONDS (${drain}s)`);

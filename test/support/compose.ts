@@ -53,13 +53,21 @@ export function interpolatedNames(text: string): string[] {
   return [...names].sort();
 }
 
-/** A service's environment as a map, interpolated with env. */
+/**
+ * A service's environment as a map, interpolated with env. A name with no value takes env's value,
+ * and is left out when env does not set it, as Compose does.
+ */
 export function serviceEnv(service: ComposeService, env: Record<string, string | undefined>): Record<string, string> {
   const raw = service.environment ?? {};
-  const entries: [string, string][] = Array.isArray(raw)
-    ? raw.map((s) => [s.split('=')[0]!, s.slice(s.indexOf('=') + 1)])
-    : Object.entries(raw).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]);
-  return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v, env)]));
+  const entries: [string, string | undefined][] = Array.isArray(raw)
+    ? raw.map((s) => (s.includes('=') ? [s.split('=')[0]!, s.slice(s.indexOf('=') + 1)] : [s, undefined]))
+    : Object.entries(raw).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]);
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (v !== undefined) out[k] = interpolate(v, env);
+    else if (env[k] !== undefined) out[k] = env[k];
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { diskUsage, memoryUsage, processStats, type DiskUsage } from '../../core/system/system-stats';
 import { checkMigrations, checkPostgres, checkRedis, poolStats, queueCounts, redisMemory } from './dependency-checks';
+import type { DetailedHealthResponse } from '../schemas/health.responses';
 import type { HealthDeps } from './health-deps';
 
 export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -18,7 +19,7 @@ async function disk(dir: string): Promise<DiskUsage | { path: string; level: 'cr
  * data root critical (≥ 90 %) or unreadable. degraded: a data root at warning (≥ 80 %), Redis
  * with an evicting maxmemory-policy, callers waiting for a pool client, or queue counts unreadable.
  */
-export async function detailedHealth(deps: HealthDeps) {
+export async function detailedHealth(deps: HealthDeps): Promise<DetailedHealthResponse> {
   const [postgres, redis, migrations, stage, products, cpu] = await Promise.all([
     checkPostgres(deps.pool),
     checkRedis(deps.redis),

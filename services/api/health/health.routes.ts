@@ -1,6 +1,9 @@
 import { Router } from 'express';
 import { diskUsage, memoryUsage } from '../../core/system/system-stats';
 import { requireScope } from '../middleware/require-scope';
+import type {
+  HealthSummaryResponse, LiveResponse, NotReadyResponse, ReadyResponse, StartedResponse, StartingResponse,
+} from '../schemas/health.responses';
 import { checkMigrations, checkPostgres, checkRedis } from './dependency-checks';
 import { detailedHealth } from './detailed-health';
 import type { HealthDeps } from './health-deps';
@@ -15,7 +18,7 @@ export function healthRouter(deps: HealthDeps): Router {
 
   // The process answers; no dependency is consulted, so an outage never gets the api restarted.
   router.get('/health/live', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies LiveResponse);
   });
 
   router.get('/health/ready', async (_req, res) => {
@@ -23,11 +26,11 @@ export function healthRouter(deps: HealthDeps): Router {
     const checks = { postgres, redis, migrations };
     const failed = Object.entries(checks).filter(([, c]) => c.status !== 'ok');
     if (failed.length === 0) {
-      res.json({ status: 'ready', checks });
+      res.json({ status: 'ready', checks } satisfies ReadyResponse);
       return;
     }
     const message = `not ready: ${failed.map(([name, c]) => `${name} (${c.error ?? 'failed'})`).join('; ')}`;
-    res.status(503).json({ status: 'not_ready', checks, error: { code: 'not_ready', message } });
+    res.status(503).json({ status: 'not_ready', checks, error: { code: 'not_ready', message } } satisfies NotReadyResponse);
   });
 
   // Start-up is done once configuration loaded (it did, or the process would not run) and the
@@ -36,12 +39,14 @@ export function healthRouter(deps: HealthDeps): Router {
     if (!started) {
       const migrations = await checkMigrations(deps.pool);
       if (migrations.status !== 'ok') {
-        res.status(503).json({ status: 'starting', checks: { migrations }, error: { code: 'not_started', message: `not started: migrations (${migrations.error})` } });
+        res.status(503).json({
+          status: 'starting', checks: { migrations }, error: { code: 'not_started', message: `not started: migrations (${migrations.error})` },
+        } satisfies StartingResponse);
         return;
       }
       started = true;
     }
-    res.json({ status: 'started', checks: { configuration: { status: 'ok' }, migrations: { status: 'ok' } } });
+    res.json({ status: 'started', checks: { configuration: { status: 'ok' }, migrations: { status: 'ok' } } } satisfies StartedResponse);
   });
 
   router.get('/health/detailed', deps.authenticate, requireScope('admin'), async (_req, res) => {
@@ -69,7 +74,7 @@ export function healthRouter(deps: HealthDeps): Router {
           : { total: 0, used: 0, free: 0, percent: 0 },
       },
       database: postgres.status === 'ok' ? 'connected' : 'disconnected',
-    });
+    } satisfies HealthSummaryResponse);
   });
 
   return router;

@@ -1,47 +1,15 @@
-import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { DATA_ID_PATTERN } from '../schemas/common.schemas';
 import { lineageQuerySchema, searchProductsQuerySchema } from '../schemas/lineage.schemas';
-import { errorResponse, exactObject, GUARDED_ERRORS, jsonResponse, needs, nullable, pathParameter, queryParameters, type JsonSchema } from './openapi-helpers';
+import { lineageResponseSchema, searchPageResponseSchema } from '../schemas/lineage.responses';
+import { errorResponse, GUARDED_ERRORS, jsonResponse, needs, outputSchema, pathParameter, queryParameters, type JsonSchema } from './openapi-helpers';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const nullableDateTime = nullable('string', { format: 'date-time' });
 const validation = errorResponse('Invalid request', ['validation_error']);
 
-/** Schemas of the lineage and search responses. */
+/** Schemas of the lineage and search responses, generated from their zod declarations. */
 export const lineageSchemas: Record<string, JsonSchema> = {
-  Lineage: exactObject({
-    data_id: { type: 'string' },
-    direction: { enum: ['ancestors', 'descendants'] },
-    products: {
-      type: 'array',
-      items: exactObject({
-        data_id: { type: 'string' },
-        data_type: { type: 'string' },
-        status: { enum: [...PRODUCT_STATUSES] },
-        depth: { type: 'integer', description: '1 = a direct input (ancestors) or output (descendants)' },
-        via: { type: 'array', items: { type: 'string' }, description: 'data_ids one step closer through which it was reached' },
-      }),
-    },
-    truncated: { type: 'boolean' },
-  }),
-  SearchPage: exactObject({
-    products: {
-      type: 'array',
-      items: exactObject({
-        data_id: { type: 'string' },
-        data_type: { type: 'string' },
-        status: { enum: [...PRODUCT_STATUSES] },
-        published_path: nullable('string'),
-        obs_start: { type: 'string', format: 'date-time' },
-        obs_end: nullableDateTime,
-        ra_deg: nullable('number'),
-        dec_deg: nullable('number'),
-        freq_hz: nullable('number'),
-        distance_deg: { ...nullable('number'), description: 'separation from the cone centre' },
-      }),
-    },
-    next_cursor: nullable('string'),
-  }),
+  Lineage: outputSchema(lineageResponseSchema),
+  SearchPage: outputSchema(searchPageResponseSchema),
 };
 
 const lineageOp = (direction: string) => ({

@@ -1,6 +1,6 @@
 import { version } from '../../core/version';
 import { lineagePaths, lineageSchemas } from './lineage.paths';
-import { platformPaths } from './platform.paths';
+import { platformPaths, platformSchemas } from './platform.paths';
 import { lifecyclePaths } from './lifecycle.paths';
 import { registryPaths, registrySchemas } from './registry.paths';
 
@@ -42,6 +42,7 @@ export function buildOpenApiDocument() {
         },
         ...registrySchemas,
         ...lineageSchemas,
+        ...platformSchemas,
       },
     },
   };

@@ -51,13 +51,3 @@ export const GUARDED_ERRORS = {
 export function needs(scope: 'read' | 'publish' | 'admin'): JsonSchema {
   return { security: [{ bearerAuth: [] }], 'x-required-scope': scope };
 }
-
-/** Nullable variant of a schema (OpenAPI 3.1: a type union with null). */
-export function nullable(type: string, extra: JsonSchema = {}): JsonSchema {
-  return { type: [type, 'null'], ...extra };
-}
-
-/** An object schema that requires every listed property and allows no other: the documented shape is the whole shape. */
-export function exactObject(properties: Record<string, JsonSchema>, description?: string): JsonSchema {
-  return { type: 'object', required: Object.keys(properties), additionalProperties: false, properties, ...(description ? { description } : {}) };
-}

@@ -1,9 +1,14 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type { Express } from 'express';
+import path from 'node:path';
 import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
+import { astroFixtures, copyFixture } from '../../../test/support/astro-fixtures';
 import { writeFile } from '../../../test/support/dirs';
+import { publishProduct } from '../../core/domain/publishing/publish-product';
 import { buildOpenApiDocument } from './openapi-document';
+
+jest.setTimeout(120_000);
 
 interface Layer {
   route?: { path: unknown; methods: Record<string, boolean> };
@@ -36,18 +41,19 @@ function documentOperations(doc: ReturnType<typeof buildOpenApiDocument>): strin
     .sort();
 }
 
+const doc = buildOpenApiDocument();
+const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+ajv.addSchema(doc, 'openapi');
+/** Validates a response body against the schema the document gives for that path, method and status. */
+function expectDocumented(pathKey: string, method: string, status: number, body: unknown) {
+  const pointer = `openapi#/paths/${pathKey.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${status}/content/application~1json/schema`;
+  const validate = ajv.getSchema(pointer);
+  if (!validate) throw new Error(`no schema at ${pointer}`);
+  expect(validate(body) ? [] : validate.errors).toEqual([]);
+}
+
 describe('OpenAPI document', () => {
   let t: TestApi;
-  const doc = buildOpenApiDocument();
-  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
-  ajv.addSchema(doc, 'openapi');
-  /** Validates a response body against the schema the document gives for that path, method and status. */
-  function expectDocumented(pathKey: string, method: string, status: number, body: unknown) {
-    const pointer = `openapi#/paths/${pathKey.replace(/~/g, '~0').replace(/\//g, '~1')}/${method}/responses/${status}/content/application~1json/schema`;
-    const validate = ajv.getSchema(pointer);
-    if (!validate) throw new Error(`no schema at ${pointer}`);
-    expect(validate(body) ? [] : validate.errors).toEqual([]);
-  }
 
   beforeAll(async () => {
     t = await createTestApi();
@@ -96,6 +102,22 @@ describe('OpenAPI document', () => {
     expectDocumented('/api/monitoring/publish/reconcile', 'get', 200, (await request(t.app).get('/api/monitoring/publish/reconcile').set(authHeader())).body);
   });
 
+  it('describes the real responses of the health, system and token routes', async () => {
+    for (const [p, status] of [['/health/live', 200], ['/health/ready', 200], ['/health/startup', 200], ['/health', 200]] as const) {
+      const res = await request(t.app).get(p);
+      expect({ p, status: res.status }).toEqual({ p, status });
+      expectDocumented(p, 'get', status, res.body);
+    }
+    const detailed = await request(t.app).get('/health/detailed').set(authHeader());
+    expectDocumented('/health/detailed', 'get', detailed.status, detailed.body);
+    expectDocumented('/api/metrics/system', 'get', 200, (await request(t.app).get('/api/metrics/system').set(authHeader())).body);
+    const created = await request(t.app).post('/api/tokens').set(authHeader()).send({ name: 'doc-reader', scopes: ['read'] });
+    expectDocumented('/api/tokens', 'post', 201, created.body);
+    expectDocumented('/api/tokens', 'get', 200, (await request(t.app).get('/api/tokens').set(authHeader())).body);
+    expectDocumented('/api/tokens/{name}/revoke', 'post', 200, (await request(t.app).post('/api/tokens/doc-reader/revoke').set(authHeader())).body);
+    expectDocumented('/api/tokens/{name}', 'delete', 200, (await request(t.app).delete('/api/tokens/doc-reader').set(authHeader())).body);
+  });
+
   it('is generated from the response schemas: a body that strays from them fails validation', async () => {
     const product = (await request(t.app).get('/api/products/doc1').set(authHeader())).body as Record<string, unknown>;
     const pointer = 'openapi#/paths/~1api~1products~1{data_id}/get/responses/200/content/application~1json/schema';
@@ -106,5 +128,34 @@ describe('OpenAPI document', () => {
     expect(validate({ ...product, created_at: 'yesterday' })).toBe(false);
     const { events: _events, ...withoutEvents } = product;
     expect(validate(withoutEvents)).toBe(false);
+  });
+});
+
+describe('OpenAPI document: lineage and search', () => {
+  let t: TestApi;
+
+  beforeAll(async () => {
+    const types = path.resolve(__dirname, '../../../config/product-types.yaml');
+    const [api, fx] = await Promise.all([createTestApi({ env: { PRODUCT_TYPES_CONFIG: types, PUBLISH_MODE: 'copy' } }), astroFixtures()]);
+    t = api;
+    await copyFixture(fx, 'obs.ms', path.join(t.roots.stageRoot, 'ms/obs1.ms'));
+    await copyFixture(fx, 'img-a.fits', path.join(t.roots.stageRoot, 'img/a.fits'));
+    await request(t.app).post('/api/products').set(authHeader()).send({ data_id: 'ms-1', data_type: 'ms', stage_path: 'ms/obs1.ms', auto_publish: false }).expect(201);
+    await request(t.app).post('/api/products').set(authHeader())
+      .send({ data_id: 'img-a', data_type: 'image', stage_path: 'img/a.fits', derived_from: ['ms-1'], auto_publish: false }).expect(201);
+    await request(t.app).post('/api/products/img-a/publish').set(authHeader()).expect(202);
+    expect((await publishProduct({ pool: t.db.pool, config: t.config }, 'img-a')).outcome).toBe('published');
+  });
+  afterAll(() => t.close());
+
+  it('describes the real responses of the lineage and search routes', async () => {
+    const desc = await request(t.app).get('/api/products/ms-1/descendants').set(authHeader());
+    expect(desc.body.products).toHaveLength(1);
+    expectDocumented('/api/products/{data_id}/descendants', 'get', 200, desc.body);
+    expectDocumented('/api/products/{data_id}/ancestors', 'get', 200, (await request(t.app).get('/api/products/img-a/ancestors').set(authHeader())).body);
+    const found = await request(t.app).get('/api/search/products').query({ ra: 150.25, dec: 2.5, radius: 1 }).set(authHeader());
+    expect(found.body.products).toHaveLength(1);
+    expectDocumented('/api/search/products', 'get', 200, found.body);
+    expectDocumented('/api/products/{data_id}/ancestors', 'get', 404, (await request(t.app).get('/api/products/nope/ancestors').set(authHeader())).body);
   });
 });

@@ -1,48 +1,66 @@
+import {
+  detailedHealthResponseSchema, healthSummaryResponseSchema, liveResponseSchema, notReadyResponseSchema, readyResponseSchema, startedResponseSchema,
+  startingResponseSchema, systemMetricsResponseSchema,
+} from '../schemas/health.responses';
 import { createTokenBody, tokenNameSchema } from '../schemas/token.schemas';
-import { errorResponse, GUARDED_ERRORS, inputSchema, jsonResponse, needs, nullable, pathParameter, type JsonSchema } from './openapi-helpers';
+import { createdTokenResponseSchema, tokenListResponseSchema, tokenResponseSchema } from '../schemas/token.responses';
+import { errorResponse, GUARDED_ERRORS, inputSchema, jsonResponse, needs, outputSchema, pathParameter, type JsonSchema } from './openapi-helpers';
 
 const publicRoute = { security: [] };
-const object = { type: 'object' };
-const token = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    scopes: { type: 'array', items: { enum: ['read', 'publish', 'admin'] } },
-    created_at: { type: 'string', format: 'date-time' },
-    last_used_at: nullable('string', { format: 'date-time' }),
-    revoked_at: nullable('string', { format: 'date-time' }),
-  },
-};
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const nameParam = pathParameter('name', inputSchema(tokenNameSchema));
 const notFound = errorResponse('Unknown token', ['not_found', 'token_not_found']);
 
+/** Schemas of the platform responses shared by several operations, generated from their zod declarations. */
+export const platformSchemas: Record<string, JsonSchema> = {
+  Token: outputSchema(tokenResponseSchema),
+};
+
 /** OpenAPI paths of the platform routes: health (no token), system metrics, tokens. */
 export const platformPaths: Record<string, JsonSchema> = {
-  '/health/live': { get: { summary: 'The process answers (no dependency checks)', ...publicRoute, responses: { '200': jsonResponse('Alive', object) } } },
+  '/health/live': {
+    get: { summary: 'The process answers (no dependency checks)', ...publicRoute, responses: { '200': jsonResponse('Alive', outputSchema(liveResponseSchema)) } },
+  },
   '/health/ready': {
     get: {
       summary: 'PostgreSQL and Redis reachable, migrations at head',
       ...publicRoute,
-      responses: { '200': jsonResponse('Ready', object), '503': jsonResponse('Not ready; names what failed', object) },
+      responses: {
+        '200': jsonResponse('Ready', outputSchema(readyResponseSchema)),
+        '503': jsonResponse('Not ready; names what failed', outputSchema(notReadyResponseSchema)),
+      },
     },
   },
   '/health/startup': {
     get: {
       summary: 'Configuration valid and migrations done',
       ...publicRoute,
-      responses: { '200': jsonResponse('Started', object), '503': jsonResponse('Still starting', object) },
+      responses: {
+        '200': jsonResponse('Started', outputSchema(startedResponseSchema)),
+        '503': jsonResponse('Still starting', outputSchema(startingResponseSchema)),
+      },
     },
   },
   '/health/detailed': {
     get: {
       summary: 'Detailed health report (admin)',
       ...needs('admin'),
-      responses: { '200': jsonResponse('Healthy or degraded', object), '503': jsonResponse('Unhealthy', object), ...GUARDED_ERRORS },
+      responses: {
+        '200': jsonResponse('Healthy or degraded', outputSchema(detailedHealthResponseSchema)),
+        '503': jsonResponse('Unhealthy', outputSchema(detailedHealthResponseSchema)),
+        ...GUARDED_ERRORS,
+      },
     },
   },
-  '/health': { get: { summary: 'Summary health with system figures', ...publicRoute, responses: { '200': jsonResponse('Summary', object) } } },
+  '/health': {
+    get: { summary: 'Summary health with system figures', ...publicRoute, responses: { '200': jsonResponse('Summary', outputSchema(healthSummaryResponseSchema)) } },
+  },
   '/api/metrics/system': {
-    get: { summary: 'Host CPU, memory and disk use of both data roots', ...needs('read'), responses: { '200': jsonResponse('Figures', object), ...GUARDED_ERRORS } },
+    get: {
+      summary: 'Host CPU, memory and disk use of both data roots',
+      ...needs('read'),
+      responses: { '200': jsonResponse('Figures', outputSchema(systemMetricsResponseSchema)), ...GUARDED_ERRORS },
+    },
   },
   '/api/tokens': {
     post: {
@@ -50,18 +68,18 @@ export const platformPaths: Record<string, JsonSchema> = {
       ...needs('admin'),
       requestBody: { required: true, content: { 'application/json': { schema: inputSchema(createTokenBody) } } },
       responses: {
-        '201': jsonResponse('Created', object),
-        '400': errorResponse('Invalid body', ['validation_error']),
+        '201': jsonResponse('Created', outputSchema(createdTokenResponseSchema)),
+        '400': errorResponse('Invalid body', ['validation_error', 'reserved_token_name']),
         '409': errorResponse('Name taken', ['token_name_taken']),
         ...GUARDED_ERRORS,
       },
     },
-    get: { summary: 'List tokens (never their hashes)', ...needs('admin'), responses: { '200': jsonResponse('Tokens', { type: 'object', properties: { tokens: { type: 'array', items: token } } }), ...GUARDED_ERRORS } },
+    get: { summary: 'List tokens (never their hashes)', ...needs('admin'), responses: { '200': jsonResponse('Tokens', outputSchema(tokenListResponseSchema)), ...GUARDED_ERRORS } },
   },
   '/api/tokens/{name}': {
-    delete: { summary: 'Revoke a token', ...needs('admin'), parameters: [nameParam], responses: { '200': jsonResponse('Revoked', token), '404': notFound, ...GUARDED_ERRORS } },
+    delete: { summary: 'Revoke a token', ...needs('admin'), parameters: [nameParam], responses: { '200': jsonResponse('Revoked', ref('Token')), '404': notFound, ...GUARDED_ERRORS } },
   },
   '/api/tokens/{name}/revoke': {
-    post: { summary: 'Revoke a token', ...needs('admin'), parameters: [nameParam], responses: { '200': jsonResponse('Revoked', token), '404': notFound, ...GUARDED_ERRORS } },
+    post: { summary: 'Revoke a token', ...needs('admin'), parameters: [nameParam], responses: { '200': jsonResponse('Revoked', ref('Token')), '404': notFound, ...GUARDED_ERRORS } },
   },
 };

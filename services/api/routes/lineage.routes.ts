@@ -5,6 +5,7 @@ import type { RegistryDeps } from '../../core/domain/registry-deps';
 import { requireScope } from '../middleware/require-scope';
 import { dataIdParamsSchema } from '../schemas/common.schemas';
 import { lineageQuerySchema, searchProductsQuerySchema } from '../schemas/lineage.schemas';
+import type { LineageResponse, SearchPageResponse } from '../schemas/lineage.responses';
 
 /** GET /api/products/{data_id}/ancestors|descendants: the lineage graph walked either way. */
 export function lineageRoutes(deps: Pick<RegistryDeps, 'pool'>): Router {
@@ -14,7 +15,7 @@ export function lineageRoutes(deps: Pick<RegistryDeps, 'pool'>): Router {
       const { data_id } = dataIdParamsSchema.parse(req.params);
       const q = lineageQuerySchema.parse(req.query);
       const found = await getLineage(deps, { data_id, direction, ...q });
-      res.json({ data_id, direction, ...found });
+      res.json({ data_id, direction, ...found } satisfies LineageResponse);
     });
   }
   return router;
@@ -30,10 +31,10 @@ export function searchRoutes(deps: Pick<RegistryDeps, 'pool'>): Router {
     res.json({
       products: page.products.map((p) => ({
         data_id: p.data_id, data_type: p.data_type, status: p.status, published_path: p.published_path,
-        obs_start: p.obs_start, obs_end: p.obs_end, ra_deg: p.ra_deg, dec_deg: p.dec_deg, freq_hz: p.freq_hz, distance_deg: p.distance_deg,
+        obs_start: p.obs_start.toISOString(), obs_end: p.obs_end?.toISOString() ?? null, ra_deg: p.ra_deg, dec_deg: p.dec_deg, freq_hz: p.freq_hz, distance_deg: p.distance_deg,
       })),
       next_cursor: page.next_cursor,
-    });
+    } satisfies SearchPageResponse);
   });
   return router;
 }

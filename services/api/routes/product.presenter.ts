@@ -1,10 +1,18 @@
 import type { ProductEventRow, ProductRow } from '../../core/repositories/product.types';
+import type { ProductEventResponse, ProductResponse, ProductWithEventsResponse } from '../schemas/products.responses';
+
+// The shapes come from the zod response schemas (products.responses.ts); these functions only map
+// a row onto them. Times are written as JSON.stringify(Date) writes them (toISOString()).
+const iso = (d: Date) => d.toISOString();
+// pg reads the timestamp '-infinity' (next_attempt_at of a staging row due since registration) as
+// the number -Infinity, not a Date; JSON.stringify wrote it as null, and so does this.
+const isoOrNull = (d: Date | number | null) => (d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : null);
 
 /**
- * A product as the API shows it: snake_case, times as ISO 8601 UTC (Date → JSON). The lease token
- * (the worker's fencing secret) and the internal id stay out; the per-file manifest only in the single-product view.
+ * A product as the API shows it: snake_case, times as ISO 8601 UTC. The lease token (the worker's
+ * fencing secret) and the internal id stay out; the per-file manifest only in the single-product view.
  */
-export function presentProduct(p: ProductRow) {
+export function presentProduct(p: ProductRow): ProductResponse {
   return {
     data_id: p.data_id,
     data_type: p.data_type,
@@ -21,13 +29,13 @@ export function presentProduct(p: ProductRow) {
     publish_error: p.publish_error,
     error_class: p.error_class,
     lease_owner: p.lease_owner,
-    lease_expires_at: p.lease_expires_at,
+    lease_expires_at: isoOrNull(p.lease_expires_at),
     metadata: p.metadata,
-    created_at: p.created_at,
-    staged_at: p.staged_at,
-    published_at: p.published_at,
-    updated_at: p.updated_at,
-    next_attempt_at: p.next_attempt_at,
+    created_at: iso(p.created_at),
+    staged_at: iso(p.staged_at),
+    published_at: isoOrNull(p.published_at),
+    updated_at: iso(p.updated_at),
+    next_attempt_at: isoOrNull(p.next_attempt_at),
     held: p.status === 'staging' && p.held,
     retracted_path: p.retracted_path ?? null,
     supersedes: p.supersedes ?? null,
@@ -35,10 +43,10 @@ export function presentProduct(p: ProductRow) {
 }
 
 /** What the type's validators read from the product (null fields until it is validated; docs/product-types.md). */
-export function presentObservation(p: ProductRow) {
+export function presentObservation(p: ProductRow): ProductWithEventsResponse['observation'] {
   return {
-    obs_start: p.obs_start,
-    obs_end: p.obs_end,
+    obs_start: isoOrNull(p.obs_start),
+    obs_end: isoOrNull(p.obs_end),
     ra_deg: p.ra_deg,
     dec_deg: p.dec_deg,
     freq_hz: p.freq_hz,
@@ -47,7 +55,7 @@ export function presentObservation(p: ProductRow) {
 }
 
 /** One audit-trail entry. */
-export function presentEvent(e: ProductEventRow) {
+export function presentEvent(e: ProductEventRow): ProductEventResponse {
   return {
     id: e.id,
     event: e.event,
@@ -62,6 +70,6 @@ export function presentEvent(e: ProductEventRow) {
     actor: e.actor ?? null,
     reason: e.reason ?? null,
     detail: e.detail ?? null,
-    created_at: e.created_at,
+    created_at: iso(e.created_at),
   };
 }

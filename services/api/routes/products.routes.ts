@@ -7,6 +7,7 @@ import type { RegistryDeps } from '../../core/domain/registry-deps';
 import { requireScope } from '../middleware/require-scope';
 import { dataIdParamsSchema } from '../schemas/common.schemas';
 import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
+import type { ProductPageResponse, ProductWithEventsResponse } from '../schemas/products.responses';
 import { presentEvent, presentObservation, presentProduct } from './product.presenter';
 
 /**
@@ -24,7 +25,7 @@ export function productsRoutes(deps: RegistryDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const page = await listProducts(deps, listProductsQuerySchema.parse(req.query));
-    res.json({ products: page.products.map(presentProduct), next_cursor: page.next_cursor });
+    res.json({ products: page.products.map(presentProduct), next_cursor: page.next_cursor } satisfies ProductPageResponse);
   });
 
   router.get('/:data_id', requireScope('read'), async (req, res) => {
@@ -34,7 +35,7 @@ export function productsRoutes(deps: RegistryDeps): Router {
     res.json({
       ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent),
       derived_from: derivedFrom, superseded_by: supersededBy ?? null, observation: presentObservation(product),
-    });
+    } satisfies ProductWithEventsResponse);
   });
 
   router.post('/:data_id/publish', requireScope('publish'), async (req, res) => {

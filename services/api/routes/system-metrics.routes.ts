@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Router } from 'express';
 import type { Config } from '../../core/config';
 import { diskUsage, memoryUsage } from '../../core/system/system-stats';
+import type { SystemMetricsResponse } from '../schemas/health.responses';
 
 /** GET /api/metrics/system (read scope): host CPU, memory and disk use of both data roots. */
 export function systemMetricsRouter(deps: { config: Pick<Config, 'paths'>; cpu: () => Promise<number> }): Router {
@@ -17,7 +18,7 @@ export function systemMetricsRouter(deps: { config: Pick<Config, 'paths'>; cpu: 
       cpu: { percent: cpu, cores: os.availableParallelism(), load_average: os.loadavg() },
       memory: memoryUsage(),
       disks: { stage_root: stage, products_root: products },
-    });
+    } satisfies SystemMetricsResponse);
   });
   return router;
 }

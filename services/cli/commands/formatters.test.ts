@@ -1,4 +1,5 @@
 import { withQuery, errorForResponse, tokenArray, unwrapProduct } from '../http/api-client';
+import type { TokenInfo } from '../http/api-types';
 import { buildUrl } from '../http/http-request';
 import { formatAudit } from './audit.command';
 import { formatFailed } from './failed.command';
@@ -96,7 +97,7 @@ describe('command output', () => {
   });
 
   it('lists tokens from either response shape, never a secret', () => {
-    const t = { name: 'grafana', scopes: ['read'], created_at: 't', last_used_at: null, revoked_at: null };
+    const t: TokenInfo = { name: 'grafana', scopes: ['read'], created_at: 't', last_used_at: null, revoked_at: null };
     expect(tokenArray({ tokens: [t] })).toEqual([t]);
     expect(tokenArray([t])).toEqual([t]);
     expect(formatTokens([t])).toMatch(/grafana\s+read/);

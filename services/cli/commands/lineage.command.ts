@@ -1,15 +1,9 @@
 import type { Command } from 'commander';
 import { clientFor } from '../context';
+import type { LineageReply, SearchReply } from '../http/api-types';
 import { formatTable } from '../output/table';
 import { examples, intArg, numberArg, optionsOf, printJson, timeArg, type CommandDeps } from './command-kit';
 
-interface LineageRow { data_id: string; data_type: string; status: string; depth: number; via: string[] }
-interface LineageReply { data_id: string; direction: string; products: LineageRow[]; truncated: boolean }
-interface FoundRow {
-  data_id: string; data_type: string; status: string; obs_start: string; obs_end: string | null;
-  ra_deg: number | null; dec_deg: number | null; distance_deg: number | null; published_path: string | null;
-}
-interface SearchReply { products: FoundRow[]; next_cursor: string | null }
 
 const fixed = (v: number | null, digits: number) => (v === null ? '' : v.toFixed(digits));
 
@@ -60,7 +54,7 @@ export function registerLineageCommand(program: Command, { ctx, finish }: Comman
         obs_since: opts.since, obs_until: opts.until, ra: opts.ra, dec: opts.dec, radius: opts.radius,
         data_type: opts.dataType, status: opts.status, limit: opts.limit,
       };
-      const all: FoundRow[] = [];
+      const all: SearchReply['products'] = [];
       let page = await api.call<SearchReply>('GET', '/api/search/products', { query });
       all.push(...page.products);
       while (opts.all && page.next_cursor) {

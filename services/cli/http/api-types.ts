@@ -1,6 +1,9 @@
 import type { FailedListResponse, FailedProductResponse, PublishStatusResponse, RetryAllResponse, RetryResponse } from '../../api/schemas/monitoring.responses';
 import type { BulkItemResponse, BulkResultResponse, RetractResponse } from '../../api/schemas/lifecycle.responses';
+import type { HealthSummaryResponse } from '../../api/schemas/health.responses';
+import type { LineageResponse, SearchPageResponse } from '../../api/schemas/lineage.responses';
 import type { ManifestEntryResponse, ProductEventResponse, ProductPageResponse, ProductResponse, ProductWithEventsResponse } from '../../api/schemas/products.responses';
+import type { TokenResponse } from '../../api/schemas/token.responses';
 
 // The registry's response shapes are declared once, as zod schemas beside the api's request
 // schemas; ferryctl uses the types inferred from them.
@@ -52,21 +55,13 @@ export interface ProductFilters {
 }
 
 /** A token as GET /api/tokens lists it (never its secret). */
-export interface TokenInfo {
-  id?: number | string;
-  name: string;
-  scopes: string[];
-  created_at?: string;
-  last_used_at?: string | null;
-  revoked_at?: string | null;
-  [key: string]: unknown;
-}
+export type TokenInfo = TokenResponse;
 
 /** GET /health (unauthenticated). */
-export interface HealthReport {
-  status: string;
-  service?: string;
-  version?: string;
-  timestamp?: string;
-  [key: string]: unknown;
-}
+export type HealthReport = HealthSummaryResponse;
+
+/** GET /api/products/{data_id}/ancestors and …/descendants. */
+export type LineageReply = LineageResponse;
+
+/** GET /api/search/products: one page. */
+export type SearchReply = SearchPageResponse;

@@ -31,6 +31,15 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c.publish)).toBe(true);
   });
 
+  it('takes an empty variable as unset, so its default applies (compose passes an operator\'s empty setting through)', () => {
+    const c = loadConfig('api', { ...base, LOG_LEVEL: '', PUBLISH_MAX_ATTEMPTS: '', PRODUCT_TYPES: '', CONSOLE_GRAFANA_URL: '' });
+    expect(c.publish.maxAttempts).toBe(5);
+    expect(c.products.types).toEqual(['image', 'mosaic', 'caltable', 'ms']);
+    expect(c.console.grafanaUrl).toBeUndefined();
+    expect(loadConfig('api', { ...base, LOG_LEVEL: '' })).toEqual(loadConfig('api', base));
+    expect(problems({ ...base, STAGE_ROOT: '' })).toEqual(['STAGE_ROOT: is required']);
+  });
+
   it('gives the worker its own metrics port', () => {
     expect(loadConfig('worker', base).metrics.port).toBe(9465);
   });

@@ -7,9 +7,14 @@ import { envSchema, SECRET_VARIABLES, type ConfigRole, type Env } from './env-sc
 
 const DEFAULT_METRICS_PORT: Record<ConfigRole, number> = { api: 9464, worker: 9465, migrate: 0, healthcheck: 0 };
 
-/** Replaces each NAME_FILE with the file's contents as NAME, as Docker secrets expect. */
+/**
+ * Replaces each NAME_FILE with the file's contents as NAME, as Docker secrets expect. An empty
+ * variable counts as unset (its default applies), as it does for secrets here, for
+ * deploy/validate-env.mjs and for compose: docker-compose.prod.yml passes the operator's value of
+ * each variable whose default it keeps through untouched, empty or not.
+ */
 function resolveSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = { ...env };
+  const out: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   for (const name of SECRET_VARIABLES) {
     const file = env[`${name}_FILE`];
     if (!file) continue;

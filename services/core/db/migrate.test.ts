@@ -1,5 +1,8 @@
+import { runner } from 'node-pg-migrate';
+import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
-import { migrate, migrationNames, pendingMigrations } from './migrate';
+import { waitFor } from '../../../test/support/publish-fixtures';
+import { migrate, MIGRATION_LOCK_KEY, MIGRATIONS_DIR, MIGRATIONS_TABLE, migrationNames, pendingMigrations } from './migrate';
 
 describe('migrate', () => {
   let db: TestDatabase;
@@ -24,5 +27,40 @@ describe('migrate', () => {
       { status: 'staging', count: 1 },
       { status: 'published', count: 1 },
     ]);
+  });
+
+  describe('while another session holds the migration lock', () => {
+    let holder: Client;
+    beforeEach(async () => {
+      holder = new Client({ connectionString: db.url });
+      await holder.connect();
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    });
+    afterEach(() => holder.end());
+
+    it('holds the very lock node-pg-migrate takes: its runner refuses to start', async () => {
+      await expect(runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', log: () => undefined }))
+        .rejects.toThrow('Another migration is already running');
+    });
+
+    it('fails at once by default, as node-pg-migrate does', async () => {
+      await expect(migrate({ databaseUrl: db.url })).rejects.toThrow('Another migration is already running');
+    });
+
+    it('with lockWaitMs, waits for the release and then runs', async () => {
+      const taken: number[] = [];
+      const run = migrate({ databaseUrl: db.url, lockWaitMs: 60_000, onLockTaken: (waited) => taken.push(waited) });
+      // Release once the waiter is blocked on the lock: its session shows up waiting in pg_locks.
+      await waitFor(async () => (await holder.query(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      )).rows[0].n > 0, 30_000, 'the migration to wait for the lock');
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      await expect(run).resolves.toEqual([]);
+      expect(taken).toHaveLength(1);
+    });
+
+    it('gives up with a clear reason when the lock stays taken past lockWaitMs', async () => {
+      await expect(migrate({ databaseUrl: db.url, lockWaitMs: 300 })).rejects.toThrow('another process held the migration lock for more than 0 s');
+    });
   });
 });

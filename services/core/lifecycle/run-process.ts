@@ -79,3 +79,51 @@ export async function runProcess(spec: ProcessSpec, exit: (code: number) => void
     exit(1);
   }
 }
+
+/** What a one-shot's main gets: the configuration and logger, each made on first use. */
+export interface OneShotContext {
+  /** Loads the configuration once; a bad variable ends the run (exit 1, the problems on stderr). */
+  config(role: ConfigRole): Config;
+  /** The JSON logger at the configured level, flushed before the process exits. */
+  logger(): Logger;
+}
+
+/** One command that does its job and ends (migrate, healthcheck, backup, restore, upgrade). */
+export interface OneShotSpec {
+  /** The `service` field of its log lines and the prefix of the line that reports a failure on stderr. */
+  name: string;
+  /** Does the job; resolves to the exit code (0 when nothing is returned). */
+  main: (ctx: OneShotContext) => Promise<number | void>;
+  /** The exit code for an error main threw, after its line is written (default 1). */
+  exitCodeFor?: (err: unknown) => number;
+}
+
+/**
+ * The one way a one-shot command starts and ends: main runs with lazily made configuration and
+ * logger; a usage error from commander exits 2 (0 for --help); any other error is one line on
+ * stderr and exit 1 (or exitCodeFor's); logs are flushed before the exit. `exit` is replaceable for tests.
+ */
+export async function runOneShot(spec: OneShotSpec, exit: (code: number) => void = (code) => process.exit(code)): Promise<void> {
+  let config: Config | undefined;
+  let logger: Logger | undefined;
+  const ctx: OneShotContext = {
+    config: (role) => (config ??= loadConfig(role)),
+    logger: () => (logger ??= createLogger({ service: spec.name, level: config?.log.level ?? 'info' })),
+  };
+  let code: number;
+  try {
+    code = (await spec.main(ctx)) ?? 0;
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if (typeof e?.code === 'string' && e.code.startsWith('commander.')) {
+      // commander has already printed the usage or the help.
+      code = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    } else {
+      const message = err instanceof ConfigError ? err.message : `error: ${typeof e?.message === 'string' ? e.message : String(err)}`;
+      process.stderr.write(`${spec.name}: ${message}\n`);
+      code = spec.exitCodeFor?.(err) ?? 1;
+    }
+  }
+  if (logger) await flushLogger(logger);
+  exit(code);
+}

@@ -20,6 +20,19 @@ export function opsEnvironment(env: NodeJS.ProcessEnv, envFile: string): NodeJS.
   return merged;
 }
 
+/**
+ * Moves into the deployment directory (FERRY_ROOT, else the current one) and reads its settings:
+ * `envFile` (relative to where the operator stood, resolved before the move), else its
+ * .env.production, under the process environment (opsEnvironment).
+ */
+export function enterDeployment(env: NodeJS.ProcessEnv, envFile: string | undefined): { root: string; env: NodeJS.ProcessEnv } {
+  const file = envFile === undefined ? undefined : path.resolve(envFile);
+  const root = path.resolve(env.FERRY_ROOT ?? process.cwd());
+  if (!fs.existsSync(root)) throw new BackupError(`deployment directory ${root} (FERRY_ROOT) does not exist`);
+  process.chdir(root);
+  return { root, env: opsEnvironment(env, file ?? path.join(root, '.env.production')) };
+}
+
 /** Default compose invocation, run from the deployment directory. */
 export const DEFAULT_COMPOSE = 'docker compose -f docker-compose.prod.yml --env-file .env.production';
 

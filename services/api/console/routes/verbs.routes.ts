@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import type { z } from 'zod';
 import { amendProduct } from '../../../core/domain/lifecycle/amend-product';
 import { discardProduct } from '../../../core/domain/lifecycle/discard-product';
 import { holdProduct } from '../../../core/domain/lifecycle/hold-product';
@@ -14,6 +15,8 @@ import type { ConsoleDeps } from '../console-deps';
 import { consoleScope } from '../guards';
 import { BASE } from '../views/layout.view';
 
+type PauseForm = z.infer<typeof pauseForm>;
+
 /** The operator named in each verb's event: the signed-in token's name, as the API records it. */
 function actor(req: Request): string {
   return req.consoleUser!.name;
@@ -28,57 +31,44 @@ export function verbsRoutes(deps: ConsoleDeps): Router {
   const admin = consoleScope('admin');
   const back = (dataId: string) => `${BASE}/products/${encodeURIComponent(dataId)}`;
 
-  router.post('/products/:dataId/retry', admin, async (req, res) => {
-    const dataId = String(req.params.dataId);
+  /** One verb on one product: admin only, then back to the product's page. */
+  const productVerb = (verb: string, run: (dataId: string, req: Request) => Promise<unknown>) => {
+    router.post(`/products/:dataId/${verb}`, admin, async (req, res) => {
+      const dataId = String(req.params.dataId);
+      await run(dataId, req);
+      res.redirect(303, back(dataId));
+    });
+  };
+  /** Pause or resume, for every type or one: admin only, then back to the overview. */
+  const publishingVerb = (verb: string, run: (form: PauseForm, req: Request) => Promise<unknown>) => {
+    router.post(`/publishing/${verb}`, admin, async (req, res) => {
+      await run(pauseForm.parse(req.body), req);
+      res.redirect(303, BASE);
+    });
+  };
+  const dataType = (form: PauseForm) => (form.scope === ALL_TYPES ? undefined : form.scope);
+
+  productVerb('retry', async (dataId) => {
     const result = await retryProduct(deps, dataId);
     if (result.retried) deps.metrics.retries.inc({ trigger: 'operator' });
-    res.redirect(303, back(dataId));
   });
-
-  router.post('/products/:dataId/release', admin, async (req, res) => {
-    const dataId = String(req.params.dataId);
-    await releaseProduct(deps, { dataId, actor: actor(req), reason: optionalReasonForm.parse(req.body).reason });
-    res.redirect(303, back(dataId));
-  });
-
-  router.post('/products/:dataId/hold', admin, async (req, res) => {
-    const dataId = String(req.params.dataId);
-    await holdProduct(deps, { dataId, actor: actor(req), reason: optionalReasonForm.parse(req.body).reason });
-    res.redirect(303, back(dataId));
-  });
-
-  router.post('/products/:dataId/amend', admin, async (req, res) => {
-    const dataId = String(req.params.dataId);
+  productVerb('release', (dataId, req) => releaseProduct(deps, { dataId, actor: actor(req), reason: optionalReasonForm.parse(req.body).reason }));
+  productVerb('hold', (dataId, req) => holdProduct(deps, { dataId, actor: actor(req), reason: optionalReasonForm.parse(req.body).reason }));
+  productVerb('amend', (dataId, req) => {
     const form = amendForm.parse(req.body);
-    await amendProduct(deps, { dataId, actor: actor(req), reason: form.reason, expectedSha256: form.expected_sha256 });
-    res.redirect(303, back(dataId));
+    return amendProduct(deps, { dataId, actor: actor(req), reason: form.reason, expectedSha256: form.expected_sha256 });
   });
-
-  router.post('/products/:dataId/discard', admin, async (req, res) => {
-    const dataId = String(req.params.dataId);
+  productVerb('discard', (dataId, req) => {
     const form = discardForm.parse(req.body);
-    await discardProduct(deps, { dataId, actor: actor(req), reason: form.reason, removeSource: form.remove_source === 'true' });
-    res.redirect(303, back(dataId));
+    return discardProduct(deps, { dataId, actor: actor(req), reason: form.reason, removeSource: form.remove_source === 'true' });
   });
+  productVerb('retract', (dataId, req) => retractProduct(deps, { dataId, actor: actor(req), reason: reasonForm.parse(req.body).reason }));
 
-  router.post('/products/:dataId/retract', admin, async (req, res) => {
-    const dataId = String(req.params.dataId);
-    await retractProduct(deps, { dataId, actor: actor(req), reason: reasonForm.parse(req.body).reason });
-    res.redirect(303, back(dataId));
-  });
-
-  router.post('/publishing/pause', admin, async (req, res) => {
-    const form = pauseForm.parse(req.body);
+  publishingVerb('pause', (form, req) => {
     if (!form.reason) throw new ValidationError('validation_error', 'reason: say why publishing is paused (it is shown to everyone)');
-    await pausePublishing(deps, { dataType: form.scope === ALL_TYPES ? undefined : form.scope, actor: actor(req), reason: form.reason });
-    res.redirect(303, BASE);
+    return pausePublishing(deps, { dataType: dataType(form), actor: actor(req), reason: form.reason });
   });
-
-  router.post('/publishing/resume', admin, async (req, res) => {
-    const form = pauseForm.parse(req.body);
-    await resumePublishing(deps, { dataType: form.scope === ALL_TYPES ? undefined : form.scope, actor: actor(req), reason: form.reason });
-    res.redirect(303, BASE);
-  });
+  publishingVerb('resume', (form, req) => resumePublishing(deps, { dataType: dataType(form), actor: actor(req), reason: form.reason }));
 
   return router;
 }

@@ -1,9 +1,9 @@
-import type { TokenRow } from '../../repositories/token.types';
+import type { Scope, TokenRow } from '../../repositories/token.types';
 
 /** What clients see of a token: never its hash. */
 export interface PublicToken {
   name: string;
-  scopes: string[];
+  scopes: Scope[];
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
