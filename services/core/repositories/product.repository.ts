@@ -21,6 +21,13 @@ export async function findProductByDataId(db: Queryable, dataId: string): Promis
   return res.rows[0];
 }
 
+/** The products with these data_ids (those that exist), in one query. */
+export async function findProductsByDataIds(db: Queryable, dataIds: readonly string[]): Promise<ProductRow[]> {
+  if (dataIds.length === 0) return [];
+  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = ANY($1::text[])', [dataIds]);
+  return res.rows;
+}
+
 /** Like findProductByDataId, locking the row for the rest of the transaction. */
 export async function lockProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
   const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1 FOR UPDATE', [dataId]);
