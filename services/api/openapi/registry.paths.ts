@@ -79,6 +79,7 @@ export const registryPaths: Record<string, JsonSchema> = {
         '400': errorResponse('The envelope is invalid (not {products: [...]}, or empty)', ['validation_error', 'malformed_json']),
         '413': errorResponse('More products than REGISTER_BATCH_MAX, or a body larger than 1 MiB', ['batch_too_large', 'payload_too_large']),
         '415': errorResponse('Body is not JSON', ['unsupported_media_type']),
+        '503': errorResponse('PostgreSQL unreachable, too slow, or it rolled the batch back under contention: nothing was written, retry', ['database_unavailable', 'database_timeout', 'database_busy']),
         ...GUARDED_ERRORS,
       },
     },

@@ -55,6 +55,19 @@ export async function lockDestination(db: Queryable, dest: string, dataId: strin
   );
 }
 
+/** The advisory lock key of bulk state changes (a fixed value no hashtextextended key is likely to meet). */
+const BULK_STATE_CHANGES_KEY = 0x6665727279627573n;
+
+/**
+ * Serialises the transactions that change the state of many products at once (batch
+ * registrations, group claims and group commits), until the caller's transaction ends. Each
+ * updates the sharded status counters of many products in no controllable order; two of them at
+ * once would deadlock on those rows. Single-product changes touch one shard and need no turn.
+ */
+export async function lockBulkStateChanges(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock($1::bigint)', [BULK_STATE_CHANGES_KEY.toString()]);
+}
+
 /**
  * A product whose destination equals `dest`, contains it, or lies inside it — two such products
  * would publish over one another. Uses the text_pattern_ops index for the "inside" case.

@@ -1,7 +1,7 @@
 import { withTransaction } from '../../db/transaction';
 import { AppError } from '../../errors';
 import { mapLimit } from '../../publish/map-limit';
-import { findProductsByDataIds } from '../../repositories/product.repository';
+import { findProductsByDataIds, lockBulkStateChanges } from '../../repositories/product.repository';
 import type { RegistryDeps } from '../registry-deps';
 import { enqueueManySafely } from './enqueue-safely';
 import { insertRegistration, prepareRegistration, type PreparedRegistration, type RegisterProductInput, type RegisterProductResult } from './register-product';
@@ -50,6 +50,7 @@ export async function registerProducts(deps: RegistryDeps, inputs: readonly Regi
   for (let attempt = 1; ; attempt++) {
     try {
       const written = await withTransaction(deps.pool, async (tx) => {
+        if (ready.length > 1) await lockBulkStateChanges(tx);
         const inTx = new Map<number, BatchOutcome>();
         for (const { index, prepared } of ready) {
           inTx.set(index, await insertRegistration(deps, tx, prepared).then(

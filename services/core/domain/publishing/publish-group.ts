@@ -6,6 +6,7 @@ import { at, closeAll } from '../../publish/dir-handle';
 import { syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { removeLeaseTempDir } from '../../publish/temp-area';
+import { lockBulkStateChanges } from '../../repositories/product.repository';
 import { recordClaimed, recordPublished } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { LeaseKeeper } from './extend-lease';
@@ -63,8 +64,11 @@ const alive = (m: Member) => m.error === undefined;
 export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: GroupContext = {}): Promise<GroupMemberResult[] | undefined> {
   const { groupMaxBytes, groupSize, leaseSeconds } = deps.config.publish;
   if (groupMaxBytes <= 0) return undefined;
-  const rows = await recordClaimed(deps.pool, { group: { dataId, dueBy: new Date(), maxBytes: groupMaxBytes, limit: groupSize } }, {
-    owner: deps.config.instance, seconds: leaseSeconds,
+  const rows = await withTransaction(deps.pool, async (tx) => {
+    await lockBulkStateChanges(tx);
+    return recordClaimed(tx, { group: { dataId, dueBy: new Date(), maxBytes: groupMaxBytes, limit: groupSize } }, {
+      owner: deps.config.instance, seconds: leaseSeconds,
+    });
   });
   if (rows.length === 0) return undefined;
   const started = Date.now();
@@ -189,6 +193,7 @@ async function commitGroup(deps: PublishingDeps, members: Member[], durationMs: 
   if (members.length === 0) return;
   const moveMode = deps.config.publish.mode === 'move';
   const rows = await withTransaction(deps.pool, async (tx) => {
+    await lockBulkStateChanges(tx);
     const out: Array<ProductRow | undefined> = [];
     for (const m of members) {
       const { digest, paths } = m.staged!;
