@@ -28,6 +28,8 @@ export interface PublishProcessorDeps {
   progress: PublishProgress;
   /** Test-only pauses at fixed moments of an attempt (PUBLISH_TEST_HOOK_DIR). */
   testHook?: PublishContext['testHook'];
+  /** Removes the waiting or delayed jobs of products published in another product's group (a running one is left to finish). */
+  forgetJobs?: (dataIds: string[]) => Promise<void>;
 }
 
 /** A BullMQ processor: (job, token) => result. */
@@ -91,6 +93,9 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
       // The other products' jobs find them published (or due again) when they run; here they are counted and logged.
       for (const m of group) if (m.product.data_id !== dataId) reportMember(deps, m);
       metrics.publishGroupSize.observe(group.length);
+      // Their jobs would only find them published: spare each its claim round trips.
+      const done = group.filter((m) => m.product.data_id !== dataId && m.result.outcome === 'published').map((m) => m.product.data_id);
+      await deps.forgetJobs?.(done).catch((err) => log.warn('removing the jobs of grouped products failed; they complete when they run', { err }));
       result = group.find((m) => m.product.data_id === dataId)!.result;
     } else {
       result = await publishProduct(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));

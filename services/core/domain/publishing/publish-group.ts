@@ -7,7 +7,7 @@ import { syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { removeLeaseTempDir } from '../../publish/temp-area';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
-import { recordClaimed, recordPublished } from '../../repositories/product-state';
+import { isGroupCandidate, recordClaimed, recordPublished } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { LeaseKeeper } from './extend-lease';
 import { placeStaged, stageCopy, type PublishContext, type PublishResult, type StagedCopy } from './publish-product';
@@ -64,9 +64,12 @@ const alive = (m: Member) => m.error === undefined;
 export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: GroupContext = {}): Promise<GroupMemberResult[] | undefined> {
   const { groupMaxBytes, groupSize, leaseSeconds } = deps.config.publish;
   if (groupMaxBytes <= 0) return undefined;
+  const target = { dataId, dueBy: new Date(), maxBytes: groupMaxBytes };
+  // Most jobs of a grouped product find it taken by another's group: they skip the claim's turn.
+  if (!(await isGroupCandidate(deps.pool, target))) return undefined;
   const rows = await withTransaction(deps.pool, async (tx) => {
     await lockBulkStateChanges(tx);
-    return recordClaimed(tx, { group: { dataId, dueBy: new Date(), maxBytes: groupMaxBytes, limit: groupSize } }, {
+    return recordClaimed(tx, { group: { ...target, limit: groupSize } }, {
       owner: deps.config.instance, seconds: leaseSeconds,
     });
   });

@@ -25,8 +25,17 @@ export interface GroupClaimTarget {
 }
 
 // A row a group may take: due, unheld, a small file, its type not paused (the single path checks the pause before it claims).
-const GROUP_MEMBER = `status = 'staging' AND NOT held AND next_attempt_at <= $4 AND kind = 'file' AND size_bytes <= $5
-  AND NOT EXISTS (SELECT 1 FROM publishing_pauses x WHERE x.scope = '*' OR x.scope = products.data_type)`;
+const groupMember = (dueBy: string, maxBytes: string) => `status = 'staging' AND NOT held AND next_attempt_at <= ${dueBy} AND kind = 'file'
+  AND size_bytes <= ${maxBytes} AND NOT EXISTS (SELECT 1 FROM publishing_pauses x WHERE x.scope = '*' OR x.scope = products.data_type)`;
+
+/**
+ * True when `dataId` is, right now, a product a group claim would take (no lock, nothing written):
+ * lets a job whose product is already claimed or published skip the group claim's turn.
+ */
+export async function isGroupCandidate(db: Queryable, g: Omit<GroupClaimTarget['group'], 'limit'>): Promise<boolean> {
+  const res = await db.query(`SELECT 1 FROM products WHERE data_id = $1 AND ${groupMember('$2', '$3')}`, [g.dataId, g.dueBy, g.maxBytes]);
+  return res.rowCount === 1;
+}
 
 /**
  * staging → publishing, `claimed`: a fresh lease (token, owner, expiry), the attempt counted.
@@ -44,9 +53,9 @@ export async function recordClaimed(db: Queryable, target: ClaimTarget | GroupCl
     const g = target.group;
     const res = await db.query<ProductRow>(
       `WITH own AS (
-         SELECT id FROM products WHERE data_id = $1 AND ${GROUP_MEMBER} FOR UPDATE SKIP LOCKED
+         SELECT id FROM products WHERE data_id = $1 AND ${groupMember('$4', '$5')} FOR UPDATE SKIP LOCKED
        ), others AS (
-         SELECT id FROM products WHERE data_id <> $1 AND ${GROUP_MEMBER} AND EXISTS (SELECT 1 FROM own)
+         SELECT id FROM products WHERE data_id <> $1 AND ${groupMember('$4', '$5')} AND EXISTS (SELECT 1 FROM own)
           ORDER BY next_attempt_at, id LIMIT $6 FOR UPDATE SKIP LOCKED
        ), c AS (
          UPDATE products SET status = 'publishing', lease_token = gen_random_uuid(), ${leaseColumns}
