@@ -28,8 +28,10 @@ export interface PublishProcessorDeps {
   progress: PublishProgress;
   /** Test-only pauses at fixed moments of an attempt (PUBLISH_TEST_HOOK_DIR). */
   testHook?: PublishContext['testHook'];
-  /** Removes the waiting or delayed jobs of products published in another product's group (a running one is left to finish). */
+  /** Removes the waiting or delayed jobs of these products (a running one is left to finish). */
   forgetJobs?: (dataIds: string[]) => Promise<void>;
+  /** Puts a product's job back on the queue, due after delayMs. */
+  requeue?: (dataId: string, delayMs: number) => Promise<void>;
 }
 
 /** A BullMQ processor: (job, token) => result. */
@@ -84,6 +86,9 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
         log.info('publish started', { kind: product.kind, destination: product.destination_path });
       },
       onWarning: (message, err) => log.warn(message, err ? { err } : {}),
+      // The other members' queued jobs would only meet a leased product and wait out its lease: drop
+      // them at once, so the next job in the queue is one for a product still due.
+      onGroupClaimed: async (ids) => deps.forgetJobs?.(ids.filter((id) => id !== dataId)),
     };
     // A due small file goes with others like it in a group; anything else (or groups off) one by one.
     const group = await publishGroup(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
@@ -93,9 +98,14 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
       // The other products' jobs find them published (or due again) when they run; here they are counted and logged.
       for (const m of group) if (m.product.data_id !== dataId) reportMember(deps, m);
       metrics.publishGroupSize.observe(group.length);
-      // Their jobs would only find them published: spare each its claim round trips.
-      const done = group.filter((m) => m.product.data_id !== dataId && m.result.outcome === 'published').map((m) => m.product.data_id);
-      await deps.forgetJobs?.(done).catch((err) => log.warn('removing the jobs of grouped products failed; they complete when they run', { err }));
+      // Their jobs were dropped at the claim: one that is not published gets its job back, as the single path would delay it.
+      for (const m of group) {
+        if (m.product.data_id === dataId) continue;
+        const delay = requeueDelay(m.result);
+        if (delay !== undefined) {
+          await deps.requeue?.(m.product.data_id, delay).catch((err) => log.warn('requeue failed; the reconciler enqueues the product', { err, member: m.product.data_id }));
+        }
+      }
       result = group.find((m) => m.product.data_id === dataId)!.result;
     } else {
       result = await publishProduct(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
@@ -167,5 +177,21 @@ function reportMember(deps: PublishProcessorDeps, m: GroupMemberResult): void {
       return;
     default:
       log.warn('publish in a group ended without a publish', { outcome: result.outcome, group: true });
+  }
+}
+
+/** When a grouped product's job must run again (undefined: never, it is published or failed for good). */
+function requeueDelay(result: PublishResult): number | undefined {
+  switch (result.outcome) {
+    case 'retry':
+      return Math.max(0, result.nextAttemptAt.getTime() - Date.now());
+    case 'released':
+      return 0;
+    case 'lease_lost':
+      return 1000;
+    case 'not_due':
+      return Math.max(0, result.until.getTime() - Date.now() + 50);
+    default:
+      return undefined;
   }
 }

@@ -24,6 +24,8 @@ const SYNCS_IN_FLIGHT = 16;
 /** A group's context: the single path's hooks, with progress per product. */
 export interface GroupContext extends PublishContext {
   onMemberBytes?: (dataId: string, n: number) => void;
+  /** Called once right after the claim with every member's data_id (the worker drops their queued jobs). */
+  onGroupClaimed?: (dataIds: string[]) => Promise<void>;
 }
 
 /** One product's outcome in a group, with its row as claimed. */
@@ -87,6 +89,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     };
     return m;
   });
+  await ctx.onGroupClaimed?.(rows.map((r) => r.data_id)).catch((err) => ctx.onWarning?.('group claim hook failed', err));
   const onShutdown = () => members.forEach((m) => m.abort.abort(new PublishError('internal', 'worker shutting down')));
   if (ctx.shutdownSignal?.aborted) onShutdown();
   ctx.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
@@ -134,11 +137,12 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     await Promise.all(members.map((m) => m.keeper.stop()));
     await commitGroup(deps, members.filter(alive), Date.now() - started);
     if (deps.config.publish.mode === 'move') {
-      for (const m of members.filter((x) => x.row)) {
+      // Each removal waits on its own directory fsync and statement: several in flight overlap them.
+      await mapLimit(members.filter((x) => x.row), COPIES_IN_FLIGHT, async (m) => {
         await ctx.testHook?.('before-source-removal', m.lease.dataId);
         const verified = { parent: m.staged!.source.parent, name: m.staged!.paths.name, identity: m.staged!.before.entries[0]! };
         await removeSource(deps, m.row!, verified).catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
-      }
+      });
     }
     const results: GroupMemberResult[] = [];
     for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started) });
