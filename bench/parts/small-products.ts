@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { emptyDir, writeTree } from '../lib/files';
-import { startFerry } from '../lib/ferry';
+import { startFerry, type Ferry } from '../lib/ferry';
 import { have, quantile, since, sq, timeShell } from '../lib/measure';
 import { withRatios, type BenchContext, type PartResult, type Row } from '../lib/result';
 
@@ -10,6 +10,34 @@ async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<voi
   await Promise.all(Array.from({ length: limit }, async () => {
     while (next < items.length) await fn(items[next++]!);
   }));
+}
+
+/** Products per batch registration request (the default REGISTER_BATCH_MAX). */
+const BATCH = 500;
+
+/** One Ferry run: stage the files, register them with `register` (returns request latencies), wait until all are published. */
+async function ferryRun(
+  ctx: BenchContext, dir: string, label: string, env: Record<string, string>,
+  register: (ferry: Ferry, files: string[]) => Promise<number[]>,
+): Promise<{ row: Row; peak: { api?: number; worker?: number } }> {
+  const count = ctx.smallCount;
+  const ferry = await startFerry(path.join(dir, 'ferry'), { mode: 'move', concurrency: ctx.concurrency, env });
+  try {
+    const files = await writeTree(ferry.stageRoot, count, 64 * 1024);
+    await timeShell('sync');
+    const t0 = process.hrtime.bigint();
+    const latencies = await register(ferry, files);
+    await ferry.waitPublished(count);
+    const seconds = since(t0);
+    const row: Row = {
+      name: `Ferry ${label} (${ctx.concurrency} jobs)`, seconds, products_per_s: count / seconds,
+      register_p50_ms: quantile(latencies, 0.5), register_p99_ms: quantile(latencies, 0.99),
+    };
+    return { row, peak: await ferry.peakRss() };
+  } finally {
+    await ferry.stop();
+    await emptyDir(path.join(dir, 'ferry'));
+  }
 }
 
 /** Part 2: many 64 KiB products registered through the API and published with fsync, against rclone and rsync on the same tree. */
@@ -34,41 +62,46 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
     rows.push({ name, seconds, products_per_s: count / seconds });
   }
 
-  const ferry = await startFerry(path.join(dir, 'ferry'), { mode: 'move', concurrency: ctx.concurrency });
-  let peak;
-  try {
-    const files = await writeTree(ferry.stageRoot, count, size);
-    await timeShell('sync');
+  // One by one: each product its own registration, and (groups off) its own claim, fsyncs and commit.
+  const single = await ferryRun(ctx, dir, 'one by one', { PUBLISH_GROUP_MAX_BYTES: '0' }, async (ferry, files) => {
     const latencies: number[] = [];
-    const t0 = process.hrtime.bigint();
     await inPool(files.map((f, i) => ({ f, i })), 32, async ({ f, i }) => {
       const r0 = process.hrtime.bigint();
       await ferry.register({ data_id: `small-${i}`, data_type: 'image', stage_path: f });
       latencies.push(since(r0) * 1000);
     });
-    await ferry.waitPublished(count);
-    const seconds = since(t0);
-    rows.push({
-      name: `Ferry (${ctx.concurrency} jobs)`, seconds, products_per_s: count / seconds,
-      register_p50_ms: quantile(latencies, 0.5), register_p99_ms: quantile(latencies, 0.99),
+    return latencies;
+  });
+  rows.push(single.row);
+  // Batches: BATCH products per registration request, published in groups (one claim, one durability step, one commit each).
+  const batched = await ferryRun(ctx, dir, `batch of ${BATCH} + groups`, {}, async (ferry, files) => {
+    const latencies: number[] = [];
+    const batches = Array.from({ length: Math.ceil(files.length / BATCH) }, (_, b) => b);
+    await inPool(batches, 2, async (b) => {
+      const r0 = process.hrtime.bigint();
+      const products = files.slice(b * BATCH, (b + 1) * BATCH).map((f, j) => ({ data_id: `small-${b * BATCH + j}`, data_type: 'image', stage_path: f }));
+      const res = await ferry.request('POST', '/api/products/batch', { products });
+      if (res.status !== 200 || res.body.created !== products.length) throw new Error(`batch ${b}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      latencies.push(since(r0) * 1000);
     });
-    peak = await ferry.peakRss();
-  } finally {
-    await ferry.stop();
-    await emptyDir(dir);
-  }
+    return latencies;
+  });
+  rows.push(batched.row);
+  const peak = { api: Math.max(single.peak.api ?? 0, batched.peak.api ?? 0) || undefined, worker: Math.max(single.peak.worker ?? 0, batched.peak.worker ?? 0) || undefined };
 
   const base = rows[0]!;
-  const ferryRow = rows.at(-1)!;
+  const ferryRow = single.row;
+  const batchRow = batched.row;
   const rclone = rows.find((r) => r.name.startsWith('rclone'));
   return {
     part: 'small',
-    title: `Many small products: ${count} × 64 KiB, registered through the API, end to end`,
+    title: `Many small products: ${count} × 64 KiB, registered through the API (one by one, and in batches), end to end`,
     baseline: base.name,
     rows: withRatios(rows, base),
     peak_rss: peak,
     targets: [
-      { name: '≥ 500 products/s end to end', ok: Number(ferryRow.products_per_s) >= 500 },
+      { name: '≥ 500 products/s end to end one by one', ok: Number(ferryRow.products_per_s) >= 500 },
+      { name: '≥ 2,000 products/s end to end through the batch endpoint', ok: Number(batchRow.products_per_s) >= 2000 },
       ...(rclone ? [{ name: 'faster than rclone move --checksum on the same tree', ok: ferryRow.seconds! < rclone.seconds! }] : []),
     ],
   };

@@ -114,8 +114,8 @@ describe('worker runtime', () => {
   it('loses nothing when Redis is flushed mid-run', async () => {
     const ids = Array.from({ length: 16 }, (_, i) => `flush-${i}`);
     for (const id of ids) await stageProduct(db.pool, roots.stageRoot, `flush/${id}.fits`, Buffer.alloc(40000, id.length), { dataId: id });
-    // Two at a time: most jobs are still waiting in Redis when it is flushed.
-    const rt = await start({ PUBLISH_MAX_BYTES_PER_SEC: '200000', PUBLISH_CONCURRENCY: '2' });
+    // Two at a time, one by one (a group would take all 16 at once): most jobs are still waiting in Redis when it is flushed.
+    const rt = await start({ PUBLISH_MAX_BYTES_PER_SEC: '200000', PUBLISH_CONCURRENCY: '2', PUBLISH_GROUP_MAX_BYTES: '0' });
     for (const id of ids) await enqueuePublish(rt.queue, id);
     await waitFor(async () => (await db.pool.query(`SELECT 1 FROM products WHERE status = 'published'`)).rowCount! >= 2, 15000, 'first publishes');
     await deleteRedisPrefix(prefix);

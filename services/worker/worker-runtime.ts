@@ -3,7 +3,7 @@ import IORedis from 'ioredis';
 import type { Config } from '../core/config';
 import { createPool } from '../core/db/pool';
 import { workerHeartbeatKey, workerInfoKey } from '../core/jobs/heartbeat-key';
-import { createPublishQueue, PUBLISH_JOB, PUBLISH_QUEUE, type PublishJobData } from '../core/jobs/publish-queue';
+import { createPublishQueue, enqueuePublish, PUBLISH_JOB, PUBLISH_QUEUE, publishJobId, type PublishJobData } from '../core/jobs/publish-queue';
 import { ShutdownRegistry } from '../core/lifecycle/shutdown-registry';
 import type { Logger } from '../core/logging/create-logger';
 import { createMetrics, zeroPublishCounters, type Metrics } from '../core/metrics/create-metrics';
@@ -67,6 +67,12 @@ export async function startWorker(
     [PUBLISH_JOB]: createPublishProcessor({
       publishing, metrics, logger, shutdownSignal: graceExpired.signal, isStopping: () => stopping.signal.aborted, limiter, progress,
       testHook: config.publish.testHookDir ? fileTestHook(config.publish.testHookDir) : undefined,
+      forgetJobs: async (dataIds) => {
+        await Promise.all(dataIds.map((id) => queue.remove(publishJobId(id))));
+      },
+      requeue: async (dataId, delayMs) => {
+        await enqueuePublish(queue, dataId, delayMs);
+      },
     }),
   };
   assertProcessorsFor(JOB_NAMES, processors);

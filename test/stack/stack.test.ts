@@ -229,6 +229,25 @@ function stackSuite(engine: Engine): void {
       }
     }), 5 * MIN);
 
+    it('2. registers a batch of three small images through nginx: each answered 201, all published with their checksums', step(async () => {
+      const tag = crypto.randomBytes(3).toString('hex');
+      const items = [1, 2, 3].map((i) => {
+        const rel = `image/stack-batch-${tag}/frame-00${i}.fits`;
+        return { dataId: `stack-batch-${tag}-${i}`, rel, sum: stageFitsFile(ws.stageDir, rel, 20_000 + i * 2_880, ws.owner) };
+      });
+      const r = await client.post('/api/products/batch', { products: items.map((p) => ({ data_id: p.dataId, data_type: 'image', stage_path: p.rel })) });
+      expect({ status: r.status, body: r.json }).toMatchObject({
+        status: 200,
+        body: { created: 3, existing: 0, refused: 0, results: items.map((p, index) => ({ index, data_id: p.dataId, status: 201, product: { status: 'staging' } })) },
+      });
+      for (const p of items) {
+        const answer = await waitPublished(p.dataId, 2 * MIN);
+        expect(answer.json).toMatchObject({ status: 'published', checksum_sha256: p.sum, destination_path: p.rel });
+        expect(await publishedChecksum(ws.productsDir, p.rel)).toBe(p.sum);
+      }
+      for (const p of items) published.set(p.dataId, { checksum: p.sum, destination: p.rel });
+    }), 5 * MIN);
+
     it('2. answers 401 without a token', step(async () => {
       const r = await client.get('/api/products', null);
       expect({ status: r.status, code: r.json?.error?.code }).toMatchObject({ status: 401, code: expect.any(String) });

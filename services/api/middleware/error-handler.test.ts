@@ -31,6 +31,9 @@ function appThrowing() {
   app.get('/pg-timeout', async () => {
     throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
   });
+  app.get('/pg-deadlock', async () => {
+    throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+  });
   app.get('/redis-down', async () => {
     throw Object.assign(new Error('Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.'), { name: 'MaxRetriesPerRequestError' });
   });
@@ -97,6 +100,11 @@ describe('errorHandler', () => {
       status: 503,
       body: { error: { code: 'database_timeout', message: 'PostgreSQL did not answer in time; retry later' } },
     });
+  });
+
+  it('answers 503 database_busy when PostgreSQL rolls a transaction back to break a deadlock', async () => {
+    const res = await request(appThrowing().app).get('/pg-deadlock');
+    expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 503, code: 'database_busy' });
   });
 
   it('answers 503 dependency_unavailable when Redis cannot be reached', async () => {

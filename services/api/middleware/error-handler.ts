@@ -25,6 +25,8 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
 const REDIS_MESSAGES = /Connection is closed|Reached the max retries per request limit|Stream isn't writeable/i;
 /** PostgreSQL cancelled a statement (statement_timeout): the database is too slow right now. */
 const QUERY_CANCELED = '57014';
+/** PostgreSQL aborted a transaction to break a deadlock, or could not serialise it: nothing was written, and a retry succeeds. */
+const TRANSACTION_ROLLED_BACK = new Set(['40P01', '40001']);
 
 /** Which dependency an unavailability error came from: Redis by ioredis' own errors, otherwise PostgreSQL. */
 function unavailableDependency(err: Error): 'redis' | 'postgres' {
@@ -77,6 +79,9 @@ export function toResponse(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof Error && (err as { code?: unknown }).code === QUERY_CANCELED) {
     return { status: 503, body: { error: { code: 'database_timeout', message: 'PostgreSQL did not answer in time; retry later' } } };
   }
+  if (err instanceof Error && TRANSACTION_ROLLED_BACK.has(String((err as { code?: unknown }).code))) {
+    return { status: 503, body: { error: { code: 'database_busy', message: 'PostgreSQL rolled the request back under contention; nothing was written: retry' } } };
+  }
   // A publish failure is the worker's business; should one reach a request, it is a server fault.
   if (err instanceof PublishError) return { status: 500, body: { error: { code: err.errorClass, message: err.message } } };
   if (isConnectionError(err)) {
@@ -102,7 +107,8 @@ function relativeDeep(value: unknown, roots: readonly NamedRoot[]): unknown {
 /**
  * The one place errors become HTTP: AppError → its status and code; zod → 400 validation_error
  * naming each field; body-parser and router → 400/413/415 with a code; PostgreSQL unreachable →
- * 503 database_unavailable (database_timeout when a statement ran out of time), Redis → 503
+ * 503 database_unavailable (database_timeout when a statement ran out of time, database_busy when
+ * a transaction was rolled back to break a deadlock), Redis → 503
  * dependency_unavailable; anything else → 500 without a stack. Paths under the data roots are
  * answered relative to their root (`roots`); the log keeps the full text. 4xx log at info, 5xx at
  * error with the stack; the request id is in the header.

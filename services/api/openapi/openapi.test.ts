@@ -89,6 +89,15 @@ describe('OpenAPI document', () => {
     await writeFile(t.roots.stageRoot, 'img/doc.fits', 'abc');
     const created = await request(t.app).post('/api/products').set(authHeader()).send({ data_id: 'doc1', data_type: 'image', stage_path: 'img/doc.fits' });
     expectDocumented('/api/products', 'post', 201, created.body);
+    await writeFile(t.roots.stageRoot, 'img/doc-batch.fits', 'abcd');
+    const batch = await request(t.app).post('/api/products/batch').set(authHeader()).send({ products: [
+      { data_id: 'doc-batch', data_type: 'image', stage_path: 'img/doc-batch.fits' },
+      { data_id: 'doc1', data_type: 'image', stage_path: 'img/doc.fits' },
+      { data_id: 'doc-escape', data_type: 'image', stage_path: '../x.fits' },
+      { stage_path: 'img/doc.fits' },
+    ] });
+    expect(batch.body.results.map((r: { status: number }) => r.status)).toEqual([201, 200, 400, 400]);
+    expectDocumented('/api/products/batch', 'post', 200, batch.body);
     expectDocumented('/api/products', 'get', 200, (await request(t.app).get('/api/products').set(authHeader())).body);
     expectDocumented('/api/products/{data_id}', 'get', 200, (await request(t.app).get('/api/products/doc1').set(authHeader())).body);
     expectDocumented('/api/products/{data_id}/publish', 'post', 202, (await request(t.app).post('/api/products/doc1/publish').set(authHeader())).body);

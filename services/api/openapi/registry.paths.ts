@@ -8,9 +8,9 @@ import {
   serviceStatusResponseSchema,
 } from '../schemas/monitoring.responses';
 import {
-  productEventResponseSchema, productPageResponseSchema, productResponseSchema, productWithEventsResponseSchema, publishRequestResponseSchema,
+  batchResponseSchema, productEventResponseSchema, productPageResponseSchema, productResponseSchema, productWithEventsResponseSchema, publishRequestResponseSchema,
 } from '../schemas/products.responses';
-import { listProductsQuerySchema, registerProductSchema } from '../schemas/products.schemas';
+import { listProductsQuerySchema, registerBatchDocumentedSchema, registerProductSchema } from '../schemas/products.schemas';
 import {
   errorResponse, GUARDED_ERRORS, inputSchema, jsonResponse, needs, outputSchema, pathParameter, queryParameters, type JsonSchema,
 } from './openapi-helpers';
@@ -65,6 +65,22 @@ export const registryPaths: Record<string, JsonSchema> = {
       responses: {
         '200': jsonResponse('One page', outputSchema(productPageResponseSchema)),
         '400': errorResponse('Invalid query', ['validation_error', 'invalid_cursor']),
+        ...GUARDED_ERRORS,
+      },
+    },
+  },
+  '/api/products/batch': {
+    post: {
+      summary: 'Register many staged products in one transaction, each answered on its own',
+      description: 'Each product is validated and checked exactly as POST /api/products does it, and its result carries the status and error code that registration would answer (201, 200, or a 4xx with its code). A refused product writes nothing and does not stop the others; the rest commit together in one transaction. A database failure rolls back the whole batch (503). At most REGISTER_BATCH_MAX products (default 500), and the body stays within 1 MiB.',
+      ...needs('publish'),
+      requestBody: { required: true, content: { 'application/json': { schema: inputSchema(registerBatchDocumentedSchema) } } },
+      responses: {
+        '200': jsonResponse('Every product answered at its index', outputSchema(batchResponseSchema)),
+        '400': errorResponse('The envelope is invalid (not {products: [...]}, or empty)', ['validation_error', 'malformed_json']),
+        '413': errorResponse('More products than REGISTER_BATCH_MAX, or a body larger than 1 MiB', ['batch_too_large', 'payload_too_large']),
+        '415': errorResponse('Body is not JSON', ['unsupported_media_type']),
+        '503': errorResponse('PostgreSQL unreachable, too slow, or it rolled the batch back under contention: nothing was written, retry', ['database_unavailable', 'database_timeout', 'database_busy']),
         ...GUARDED_ERRORS,
       },
     },

@@ -92,3 +92,36 @@ export const publishRequestResponseSchema = z.strictObject({
   enqueue: z.enum(['added', 'already_queued', 'retried', 'deferred']).describe('deferred: Redis unreachable; the reconciler enqueues it'),
 });
 export type PublishRequestResponse = z.infer<typeof publishRequestResponseSchema>;
+
+/** The error body of one refused product in a batch: the same code and message a single registration answers. */
+const batchErrorSchema = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** One product's answer in a batch, at its position in the request. */
+export const batchItemResponseSchema = z.union([
+  z.strictObject({
+    index: count,
+    data_id: z.string(),
+    status: z.union([z.literal(201), z.literal(200)]).describe('201 registered now; 200 the identical product was registered before'),
+    product: productResponseSchema,
+  }),
+  z.strictObject({
+    index: count,
+    data_id: z.string().nullable().describe('null when the item carries no data_id string'),
+    status: count.min(400).max(499).describe('The status a single registration of this product would answer'),
+    error: batchErrorSchema,
+  }),
+]);
+export type BatchItemResponse = z.infer<typeof batchItemResponseSchema>;
+
+/** POST /api/products/batch: every product answered on its own, and the totals. */
+export const batchResponseSchema = z.strictObject({
+  results: z.array(batchItemResponseSchema),
+  created: count,
+  existing: count,
+  refused: count,
+});
+export type BatchResponse = z.infer<typeof batchResponseSchema>;

@@ -62,6 +62,18 @@ export const registerProductSchema = z.strictObject({
 });
 export type RegisterProductBody = z.infer<typeof registerProductSchema>;
 
+/**
+ * POST /api/products/batch body: the envelope only. Each product is validated on its own with
+ * registerProductSchema, so one malformed product is refused alone; REGISTER_BATCH_MAX bounds the
+ * count (checked by the route, as it is configuration).
+ */
+export const registerBatchSchema = z.strictObject({
+  products: z.array(z.unknown()).min(1, 'must list at least one product'),
+});
+
+/** The batch body as documented: the envelope with each product's own schema. */
+export const registerBatchDocumentedSchema = registerBatchSchema.extend({ products: z.array(registerProductSchema).min(1) });
+
 /** GET /api/products query. */
 export const listProductsQuerySchema = z.strictObject({
   status: z.enum(PRODUCT_STATUSES as [ProductStatus, ...ProductStatus[]]).optional(),

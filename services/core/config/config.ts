@@ -14,11 +14,17 @@ export interface Config {
     readonly types: readonly string[];
     /** Each allowed type's definition (docs/product-types.md); opaque ones without PRODUCT_TYPES_CONFIG. */
     readonly definitions: Readonly<Record<string, ProductTypeDefinition>>;
+    /** Most products one batch registration takes (REGISTER_BATCH_MAX). */
+    readonly batchMax: number;
   };
   readonly publish: {
     readonly mode: 'move' | 'copy';
     readonly maxAttempts: number;
     readonly concurrency: number;
+    /** Products of at most this size are published in groups (0 = never); larger ones one by one. */
+    readonly groupMaxBytes: number;
+    /** Most products one group claims. */
+    readonly groupSize: number;
     readonly leaseSeconds: number;
     readonly backoffBaseSeconds: number;
     readonly backoffMaxSeconds: number;

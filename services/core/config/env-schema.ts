@@ -45,6 +45,8 @@ export const envSchema = z.object({
     .pipe(z.array(z.string().regex(/^[a-z0-9_-]{1,64}$/, 'types are lower-case [a-z0-9_-]')).min(1)),
   // The product types file (docs/product-types.md); unset = PRODUCT_TYPES are opaque, unchecked types.
   PRODUCT_TYPES_CONFIG: absolutePath.optional(),
+  // Most products one POST /api/products/batch may register (one transaction; larger batches are refused with 413).
+  REGISTER_BATCH_MAX: int(1, 5000).default(500),
 
   PUBLISH_MODE: z.enum(['move', 'copy']).default('move'),
   PUBLISH_MAX_ATTEMPTS: int(1, 100).default(5),
@@ -52,6 +54,10 @@ export const envSchema = z.object({
   PUBLISH_LEASE_SECONDS: int(5, 3600).default(60),
   PUBLISH_BACKOFF_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
+  // Products of at most this many bytes are published in groups (one claim, one durability step, one commit); 0 = never.
+  PUBLISH_GROUP_MAX_BYTES: int(0, 1_073_741_824).default(4 * 1024 * 1024),
+  // Most products one group takes.
+  PUBLISH_GROUP_SIZE: int(1, 1000).default(64),
   PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
   // Mode bits a published file or directory never keeps (octal): setuid, setgid, sticky, group/other write.
   PUBLISH_MODE_DROP_BITS: z

@@ -44,3 +44,12 @@ export async function enqueuePublish(queue: Queue<PublishJobData>, dataId: strin
   await queue.add(PUBLISH_JOB, { data_id: dataId }, { jobId, delay: delayMs > 0 ? delayMs : undefined });
   return 'added';
 }
+
+/**
+ * Puts jobs for products just registered on the queue in one round trip. A job id already present
+ * is left as it is (BullMQ skips it), which is right for rows that did not exist a moment ago.
+ */
+export async function enqueueNewProducts(queue: Queue<PublishJobData>, dataIds: readonly string[]): Promise<void> {
+  if (dataIds.length === 0) return;
+  await queue.addBulk(dataIds.map((dataId) => ({ name: PUBLISH_JOB, data: { data_id: dataId }, opts: { jobId: publishJobId(dataId) } })));
+}

@@ -85,6 +85,10 @@ export function createMetrics(role: 'api' | 'worker', version: string) {
     publishSize: new Histogram({
       name: 'ferry_publish_size_bytes', help: 'Size of published products.', labelNames: ['kind'], buckets: SIZE_BUCKETS, registers: r,
     }),
+    publishGroupSize: new Histogram({
+      name: 'ferry_publish_group_size', help: 'Products claimed together by one group publish (small files).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000], registers: r,
+    }),
     publishedBytes: new Counter({ name: 'ferry_published_bytes_total', help: 'Bytes published.', registers: r }),
     retries: new Counter({ name: 'ferry_publish_retries_total', help: 'Publish attempts scheduled for a retry (automatic or operator).', labelNames: ['trigger'], registers: r }),
     reconcilerRequeued: new Counter({

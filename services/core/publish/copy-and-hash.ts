@@ -34,6 +34,11 @@ export interface CopyControl {
   dropModeBits?: number;
   /** Fed every buffer the hash sees, in file order (a type's streaming check, e.g. FITS checksums). */
   observer?: CopyObserver;
+  /**
+   * Leave the copy's fsync to the caller (a group of small products makes them durable together,
+   * before any of them is placed); the copy is still complete, with its mode and mtime, when it returns.
+   */
+  syncLater?: boolean;
 }
 
 /** A type's streaming check over the bytes a copy moves (FITS checksums). */
@@ -158,7 +163,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     }
     if (output) {
       await Promise.all([output.chmod(sanitizeMode(expected.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS)), output.utimes(expected.atime, expected.mtime)]);
-      await syncHandle(output, label);
+      if (!ctl.syncLater) await syncHandle(output, label);
     }
     return { sha256: hash.digest('hex'), size: total };
   } finally {

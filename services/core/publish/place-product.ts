@@ -67,9 +67,12 @@ export async function ensureParentDirs(productsRoot: FileHandle, parents: readon
  * unlink (link fails with EEXIST when the name is taken, which rename(2) would silently overwrite);
  * a directory uses rename(2), which refuses a non-empty target. Either way the product appears
  * under its final name in one step, complete. Then the final parent and the temp parent are
- * fsynced. Returns 'exists' when the final name was taken.
+ * fsynced, unless `syncDirs` is false: a group fsyncs each final parent once, for all its products.
+ * Returns 'exists' when the final name was taken.
  */
-export async function placeNoClobber(temp: { dir: FileHandle; name: string }, final: { dir: FileHandle; name: string }, kind: 'file' | 'directory', label: string): Promise<'placed' | 'exists'> {
+export async function placeNoClobber(
+  temp: { dir: FileHandle; name: string }, final: { dir: FileHandle; name: string }, kind: 'file' | 'directory', label: string, syncDirs = true,
+): Promise<'placed' | 'exists'> {
   const from = at(temp.dir, temp.name);
   const to = at(final.dir, final.name);
   try {
@@ -93,7 +96,9 @@ export async function placeNoClobber(temp: { dir: FileHandle; name: string }, fi
     if (code === 'EEXIST' || code === 'ENOTEMPTY') return 'exists';
     throw err;
   }
-  await syncHandle(final.dir, label);
-  await syncHandle(temp.dir, label);
+  if (syncDirs) {
+    await syncHandle(final.dir, label);
+    await syncHandle(temp.dir, label);
+  }
   return 'placed';
 }

@@ -23,6 +23,13 @@ export async function findProductByDataId(db: Queryable, dataId: string): Promis
   return res.rows[0];
 }
 
+/** The products with these data_ids (those that exist), in one query. */
+export async function findProductsByDataIds(db: Queryable, dataIds: readonly string[]): Promise<ProductRow[]> {
+  if (dataIds.length === 0) return [];
+  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = ANY($1::text[])', [dataIds]);
+  return res.rows;
+}
+
 /** Like findProductByDataId, locking the row for the rest of the transaction. */
 export async function lockProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
   const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1 FOR UPDATE', [dataId]);
@@ -54,6 +61,19 @@ export async function lockDestination(db: Queryable, dest: string, dataId: strin
               ORDER BY k.key) l`,
     [paths, paths.length, dataId],
   );
+}
+
+/** The advisory lock key of bulk state changes (a fixed value no hashtextextended key is likely to meet). */
+const BULK_STATE_CHANGES_KEY = 0x6665727279627573n;
+
+/**
+ * Serialises the transactions that change the state of many products at once (batch
+ * registrations, group claims and group commits), until the caller's transaction ends. Each
+ * updates the sharded status counters of many products in no controllable order; two of them at
+ * once would deadlock on those rows. Single-product changes touch one shard and need no turn.
+ */
+export async function lockBulkStateChanges(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_advisory_xact_lock($1::bigint)', [BULK_STATE_CHANGES_KEY.toString()]);
 }
 
 /**

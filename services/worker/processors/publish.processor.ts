@@ -3,7 +3,8 @@ import { redactServerPaths } from '../../core/publish/redact-paths';
 import type { PublishJobData } from '../../core/jobs/publish-queue';
 import type { Logger } from '../../core/logging/create-logger';
 import type { Metrics } from '../../core/metrics/create-metrics';
-import { publishProduct, type PublishContext } from '../../core/domain/publishing/publish-product';
+import { publishGroup, type GroupContext, type GroupMemberResult } from '../../core/domain/publishing/publish-group';
+import { publishProduct, type PublishContext, type PublishResult } from '../../core/domain/publishing/publish-product';
 import type { PublishingDeps } from '../../core/domain/publishing/publishing.types';
 import { applyPendingFileAction } from '../../core/domain/lifecycle/apply-pending-file-action';
 import type { BandwidthLimiter } from '../bandwidth-limiter';
@@ -26,6 +27,10 @@ export interface PublishProcessorDeps {
   progress: PublishProgress;
   /** Test-only pauses at fixed moments of an attempt (PUBLISH_TEST_HOOK_DIR). */
   testHook?: PublishContext['testHook'];
+  /** Removes the waiting or delayed jobs of these products (a running one is left to finish). */
+  forgetJobs?: (dataIds: string[]) => Promise<void>;
+  /** Puts a product's job back on the queue, due after delayMs. */
+  requeue?: (dataId: string, delayMs: number) => Promise<void>;
 }
 
 /** A BullMQ processor: (job, token) => result. */
@@ -56,24 +61,49 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
     let log = deps.logger.child({ data_id: dataId, job_id: job.id });
     if (deps.isStopping()) return delayUntil(job, token, Date.now());
     let dataType = 'unknown';
-    const result = await publishProduct(deps.publishing, dataId, {
+    const hooks: GroupContext = {
       shutdownSignal: deps.shutdownSignal,
       pace: (bytes, signal) => deps.limiter.take(bytes, signal),
       chunkBytes: () => deps.limiter.chunkBytes(),
       onBytes: (n) => deps.progress.add(dataId, n),
+      onMemberBytes: (id, n) => deps.progress.add(id, n),
       onInactive: async (product) => {
         await applyPendingFileAction(deps.publishing, product);
         log.info(product.status === 'retracted' ? 'retracted product moved aside' : 'discarded product\'s source removed');
       },
       testHook: deps.testHook,
       onClaimed: (lease, product) => {
+        deps.progress.start(lease.dataId, product.data_type, Number(product.size_bytes ?? 0));
+        if (lease.dataId !== dataId) return;
         dataType = product.data_type;
-        deps.progress.start(dataId, product.data_type, Number(product.size_bytes ?? 0));
         log = log.child({ attempt: lease.attempt, lease: lease.token });
         log.info('publish started', { kind: product.kind, destination: product.destination_path });
       },
       onWarning: (message, err) => log.warn(message, err ? { err } : {}),
-    }).finally(() => deps.progress.end(dataId));
+      // The other members' queued jobs would only meet a leased product and wait out its lease: drop
+      // them at once, so the next job in the queue is one for a product still due.
+      onGroupClaimed: async (ids) => deps.forgetJobs?.(ids.filter((id) => id !== dataId)),
+    };
+    // A due small file goes with others like it in a group; anything else (or groups off) one by one.
+    const group = await publishGroup(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
+    let result: PublishResult;
+    if (group) {
+      for (const m of group) if (m.product.data_id !== dataId) deps.progress.end(m.product.data_id);
+      // The other products' jobs find them published (or due again) when they run; here they are counted and logged.
+      for (const m of group) if (m.product.data_id !== dataId) reportMember(deps, m);
+      metrics.publishGroupSize.observe(group.length);
+      // Their jobs were dropped at the claim: one that is not published gets its job back, as the single path would delay it.
+      for (const m of group) {
+        if (m.product.data_id === dataId) continue;
+        const delay = requeueDelay(m.result);
+        if (delay !== undefined) {
+          await deps.requeue?.(m.product.data_id, delay).catch((err) => log.warn('requeue failed; the reconciler enqueues the product', { err, member: m.product.data_id }));
+        }
+      }
+      result = group.find((m) => m.product.data_id === dataId)!.result;
+    } else {
+      result = await publishProduct(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
+    }
     if ('reclaimed' in result && result.reclaimed) metrics.leaseReclaims.inc();
     switch (result.outcome) {
       case 'published': {
@@ -115,4 +145,51 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
         return delayUntil(job, token, Date.now() + 1000);
     }
   };
+}
+
+/** Metrics and a log line for a product published (or not) in another product's group: its job only mirrors the row later. */
+function reportMember(deps: PublishProcessorDeps, m: GroupMemberResult): void {
+  const { metrics } = deps;
+  const { result, product } = m;
+  const log = deps.logger.child({ data_id: product.data_id, attempt: product.publish_attempts, lease: product.lease_token });
+  switch (result.outcome) {
+    case 'published':
+      metrics.publishesCompleted.inc({ data_type: product.data_type });
+      metrics.publishDuration.observe({ kind: result.digest.kind }, result.durationMs / 1000);
+      metrics.publishSize.observe({ kind: result.digest.kind }, result.digest.size);
+      if (!result.reusedExisting) metrics.publishedBytes.inc(result.digest.size);
+      log.info('published', { bytes: result.digest.size, sha256: result.digest.sha256, duration_ms: result.durationMs, reused_existing: result.reusedExisting, group: true });
+      return;
+    case 'retry':
+      metrics.publishFailures.inc({ error_class: result.error.errorClass, outcome: 'retry' });
+      metrics.retries.inc({ trigger: 'automatic' });
+      log.warn('publish attempt failed; retry scheduled', { error_class: result.error.errorClass, error: result.error.message, cause: causeOf(result.error), next_attempt_at: result.nextAttemptAt.toISOString(), group: true });
+      return;
+    case 'failed':
+      metrics.publishFailures.inc({ error_class: result.error.errorClass, outcome: 'failed' });
+      log.error('publish failed', { error_class: result.error.errorClass, error: result.error.message, cause: causeOf(result.error), group: true });
+      return;
+    case 'lease_lost':
+      metrics.publishFailures.inc({ error_class: 'lease_lost', outcome: 'retry' });
+      log.warn('lease lost to another worker; this attempt changed nothing', { group: true });
+      return;
+    default:
+      log.warn('publish in a group ended without a publish', { outcome: result.outcome, group: true });
+  }
+}
+
+/** When a grouped product's job must run again (undefined: never, it is published or failed for good). */
+function requeueDelay(result: PublishResult): number | undefined {
+  switch (result.outcome) {
+    case 'retry':
+      return Math.max(0, result.nextAttemptAt.getTime() - Date.now());
+    case 'released':
+      return 0;
+    case 'lease_lost':
+      return 1000;
+    case 'not_due':
+      return Math.max(0, result.until.getTime() - Date.now() + 50);
+    default:
+      return undefined;
+  }
 }

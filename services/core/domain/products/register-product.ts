@@ -1,11 +1,13 @@
 import path from 'node:path';
+import type { PoolClient } from 'pg';
+import type { Queryable } from '../../db/pool';
 import { withTransaction } from '../../db/transaction';
 import { ConflictError, ValidationError } from '../../errors';
-import { resolveStagePath } from '../../publish/stage-path';
+import { resolveStagePath, type StagedSource } from '../../publish/stage-path';
 import { findDestinationOverlap, findProductByDataId, lockDestination } from '../../repositories/product.repository';
 import { recordRegistered } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
-import { OPAQUE_TYPE } from '../../product-types/product-type.schema';
+import { OPAQUE_TYPE, type ProductTypeDefinition } from '../../product-types/product-type.schema';
 import { insertProductInputs, listInputDataIds } from '../../repositories/lineage.repository';
 import type { RegistryDeps } from '../registry-deps';
 import { checkLineage } from './check-lineage';
@@ -45,10 +47,10 @@ function canonical(value: unknown): string {
 }
 
 /** The fields of an existing product that differ from a new registration of the same data_id. */
-async function differences(deps: Pick<RegistryDeps, 'config' | 'pool'>, existing: ProductRow, input: RegisterProductInput): Promise<string[]> {
+async function differences(deps: Pick<RegistryDeps, 'config'>, db: Queryable, existing: ProductRow, input: RegisterProductInput): Promise<string[]> {
   const diff: string[] = [];
   if (input.derived_from !== undefined) {
-    const stored = await listInputDataIds(deps.pool, existing.id);
+    const stored = await listInputDataIds(db, existing.id);
     if (canonical(stored) !== canonical([...new Set(input.derived_from)].sort())) diff.push('derived_from');
   }
   if (input.supersedes !== undefined && (existing.supersedes ?? undefined) !== input.supersedes) diff.push('supersedes');
@@ -65,8 +67,9 @@ async function differences(deps: Pick<RegistryDeps, 'config' | 'pool'>, existing
   return diff;
 }
 
-async function sameOrConflict(deps: Pick<RegistryDeps, 'config' | 'pool'>, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
-  const diff = await differences(deps, existing, input);
+/** `db` reads the existing row's lineage: the transaction when the row may be its own uncommitted work (a batch). */
+async function sameOrConflict(deps: Pick<RegistryDeps, 'config'>, db: Queryable, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
+  const diff = await differences(deps, db, existing, input);
   if (diff.length > 0) {
     throw new ConflictError(
       'data_id_conflict',
@@ -86,24 +89,30 @@ function destinationConflict(dest: string, other: ProductRow): ConflictError {
   );
 }
 
+/** A registration that passed every check made outside the transaction, or one already answered. */
+export type PreparedRegistration =
+  | { outcome: 'answered'; result: RegisterProductResult }
+  | { outcome: 'ready'; input: RegisterProductInput; source: StagedSource; def: ProductTypeDefinition; autoPublish: boolean };
+
 /**
- * Registers a staged product after every safeguard passed, in one transaction that writes the
- * row and its `registered` event, then enqueues it unless auto_publish is false. Registering
- * the identical product again returns the existing row (created false) and writes nothing.
+ * The checks of a registration made before its transaction: the type, an existing product of the
+ * same data_id (identical: answered; different: 409), the stage path resolved inside STAGE_ROOT,
+ * and the type's rules on the source. `existing` is the row already looked up for this data_id
+ * (a batch looks all of them up in one query). Slow file-system work (a directory walk) happens
+ * here, outside the transaction and its locks.
  */
-export async function registerProduct(deps: RegistryDeps, input: RegisterProductInput): Promise<RegisterProductResult> {
+export async function prepareRegistration(
+  deps: Pick<RegistryDeps, 'config' | 'pool'>, input: RegisterProductInput, existing: ProductRow | undefined,
+): Promise<PreparedRegistration> {
   const types = deps.config.products.types;
   if (!types.includes(input.data_type)) {
     throw new ValidationError('unknown_data_type', `data_type ${input.data_type} is not allowed: use one of ${types.join(', ')}`, 422, {
       allowed: [...types],
     });
   }
-  // Refused before anything is looked up, so it never reads as a data_id conflict.
+  // Refused before the existing product is looked at, so it never reads as a data_id conflict.
   if (input.supersedes === input.data_id) throw supersedesItself(input.data_id);
-  const existing = await findProductByDataId(deps.pool, input.data_id);
-  if (existing) return sameOrConflict(deps, existing, input);
-
-  // Slow file-system work (a directory walk) happens before the transaction and its lock.
+  if (existing) return { outcome: 'answered', result: await sameOrConflict(deps, deps.pool, existing, input) };
   const source = await resolveStagePath(deps.config.paths.stageRoot, input.stage_path).catch(async (err: unknown) => {
     // A concurrent registration of the same product may have won meanwhile, and the worker may
     // already have published it and removed its source (move mode): that is the identical product.
@@ -111,40 +120,60 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
     if (raced) return raced;
     throw err;
   });
-  if ('data_id' in source) return sameOrConflict(deps, source, input);
+  if ('data_id' in source) return { outcome: 'answered', result: await sameOrConflict(deps, deps.pool, source, input) };
   const def = deps.config.products.definitions[input.data_type] ?? OPAQUE_TYPE;
   checkProductType(def, input.data_type, input.metadata ?? {}, source);
-  const autoPublish = input.auto_publish !== false;
+  return { outcome: 'ready', input, source, def, autoPublish: input.auto_publish !== false };
+}
 
-  const result = await withTransaction(deps.pool, async (tx) => {
-    await lockDestination(tx, source.relativePath, input.data_id);
-    const inputIds = await checkLineage(tx, def, input.data_id, input.derived_from ?? []);
-    if (input.supersedes !== undefined) await checkSupersedes(tx, input.data_id, input.supersedes);
-    // The usual case in one statement; only when something is in the way find out what.
-    const product = await recordRegistered(tx, {
-      data_id: input.data_id,
-      data_type: input.data_type,
-      stage_path: source.relativePath,
-      destination_path: source.relativePath,
-      kind: source.kind,
-      size_bytes: source.sizeBytes,
-      file_count: source.fileCount,
-      expected_sha256: input.expected_sha256 ?? null,
-      metadata: input.metadata ?? {},
-      due: autoPublish,
-      supersedes: input.supersedes ?? null,
-    });
-    if (!product) {
-      const raced = await findProductByDataId(tx, input.data_id);
-      if (raced) return sameOrConflict(deps, raced, input);
-      const overlap = await findDestinationOverlap(tx, source.relativePath);
-      if (overlap) throw destinationConflict(source.relativePath, overlap);
-      // The locks make this impossible short of a writer that bypasses this function.
-      throw new ConflictError('destination_conflict', `data_id ${input.data_id} or its destination was taken concurrently: retry`);
-    }
-    await insertProductInputs(tx, product.id, inputIds);
-    return { product, created: true };
+/**
+ * The writing half of a registration, inside the caller's transaction: the destination and
+ * data_id locks, the lineage check, then the row and its `registered` event in one statement.
+ * Every refusal here is thrown before anything is written, so a batch may answer it for one
+ * product and go on with the others in the same transaction.
+ */
+export async function insertRegistration(
+  deps: Pick<RegistryDeps, 'config' | 'pool'>, tx: PoolClient, p: Extract<PreparedRegistration, { outcome: 'ready' }>,
+): Promise<RegisterProductResult> {
+  const { input, source, def } = p;
+  await lockDestination(tx, source.relativePath, input.data_id);
+  const inputIds = await checkLineage(tx, def, input.data_id, input.derived_from ?? []);
+  if (input.supersedes !== undefined) await checkSupersedes(tx, input.data_id, input.supersedes);
+  // The usual case in one statement; only when something is in the way find out what.
+  const product = await recordRegistered(tx, {
+    data_id: input.data_id,
+    data_type: input.data_type,
+    stage_path: source.relativePath,
+    destination_path: source.relativePath,
+    kind: source.kind,
+    size_bytes: source.sizeBytes,
+    file_count: source.fileCount,
+    expected_sha256: input.expected_sha256 ?? null,
+    metadata: input.metadata ?? {},
+    due: p.autoPublish,
+    supersedes: input.supersedes ?? null,
   });
-  if (result.created && autoPublish) await enqueueSafely(deps, result.product.data_id);
+  if (!product) {
+    const raced = await findProductByDataId(tx, input.data_id);
+    if (raced) return sameOrConflict(deps, tx, raced, input);
+    const overlap = await findDestinationOverlap(tx, source.relativePath);
+    if (overlap) throw destinationConflict(source.relativePath, overlap);
+    // The locks make this impossible short of a writer that bypasses this function.
+    throw new ConflictError('destination_conflict', `data_id ${input.data_id} or its destination was taken concurrently: retry`);
+  }
+  await insertProductInputs(tx, product.id, inputIds);
+  return { product, created: true };
+}
+
+/**
+ * Registers a staged product after every safeguard passed, in one transaction that writes the
+ * row and its `registered` event, then enqueues it unless auto_publish is false. Registering
+ * the identical product again returns the existing row (created false) and writes nothing.
+ */
+export async function registerProduct(deps: RegistryDeps, input: RegisterProductInput): Promise<RegisterProductResult> {
+  const prepared = await prepareRegistration(deps, input, await findProductByDataId(deps.pool, input.data_id));
+  if (prepared.outcome === 'answered') return prepared.result;
+  const result = await withTransaction(deps.pool, (tx) => insertRegistration(deps, tx, prepared));
+  if (result.created && prepared.autoPublish) await enqueueSafely(deps, result.product.data_id);
   return result;
 }

@@ -145,9 +145,54 @@ interface Placed {
   source: OpenedParent;
 }
 
+/**
+ * A copy made, hashed and verified in the lease's temp dir and not yet placed — or, with no temp
+ * copy, a destination found already there with the same content (existing). The caller places it
+ * (placeStaged), then closes `handles`; `source` stays open for the source removal.
+ */
+export interface StagedCopy {
+  digest: TreeDigest;
+  existing: boolean;
+  paths: ProductPaths;
+  before: TreeSnapshot;
+  source: OpenedParent;
+  /** PRODUCTS_ROOT, and the lease's temp dir holding the copy (absent when existing). */
+  products: FileHandle;
+  temp?: FileHandle;
+  handles: Array<FileHandle | undefined>;
+}
+
+/** How a copy is made: the abort signal, progress, and whether its fsync is left to a group. */
+export interface StageOptions {
+  signal: AbortSignal;
+  onBytes: (n: number) => void;
+  hooks: PublishContext;
+  syncLater?: boolean;
+}
+
 async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void, hooks: PublishContext): Promise<Placed> {
+  const staged = await stageCopy(deps, product, lease, { signal, onBytes, hooks });
+  try {
+    if (staged.existing) return { digest: staged.digest, reusedExisting: true, paths: staged.paths, before: staged.before, source: staged.source };
+    const placed = await placeStaged(deps, product, lease, staged, { signal, onBytes, hooks });
+    return { digest: staged.digest, reusedExisting: placed.reusedExisting, paths: staged.paths, before: staged.before, source: staged.source };
+  } catch (err) {
+    await staged.source.close();
+    throw err;
+  } finally {
+    await closeAll(staged.handles);
+  }
+}
+
+/**
+ * Scans the source through handles, runs the type's validators, then copies and hashes it into the
+ * lease's temp dir and verifies the source did not change and the checksums hold. A destination
+ * already there is hashed instead: the same content is `existing`, anything else a conflict.
+ */
+export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease: Lease, opts: StageOptions): Promise<StagedCopy> {
+  const { signal, onBytes, hooks } = opts;
   const { stageRoot, productsRoot } = deps.config.paths;
-  const ctl = { signal, onBytes, pace: hooks.pace, chunkBytes: hooks.chunkBytes?.(), dropModeBits: deps.config.publish.dropModeBits };
+  const ctl = { signal, onBytes, pace: hooks.pace, chunkBytes: hooks.chunkBytes?.(), dropModeBits: deps.config.publish.dropModeBits, syncLater: opts.syncLater };
   const paths = productPaths(product.destination_path);
   const label = `STAGE_ROOT/${paths.relative}`;
   const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths);
@@ -169,7 +214,7 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
       const digest = await copyTree(src, undefined, before, { signal, onBytes });
       await assertSameAsExisting(existingParent, paths, product, digest, signal, onBytes);
       checkExpected(product, digest);
-      return { digest, reusedExisting: true, paths, before, source };
+      return { digest, existing: true, paths, before, source, products, handles };
     }
 
     await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
@@ -180,28 +225,43 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
     await verifyUnchanged(stageRoot, paths, product, before);
     assertChecksums(observer);
     checkExpected(product, digest);
-
-    // Last check before the product becomes visible: a worker that lost its lease must not place it.
-    if (!(await extendLease(deps, lease))) throw new LeaseLostError();
-    let finalParent: FileHandle;
-    try {
-      finalParent = await ensureParentDirs(products, paths.parents);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new PublishError('conflict', `a parent of PRODUCTS_ROOT/${paths.relative} is not a directory`);
-      throw err;
-    }
-    handles.push(finalParent);
-    const final = { dir: finalParent, name: paths.name };
-    if ((await placeNoClobber({ dir: temp.lease, name: paths.name }, final, product.kind, `PRODUCTS_ROOT/${paths.relative}`)) === 'exists') {
-      await assertSameAsExisting(finalParent, paths, product, digest, signal, onBytes);
-      return { digest, reusedExisting: true, paths, before, source };
-    }
-    return { digest, reusedExisting: false, paths, before, source };
+    return { digest, existing: false, paths, before, source, products, temp: temp.lease, handles };
   } catch (err) {
+    await closeAll(handles);
     await source.close();
     throw err;
+  }
+}
+
+/**
+ * Places a staged copy under its final name without clobbering, after a last lease check. With
+ * `syncDirs` false the final parent is not fsynced here: its handle is returned (`parent`, open;
+ * the caller fsyncs and closes it), so a group fsyncs each parent once.
+ */
+export async function placeStaged(
+  deps: PublishingDeps, product: ProductRow, lease: Lease, staged: StagedCopy, opts: StageOptions, syncDirs = true,
+): Promise<{ reusedExisting: boolean; parent?: FileHandle }> {
+  const { paths, digest } = staged;
+  // Last check before the product becomes visible: a worker that lost its lease must not place it.
+  if (!(await extendLease(deps, lease))) throw new LeaseLostError();
+  let finalParent: FileHandle;
+  try {
+    finalParent = await ensureParentDirs(staged.products, paths.parents);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new PublishError('conflict', `a parent of PRODUCTS_ROOT/${paths.relative} is not a directory`);
+    throw err;
+  }
+  let keep = false;
+  try {
+    const final = { dir: finalParent, name: paths.name };
+    if ((await placeNoClobber({ dir: staged.temp!, name: paths.name }, final, product.kind, `PRODUCTS_ROOT/${paths.relative}`, syncDirs)) === 'exists') {
+      await assertSameAsExisting(finalParent, paths, product, digest, opts.signal, opts.onBytes);
+      return { reusedExisting: true };
+    }
+    keep = !syncDirs;
+    return { reusedExisting: false, parent: keep ? finalParent : undefined };
   } finally {
-    await closeAll(handles);
+    if (!keep) await finalParent.close();
   }
 }
 

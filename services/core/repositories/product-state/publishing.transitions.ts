@@ -17,26 +17,74 @@ export type ClaimTarget = { dataId: string; dueBy: Date } | { id: number };
 const NO_LEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()';
 
 /**
- * staging → publishing, `claimed`: a fresh lease (token, owner, expiry), the attempt counted.
- * undefined when the row is missing, not in `staging`, held, (by data_id) not yet due, or when
- * publishing of the service or its data type is paused: the pause is part of this statement, so
- * a claim racing a pause either commits first (its copy runs and finishes) or sees the pause.
+ * Which due small products a group claim takes: `dataId` (the job in hand) when it is a due,
+ * unpaused `staging` file of at most `maxBytes`, and then up to `limit - 1` more like it, oldest
+ * due first; rows another claim has locked are skipped, not waited for.
  */
-export async function recordClaimed(db: Queryable, target: ClaimTarget, lease: NewLease): Promise<ProductRow | undefined> {
-  const notPaused = `NOT ${pausedCondition('products.data_type')}`;
+export interface GroupClaimTarget {
+  group: { dataId: string; dueBy: Date; maxBytes: number; limit: number };
+}
+
+// Claims leave products of a paused service or data type alone: the pause is part of every claim
+// statement, so a claim racing a pause either commits first (its copy runs and finishes) or sees it.
+const notPaused = `NOT ${pausedCondition('products.data_type')}`;
+
+// A row a group may take: due, unheld, a small file, not paused.
+const groupMember = (dueBy: string, maxBytes: string) => `status = 'staging' AND NOT held AND next_attempt_at <= ${dueBy} AND kind = 'file'
+  AND size_bytes <= ${maxBytes} AND ${notPaused}`;
+
+/**
+ * True when `dataId` is, right now, a product a group claim would take (no lock, nothing written):
+ * lets a job whose product is already claimed or published skip the group claim's turn.
+ */
+export async function isGroupCandidate(db: Queryable, g: Omit<GroupClaimTarget['group'], 'limit'>): Promise<boolean> {
+  const res = await db.query(`SELECT 1 FROM products WHERE data_id = $1 AND ${groupMember('$2', '$3')}`, [g.dataId, g.dueBy, g.maxBytes]);
+  return res.rowCount === 1;
+}
+
+/**
+ * staging → publishing, `claimed`: a fresh lease (token, owner, expiry), the attempt counted.
+ * undefined when the row is missing, not in `staging`, held, (by data_id) not yet due, or paused. A group
+ * target claims every member in one statement, each with its own lease token and `claimed` event,
+ * and returns the rows (none when the named product is not a member).
+ */
+export async function recordClaimed(db: Queryable, target: ClaimTarget, lease: NewLease): Promise<ProductRow | undefined>;
+export async function recordClaimed(db: Queryable, target: GroupClaimTarget, lease: Omit<NewLease, 'token'>): Promise<ProductRow[]>;
+export async function recordClaimed(db: Queryable, target: ClaimTarget | GroupClaimTarget, lease: NewLease | Omit<NewLease, 'token'>): Promise<ProductRow | ProductRow[] | undefined> {
+  // The same lease columns either way; a group's tokens come from PostgreSQL, one per row.
+  const leaseColumns = `lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+              due_at = NULL, publish_attempts = publish_attempts + 1, updated_at = now()`;
+  if ('group' in target) {
+    const g = target.group;
+    const res = await db.query<ProductRow>(
+      `WITH own AS (
+         SELECT id FROM products WHERE data_id = $1 AND ${groupMember('$4', '$5')} FOR UPDATE SKIP LOCKED
+       ), others AS (
+         SELECT id FROM products WHERE data_id <> $1 AND ${groupMember('$4', '$5')} AND EXISTS (SELECT 1 FROM own)
+          ORDER BY next_attempt_at, id LIMIT $6 FOR UPDATE SKIP LOCKED
+       ), c AS (
+         UPDATE products SET status = 'publishing', lease_token = gen_random_uuid(), ${leaseColumns}
+          WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM others)
+          RETURNING *
+       ), e AS (${eventInsert('claimed', 'c', { attempt: 'publish_attempts', worker: '$2' })})
+       SELECT * FROM c ORDER BY data_id = $1 DESC, id`,
+      [g.dataId, lease.owner, lease.seconds, g.dueBy, g.maxBytes, Math.max(0, g.limit - 1)],
+    );
+    return res.rows;
+  }
+  const token = (lease as NewLease).token;
   const where = 'id' in target
     ? `id = $4 AND status = 'staging' AND ${notPaused}`
     : `data_id = $4 AND status = 'staging' AND NOT held AND COALESCE(due_at, '-infinity') <= $5 AND ${notPaused}`;
   const res = await db.query<ProductRow>(
     `WITH c AS (
        UPDATE products
-          SET status = 'publishing', lease_token = $1, lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
-              due_at = NULL, publish_attempts = publish_attempts + 1, updated_at = now()
+          SET status = 'publishing', lease_token = $1, ${leaseColumns}
         WHERE ${where}
         RETURNING *
      ), e AS (${eventInsert('claimed', 'c', { attempt: 'publish_attempts', worker: '$2' })})
      SELECT * FROM c`,
-    'id' in target ? [lease.token, lease.owner, lease.seconds, target.id] : [lease.token, lease.owner, lease.seconds, target.dataId, target.dueBy],
+    'id' in target ? [token, lease.owner, lease.seconds, target.id] : [token, lease.owner, lease.seconds, target.dataId, target.dueBy],
   );
   return res.rows[0];
 }

@@ -1,0 +1,237 @@
+import fs, { constants as C, type FileHandle } from 'node:fs/promises';
+import { withTransaction } from '../../db/transaction';
+import { LeaseLostError, PublishError } from '../../errors/publish-error';
+import { classifyError } from '../../publish/classify-error';
+import { at, closeAll } from '../../publish/dir-handle';
+import { syncHandle } from '../../publish/fsync';
+import { mapLimit } from '../../publish/map-limit';
+import { removeLeaseTempDir } from '../../publish/temp-area';
+import { lockBulkStateChanges } from '../../repositories/product.repository';
+import { isGroupCandidate, recordClaimed, recordPublished } from '../../repositories/product-state';
+import type { ProductRow } from '../../repositories/product.types';
+import { LeaseKeeper } from './extend-lease';
+import { placeStaged, stageCopy, type PublishContext, type PublishResult, type StagedCopy } from './publish-product';
+import type { Lease, PublishingDeps } from './publishing.types';
+import { recordFailure } from './record-failure';
+import { releaseLease } from './release-lease';
+import { removeSource } from './remove-source';
+
+/** Copies of a group made at once: each is small, so the wait is per-file latency, not bandwidth. */
+const COPIES_IN_FLIGHT = 8;
+/** fsyncs in flight in the group's durability step: the file system merges them into few journal commits. */
+const SYNCS_IN_FLIGHT = 16;
+
+/** A group's context: the single path's hooks, with progress per product. */
+export interface GroupContext extends PublishContext {
+  onMemberBytes?: (dataId: string, n: number) => void;
+  /** Called once right after the claim with every member's data_id (the worker drops their queued jobs). */
+  onGroupClaimed?: (dataIds: string[]) => Promise<void>;
+}
+
+/** One product's outcome in a group, with its row as claimed. */
+export interface GroupMemberResult {
+  product: ProductRow;
+  result: PublishResult;
+}
+
+/** One product of a group on its way: its lease, keeper and what has been done for it so far. */
+interface Member {
+  product: ProductRow;
+  lease: Lease;
+  abort: AbortController;
+  keeper: LeaseKeeper;
+  leaseLost: boolean;
+  staged?: StagedCopy;
+  parent?: FileHandle;
+  reusedExisting?: boolean;
+  error?: unknown;
+  row?: ProductRow;
+}
+
+const alive = (m: Member) => m.error === undefined;
+
+/**
+ * Publishes small products in a group: ONE statement claims the named product and up to
+ * PUBLISH_GROUP_SIZE - 1 more due small files (the claim rules of one: due, unheld, unpaused, each
+ * its own lease and `claimed` event); their copies run in parallel without their own fsyncs; ONE
+ * durability step fsyncs every copy (in parallel) before any is placed; each is placed without
+ * clobbering, then every final parent directory is fsynced once; ONE transaction commits them,
+ * each with its own `published` event and only where its lease still holds; move mode then
+ * removes the sources. A product that fails anywhere fails alone, with its own error class,
+ * recorded as the single path records it. undefined when the named product is not a due small
+ * file (the caller takes the single path). A crash anywhere leaves each product published (its
+ * commit done) or leased until its lease expires, then due again; a placed copy left uncommitted
+ * is found identical by the next attempt.
+ */
+export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: GroupContext = {}): Promise<GroupMemberResult[] | undefined> {
+  const { groupMaxBytes, groupSize, leaseSeconds } = deps.config.publish;
+  if (groupMaxBytes <= 0) return undefined;
+  const target = { dataId, dueBy: new Date(), maxBytes: groupMaxBytes };
+  // Most jobs of a grouped product find it taken by another's group: they skip the claim's turn.
+  if (!(await isGroupCandidate(deps.pool, target))) return undefined;
+  const rows = await withTransaction(deps.pool, async (tx) => {
+    await lockBulkStateChanges(tx);
+    return recordClaimed(tx, { group: { ...target, limit: groupSize } }, {
+      owner: deps.config.instance, seconds: leaseSeconds,
+    });
+  });
+  if (rows.length === 0) return undefined;
+  const started = Date.now();
+  const members = rows.map((product): Member => {
+    const lease: Lease = { productId: product.id, dataId: product.data_id, token: product.lease_token!, attempt: product.publish_attempts };
+    const abort = new AbortController();
+    const m: Member = {
+      product, lease, abort, leaseLost: false,
+      keeper: new LeaseKeeper(deps, lease, () => {
+        m.leaseLost = true;
+        abort.abort(new LeaseLostError());
+      }, (err) => ctx.onWarning?.('lease extension failed', err)),
+    };
+    return m;
+  });
+  await ctx.onGroupClaimed?.(rows.map((r) => r.data_id)).catch((err) => ctx.onWarning?.('group claim hook failed', err));
+  const onShutdown = () => members.forEach((m) => m.abort.abort(new PublishError('internal', 'worker shutting down')));
+  if (ctx.shutdownSignal?.aborted) onShutdown();
+  ctx.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
+  for (const m of members) {
+    ctx.onClaimed?.(m.lease, m.product);
+    m.keeper.start();
+  }
+  const opts = (m: Member) => ({
+    signal: m.abort.signal, hooks: ctx, syncLater: true,
+    onBytes: (n: number) => {
+      m.keeper.tick(n);
+      ctx.onMemberBytes?.(m.lease.dataId, n);
+    },
+  });
+  /** Runs a step for each product still going; a product whose step throws keeps its error and drops out. */
+  const each = (limit: number, step: (m: Member) => Promise<void>) => mapLimit(members.filter(alive), limit, async (m) => {
+    try {
+      m.abort.signal.throwIfAborted();
+      await step(m);
+    } catch (err) {
+      m.error = err;
+    }
+  });
+  try {
+    await each(COPIES_IN_FLIGHT, async (m) => {
+      m.staged = await stageCopy(deps, m.product, m.lease, opts(m));
+    });
+    // The group's durability step: every copy on disk before any of them becomes visible.
+    await each(SYNCS_IN_FLIGHT, async (m) => {
+      if (!m.staged!.existing) await syncCopy(m.staged!.temp!, m.staged!.paths.name, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);
+    });
+    await each(COPIES_IN_FLIGHT, async (m) => {
+      if (m.staged!.existing) {
+        m.reusedExisting = true;
+        return;
+      }
+      const placed = await placeStaged(deps, m.product, m.lease, m.staged!, opts(m), false);
+      m.reusedExisting = placed.reusedExisting;
+      m.parent = placed.parent;
+    });
+    await syncParents(members);
+    // Temp dirs go while the leases are still held (after the commit nothing would remember the tokens).
+    await mapLimit(members, COPIES_IN_FLIGHT, (m) => removeLeaseTempDir(deps.config.paths.productsRoot, m.lease.token)
+      .catch((err) => ctx.onWarning?.('temp cleanup failed', err)));
+    await Promise.all(members.map((m) => m.keeper.stop()));
+    await commitGroup(deps, members.filter(alive), Date.now() - started);
+    if (deps.config.publish.mode === 'move') {
+      // Each removal waits on its own directory fsync and statement: several in flight overlap them.
+      await mapLimit(members.filter((x) => x.row), COPIES_IN_FLIGHT, async (m) => {
+        await ctx.testHook?.('before-source-removal', m.lease.dataId);
+        const verified = { parent: m.staged!.source.parent, name: m.staged!.paths.name, identity: m.staged!.before.entries[0]! };
+        await removeSource(deps, m.row!, verified).catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
+      });
+    }
+    const results: GroupMemberResult[] = [];
+    for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started) });
+    return results;
+  } finally {
+    ctx.shutdownSignal?.removeEventListener('abort', onShutdown);
+    await Promise.all(members.map((m) => m.keeper.stop()));
+    await closeAll(members.map((m) => m.parent));
+    for (const m of members) {
+      await closeAll(m.staged?.handles ?? []);
+      await m.staged?.source.close();
+    }
+  }
+}
+
+/** fsync of a finished copy, reopened through its temp dir's handle without following a link. */
+async function syncCopy(dir: FileHandle, name: string, label: string): Promise<void> {
+  const fh = await fs.open(at(dir, name), C.O_RDONLY | C.O_NOFOLLOW);
+  try {
+    await syncHandle(fh, label);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * One fsync per distinct final parent directory (by device and inode), in parallel, so each
+ * product's new name is durable before its commit. A failed fsync fails the products placed in it.
+ */
+async function syncParents(members: Member[]): Promise<void> {
+  const byDir = new Map<string, { fh: FileHandle; label: string; members: Member[] }>();
+  for (const m of members) {
+    if (!m.parent || !alive(m)) continue;
+    const st = await m.parent.stat();
+    const key = `${st.dev}:${st.ino}`;
+    const entry = byDir.get(key) ?? { fh: m.parent, label: `PRODUCTS_ROOT/${m.staged!.paths.relative}`, members: [] };
+    entry.members.push(m);
+    byDir.set(key, entry);
+  }
+  await mapLimit([...byDir.values()], SYNCS_IN_FLIGHT, async (d) => {
+    try {
+      await syncHandle(d.fh, d.label);
+    } catch (err) {
+      for (const m of d.members) m.error = err;
+    }
+  });
+}
+
+/**
+ * The group's commit: one transaction, each product's own `published` row change and event,
+ * each only where its lease still holds. A product whose lease was lost changes nothing and is
+ * reported lost; the others commit.
+ */
+async function commitGroup(deps: PublishingDeps, members: Member[], durationMs: number): Promise<void> {
+  if (members.length === 0) return;
+  const moveMode = deps.config.publish.mode === 'move';
+  const rows = await withTransaction(deps.pool, async (tx) => {
+    await lockBulkStateChanges(tx);
+    const out: Array<ProductRow | undefined> = [];
+    for (const m of members) {
+      const { digest, paths } = m.staged!;
+      out.push(await recordPublished(tx, m.lease.productId, m.lease.token, {
+        published_path: paths.relative, size_bytes: digest.size, file_count: digest.fileCount,
+        checksum_sha256: digest.sha256, manifest: digest.manifest, source_cleanup_pending: moveMode,
+      }, { attempt: m.lease.attempt, durationMs, worker: deps.config.instance }));
+    }
+    return out;
+  });
+  members.forEach((m, i) => {
+    if (rows[i]) m.row = rows[i];
+    else m.error = new LeaseLostError('lease lost before commit: another worker owns this product');
+  });
+}
+
+/** A product's result, its failure recorded exactly as the single path records one. */
+async function outcomeOf(deps: PublishingDeps, m: Member, ctx: GroupContext, started: number): Promise<PublishResult> {
+  const { lease } = m;
+  if (m.row) {
+    return { outcome: 'published', lease, digest: m.staged!.digest, durationMs: Date.now() - started, reusedExisting: m.reusedExisting ?? false, reclaimed: false };
+  }
+  await removeLeaseTempDir(deps.config.paths.productsRoot, lease.token).catch((err) => ctx.onWarning?.('temp cleanup failed', err));
+  if (m.leaseLost || m.error instanceof LeaseLostError) return { outcome: 'lease_lost', lease, reclaimed: false };
+  if (ctx.shutdownSignal?.aborted) {
+    await releaseLease(deps, lease, 'worker shut down before the copy finished');
+    return { outcome: 'released', lease, reclaimed: false };
+  }
+  const error = classifyError(m.error);
+  const recorded = await recordFailure(deps, lease, error);
+  if (recorded.outcome === 'lease_lost') return { outcome: 'lease_lost', lease, reclaimed: false };
+  if (recorded.outcome === 'failed') return { outcome: 'failed', lease, error, reclaimed: false };
+  return { outcome: 'retry', lease, error, nextAttemptAt: recorded.nextAttemptAt, reclaimed: false };
+}
