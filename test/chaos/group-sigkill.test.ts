@@ -1,6 +1,6 @@
-import path from 'node:path';
-import { assertChaosInvariants, callApi, stageFiles, useChaosRun, waitAllPublished, type ChaosApi, type ChaosProduct } from '../support/chaos';
-import { listTree } from '../support/publish-fixtures';
+import {
+  assertChaosInvariants, callApi, killWorkerRepeatedly, stageFiles, useChaosRun, waitAllPublished, type ChaosApi, type ChaosProduct,
+} from '../support/chaos';
 
 // Generous: slowed group copies and eight restarts take minutes when the CI machine is busy.
 jest.setTimeout(420000);
@@ -36,21 +36,10 @@ describe('chaos: the worker killed with SIGKILL at random moments while it publi
     };
     const watcher = run.watch(products);
     const api = await run.startApi('chaos-api');
-    let worker = await run.startWorker('group-victim-0', env);
+    const worker = await run.startWorker('group-victim-0', env);
     const registering = registerInBatches(api, products);
 
-    const kills: Array<{ publishing: number; temp: number; published: number }> = [];
-    for (let k = 1; k <= KILLS; k++) {
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1500));
-      const counts = await db.pool.query<{ publishing: number; published: number }>(
-        `SELECT count(*) FILTER (WHERE status = 'publishing')::int AS publishing, count(*) FILTER (WHERE status = 'published')::int AS published FROM products`,
-      );
-      const temp = (await listTree(path.join(roots.productsRoot, '.ferry-tmp'))).length;
-      worker.child.kill('SIGKILL');
-      expect(await worker.exited).toBe('SIGKILL');
-      kills.push({ ...counts.rows[0]!, temp });
-      worker = await run.startWorker(`group-victim-${k}`, env);
-    }
+    const kills = await killWorkerRepeatedly(run, worker, { kills: KILLS, spreadMs: 1500, instance: 'group-victim', env });
     await registering;
     await waitAllPublished(db.pool, products, 200000);
     const seen = await watcher.stop();

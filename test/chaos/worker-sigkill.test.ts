@@ -1,8 +1,6 @@
-import path from 'node:path';
 import {
-  assertChaosInvariants, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ChaosApi, type ChaosProduct,
+  assertChaosInvariants, killWorkerRepeatedly, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ChaosApi, type ChaosProduct,
 } from '../support/chaos';
-import { listTree } from '../support/publish-fixtures';
 
 // Generous: 500 slowed copies and ten restarts take minutes when the CI machine is busy.
 jest.setTimeout(420000);
@@ -25,25 +23,15 @@ describe('chaos: the worker killed with SIGKILL at random moments', () => {
     const { db, roots } = run;
     const products = await stageFiles(roots.stageRoot, 'kill', PRODUCTS, 8 * 1024, 64 * 1024);
     // Slow copies (about 0.15 s a product: the 1 MiB/s budget is shared by the worker's 4 copies) so kills land mid-copy; a generous attempt budget because
-    // one product may be in hand at several kills, and every such attempt counts.
-    const env = { PUBLISH_CONCURRENCY: '4', PUBLISH_MAX_BYTES_PER_SEC: String(1024 * 1024), PUBLISH_MAX_ATTEMPTS: '30' };
+    // one product may be in hand at several kills, and every such attempt counts. Groups off: this
+    // file kills the one-product path (group-sigkill.test.ts kills groups).
+    const env = { PUBLISH_CONCURRENCY: '4', PUBLISH_MAX_BYTES_PER_SEC: String(1024 * 1024), PUBLISH_MAX_ATTEMPTS: '30', PUBLISH_GROUP_MAX_BYTES: '0' };
     const watcher = run.watch(products);
     const api = await run.startApi('chaos-api');
-    let worker = await run.startWorker('victim-0', env);
+    const worker = await run.startWorker('victim-0', env);
     const registering = registerAll(api, products);
 
-    const kills: Array<{ publishing: number; temp: number; published: number }> = [];
-    for (let k = 1; k <= KILLS; k++) {
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
-      const counts = await db.pool.query<{ publishing: number; published: number }>(
-        `SELECT count(*) FILTER (WHERE status = 'publishing')::int AS publishing, count(*) FILTER (WHERE status = 'published')::int AS published FROM products`,
-      );
-      const temp = (await listTree(path.join(roots.productsRoot, '.ferry-tmp'))).length;
-      worker.child.kill('SIGKILL');
-      expect(await worker.exited).toBe('SIGKILL');
-      kills.push({ ...counts.rows[0]!, temp });
-      worker = await run.startWorker(`victim-${k}`, env);
-    }
+    const kills = await killWorkerRepeatedly(run, worker, { kills: KILLS, spreadMs: 1200, instance: 'victim', env });
     await registering;
     await waitAllPublished(db.pool, products, 150000);
     const seen = await watcher.stop();

@@ -264,6 +264,37 @@ export async function assertChaosInvariants(pool: Pool, productsRoot: string, pr
   expect(extra).toEqual([]);
 }
 
+/** What was in hand when the worker was killed: rows publishing and published, entries in the temp area. */
+export interface KillSnapshot {
+  publishing: number;
+  published: number;
+  temp: number;
+}
+
+/**
+ * SIGKILLs the run's worker `kills` times, each after a random 300 ms + up to `spreadMs`, and
+ * starts a new one (`<instance>-<k>`, same settings) after each; answers what was in hand at each
+ * kill, for the test to prove its kills landed mid-work. The last worker is left running.
+ */
+export async function killWorkerRepeatedly(
+  run: ChaosRun, first: WorkerProcess, o: { kills: number; spreadMs: number; instance: string; env: Record<string, string> },
+): Promise<KillSnapshot[]> {
+  const snapshots: KillSnapshot[] = [];
+  let worker = first;
+  for (let k = 1; k <= o.kills; k++) {
+    await new Promise((r) => setTimeout(r, 300 + Math.random() * o.spreadMs));
+    const counts = await run.db.pool.query<{ publishing: number; published: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'publishing')::int AS publishing, count(*) FILTER (WHERE status = 'published')::int AS published FROM products`,
+    );
+    const temp = (await listTree(path.join(run.roots.productsRoot, '.ferry-tmp'))).length;
+    worker.child.kill('SIGKILL');
+    if ((await worker.exited) !== 'SIGKILL') throw new Error(`worker ${o.instance} ended before its kill ${k}`);
+    snapshots.push({ ...counts.rows[0]!, temp });
+    worker = await run.startWorker(`${o.instance}-${k}`, o.env);
+  }
+  return snapshots;
+}
+
 /** One chaos file's world: its own database, roots and Redis prefix, and what it starts in them. */
 export interface ChaosRun {
   readonly db: TestDatabase;
