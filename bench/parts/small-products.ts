@@ -74,7 +74,7 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
   });
   rows.push(single.row);
   // Batches: BATCH products per registration request, published in groups (one claim, one durability step, one commit each).
-  const batched = await ferryRun(ctx, dir, `batch of ${BATCH} + groups`, {}, async (ferry, files) => {
+  const batched = await ferryRun(ctx, dir, `batch of ${BATCH} + groups`, { PUBLISH_GROUP_MAX_BYTES: String(4 * 1024 * 1024) }, async (ferry, files) => {
     const latencies: number[] = [];
     const batches = Array.from({ length: Math.ceil(files.length / BATCH) }, (_, b) => b);
     await inPool(batches, 2, async (b) => {
