@@ -64,6 +64,28 @@ describe('publishGroup', () => {
     expect(await listTree(tempRoot(roots.productsRoot))).toEqual([]);
   });
 
+  it('keeps the leases of the members still waiting for a copy slot while the group moves bytes', async () => {
+    // 56 members, 8 copies at a time, each copy paced to about 1 s: the last ones start about 6 s
+    // after the claim, past the 5 s lease, having moved no bytes of their own until then.
+    const n = 56;
+    for (let i = 0; i < n; i++) await stage(`w/m-${String(i).padStart(2, '0')}.fits`, `member ${i}`, `m-${String(i).padStart(2, '0')}`);
+    const claimedAt = Date.now();
+    const lapsed: string[] = [];
+    let latestStartMs = 0;
+    const group = await publishGroup(deps({ PUBLISH_MODE: 'copy', PUBLISH_GROUP_SIZE: String(n) }), 'm-00', {
+      pace: () => new Promise((r) => setTimeout(r, 1000)),
+      testHook: async (point, dataId) => {
+        if (point !== 'after-scan') return;
+        latestStartMs = Math.max(latestStartMs, Date.now() - claimedAt);
+        const row = await productRow(db.pool, dataId);
+        if (!(row.lease_expires_at && row.lease_expires_at.getTime() > Date.now())) lapsed.push(dataId);
+      },
+    });
+    expect(latestStartMs).toBeGreaterThan(5000);
+    expect(lapsed).toEqual([]);
+    expect(group!.map((m) => m.result.outcome)).toEqual(Array(n).fill('published'));
+  });
+
   it('takes at most PUBLISH_GROUP_SIZE products, the named one first', async () => {
     for (let i = 0; i < 5; i++) await stage(`s/f${i}`, `f${i}`, `f${i}`);
     const group = await publishGroup(deps({ PUBLISH_GROUP_SIZE: '3', PUBLISH_MODE: 'copy' }), 'f4');

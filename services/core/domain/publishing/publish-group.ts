@@ -100,7 +100,10 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
   const opts = (m: Member) => ({
     signal: m.abort.signal, hooks: ctx, syncLater: true,
     onBytes: (n: number) => {
-      m.keeper.tick(n);
+      // The group's progress keeps every member's lease: the members waiting for a copy slot (or
+      // for a bandwidth limit shared by all) move no bytes of their own, and a keeper that saw no
+      // progress would let their leases lapse, for other workers to reclaim mid-group.
+      for (const x of members) x.keeper.tick(n);
       ctx.onMemberBytes?.(m.lease.dataId, n);
     },
   });
