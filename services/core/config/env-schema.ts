@@ -55,8 +55,7 @@ export const envSchema = z.object({
   PUBLISH_BACKOFF_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
   // Products of at most this many bytes are published in groups (one claim, one durability step, one
-  // commit); 0 = never. Off by default: a worker cut off from the network while it holds a group
-  // leaves the group's other products waiting longer than the one-by-one path does (docs/publishing.md).
+  // commit); 0 = never. Off by default until the multi-host partition test covers groups (docs/publishing.md).
   PUBLISH_GROUP_MAX_BYTES: int(0, 1_073_741_824).default(0),
   // Most products one group takes.
   PUBLISH_GROUP_SIZE: int(1, 1000).default(64),
