@@ -1,14 +1,13 @@
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PublishError } from '../../errors/publish-error';
-import { at, closeAll, isNotDirectory, lstatAt, openRoot, removeTreeAt, walkDirs } from '../../publish/dir-handle';
+import { at, closeAll, isNotDirectory, lstatAt, openRoot, walkDirs } from '../../publish/dir-handle';
 import { syncHandle } from '../../publish/fsync';
 import { ensureParentDirs } from '../../publish/place-product';
 import { openProductParent, productPaths, type OpenedParent } from '../../publish/product-paths';
-import { openScratch } from '../../publish/temp-area';
+import { sourceTrashName, trashStageEntry } from '../../publish/stage-trash';
 import { recordDiscardedSourceRemoved, recordRetractionMoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
-import { sourceTrashName } from '../publishing/remove-source';
 import type { PublishingDeps } from '../publishing/publishing.types';
 import { RETRACTION_DIR } from './retract-product';
 
@@ -69,22 +68,10 @@ async function removeDiscardedSource(stageRoot: string, row: ProductRow): Promis
     // No parent (or a symlink in the way): there is no source of ours to remove.
     if (!(err instanceof PublishError)) throw err;
   }
-  const root = await openRoot(stageRoot);
   try {
-    const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
-    try {
-      const trash = sourceTrashName(row.id);
-      if (opened && (await lstatAt(opened.parent, paths.name))) {
-        await removeTreeAt(scratch, trash);
-        await fs.rename(at(opened.parent, paths.name), at(scratch, trash));
-        await syncHandle(opened.parent, `STAGE_ROOT/${paths.relative}`);
-      }
-      await removeTreeAt(scratch, trash);
-    } finally {
-      await scratch.close();
-    }
+    // No scan to check against here: whatever is at the source's name goes.
+    await trashStageEntry(stageRoot, sourceTrashName(row.id), opened && { parent: opened.parent, name: paths.name, relative: paths.relative });
   } finally {
-    await root.close();
     await opened?.close();
   }
 }

@@ -1,15 +1,9 @@
-import fs, { type FileHandle } from 'node:fs/promises';
-import { at, lstatAt, openRoot, removeTreeAt, sameIdentity, type Identity } from '../../publish/dir-handle';
-import { syncHandle } from '../../publish/fsync';
-import { openScratch } from '../../publish/temp-area';
+import type { FileHandle } from 'node:fs/promises';
+import type { Identity } from '../../publish/dir-handle';
+import { sourceTrashName, trashStageEntry } from '../../publish/stage-trash';
 import { recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { PublishingDeps } from './publishing.types';
-
-/** The trash name of a product's source inside STAGE_ROOT/.ferry-tmp. */
-export function sourceTrashName(productId: number): string {
-  return `removed-${productId}`;
-}
 
 /** A source to remove: its name inside a verified directory handle, and the entry it must be. */
 export interface VerifiedSource {
@@ -29,24 +23,7 @@ export interface VerifiedSource {
  * repeats the publish. `source` undefined means the source is already known to be gone.
  */
 export async function removeSource(deps: PublishingDeps, row: ProductRow, source: VerifiedSource | undefined): Promise<void> {
-  const trash = sourceTrashName(row.id);
-  const root = await openRoot(deps.config.paths.stageRoot);
-  try {
-    const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
-    try {
-      const st = source ? await lstatAt(source.parent, source.name) : undefined;
-      if (source && st && sameIdentity(st, source.identity)) {
-        await removeTreeAt(scratch, trash);
-        await fs.rename(at(source.parent, source.name), at(scratch, trash));
-        await syncHandle(source.parent, `STAGE_ROOT/${row.destination_path}`);
-      }
-      // Anything else now at the source's name is not the published product's source: left alone.
-      await removeTreeAt(scratch, trash);
-    } finally {
-      await scratch.close();
-    }
-  } finally {
-    await root.close();
-  }
+  // Only the entry scanned (its dev, ino) goes: anything else now at the source's name is left alone.
+  await trashStageEntry(deps.config.paths.stageRoot, sourceTrashName(row.id), source && { ...source, relative: row.destination_path });
   await recordSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
 }
