@@ -19,7 +19,7 @@ const common = {
 };
 
 // Helpers that open a database, Redis or a Ferry process; importing one makes a test integration.
-const NEEDS_SERVICES = /from '(?:[./]*test\/support\/(?:database|api|api-instance|redis|private-postgres|private-redis|publish-fixtures|products|chaos|node-process|worker-process|backup)|pg|ioredis|bullmq)'/;
+const NEEDS_SERVICES = /from '(?:[./]*test\/support\/(?:database|api|api-instance|redis|private-postgres|private-redis|publish-fixtures|publishing-test|products|chaos|node-process|worker-process|backup)|pg|ioredis|bullmq)'/;
 
 function servicesTests(dir = path.join(__dirname, 'services')) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

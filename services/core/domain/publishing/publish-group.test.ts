@@ -1,67 +1,46 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
-import { createTestRoots, type TestRoots } from '../../../../test/support/dirs';
-import { testEnv } from '../../../../test/support/env';
 import { eventNames, listTree, productRow, sha256, stageProduct } from '../../../../test/support/publish-fixtures';
-import { loadConfig } from '../../config';
+import { usePublishingTest } from '../../../../test/support/publishing-test';
 import { tempRoot } from '../../publish/temp-area';
 import { insertPause } from '../../repositories/publishing-control.repository';
 import { publishGroup } from './publish-group';
-import type { PublishingDeps } from './publishing.types';
 
 jest.setTimeout(30000);
 
 describe('publishGroup', () => {
-  let db: TestDatabase;
-  let roots: TestRoots;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(() => db.drop());
-  beforeEach(async () => {
-    roots = await createTestRoots();
-    await db.pool.query('TRUNCATE products, publishing_pauses CASCADE');
-  });
-  afterEach(() => roots.cleanup());
-
-  function deps(extra: Record<string, string> = {}): PublishingDeps {
-    const env = testEnv({ databaseUrl: db.url, redisPrefix: 'unused', stageRoot: roots.stageRoot, productsRoot: roots.productsRoot }, {
-      PUBLISH_BACKOFF_BASE_SECONDS: '0', PUBLISH_LEASE_SECONDS: '5', FERRY_INSTANCE: 'test-worker',
-      PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '8', ...extra,
-    });
-    return { pool: db.pool, config: loadConfig('worker', env) };
-  }
+  const fx = usePublishingTest({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '8' });
+  beforeEach(() => fx.db.pool.query('TRUNCATE products, publishing_pauses CASCADE'));
   const stage = (rel: string, content: string | Buffer | Record<string, string>, dataId: string, expectedSha256?: string) =>
-    stageProduct(db.pool, roots.stageRoot, rel, content, { dataId, expectedSha256 });
-  const statusOf = async (dataId: string) => (await productRow(db.pool, dataId)).status;
+    stageProduct(fx.db.pool, fx.roots.stageRoot, rel, content, { dataId, expectedSha256 });
+  const statusOf = async (dataId: string) => (await productRow(fx.db.pool, dataId)).status;
 
   it('claims, copies and commits due small files together, each with its own events, and leaves the rest alone', async () => {
     for (let i = 0; i < 5; i++) await stage(`g/small-${i}.fits`, `small product ${i}`, `small-${i}`);
     await stage('g/large.fits', Buffer.alloc(2000, 1), 'large');
     await stage('g/dir', { 'a.bin': 'a' }, 'dir');
     await stage('g/held.fits', 'held', 'held');
-    await db.pool.query("UPDATE products SET held = true, due_at = NULL WHERE data_id = 'held'");
+    await fx.db.pool.query("UPDATE products SET held = true, due_at = NULL WHERE data_id = 'held'");
     await stage('g/later.fits', 'later', 'later');
-    await db.pool.query("UPDATE products SET due_at = now() + interval '1 hour' WHERE data_id = 'later'");
+    await fx.db.pool.query("UPDATE products SET due_at = now() + interval '1 hour' WHERE data_id = 'later'");
 
-    const group = await publishGroup(deps({ PUBLISH_MODE: 'move' }), 'small-3');
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'small-3');
 
     expect(group!.map((m) => m.product.data_id)).toEqual(['small-3', 'small-0', 'small-1', 'small-2', 'small-4']);
     expect(group!.map((m) => m.result.outcome)).toEqual(Array(5).fill('published'));
     for (let i = 0; i < 5; i++) {
-      expect(await fs.readFile(path.join(roots.productsRoot, `g/small-${i}.fits`), 'utf8')).toBe(`small product ${i}`);
-      await expect(fs.access(path.join(roots.stageRoot, `g/small-${i}.fits`))).rejects.toThrow();
-      expect(await productRow(db.pool, `small-${i}`)).toMatchObject({
+      expect(await fs.readFile(path.join(fx.roots.productsRoot, `g/small-${i}.fits`), 'utf8')).toBe(`small product ${i}`);
+      await expect(fs.access(path.join(fx.roots.stageRoot, `g/small-${i}.fits`))).rejects.toThrow();
+      expect(await productRow(fx.db.pool, `small-${i}`)).toMatchObject({
         status: 'published', checksum_sha256: sha256(`small product ${i}`), size_bytes: 15, lease_token: null, source_removal_pending: false,
       });
-      expect(await eventNames(db.pool, `small-${i}`)).toEqual(['claimed', 'published', 'source_removed']);
+      expect(await eventNames(fx.db.pool, `small-${i}`)).toEqual(['claimed', 'published', 'source_removed']);
     }
-    const published = await db.pool.query("SELECT count(*)::int AS n FROM product_events WHERE event = 'published'");
+    const published = await fx.db.pool.query("SELECT count(*)::int AS n FROM product_events WHERE event = 'published'");
     expect(published.rows[0].n).toBe(5);
     for (const other of ['large', 'dir', 'held', 'later']) expect([other, await statusOf(other)]).toEqual([other, 'staging']);
-    expect(await listTree(roots.productsRoot)).toEqual(['.ferry-tmp', 'g', ...[0, 1, 2, 3, 4].map((i) => `g/small-${i}.fits`)]);
-    expect(await listTree(tempRoot(roots.productsRoot))).toEqual([]);
+    expect(await listTree(fx.roots.productsRoot)).toEqual(['.ferry-tmp', 'g', ...[0, 1, 2, 3, 4].map((i) => `g/small-${i}.fits`)]);
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
 
   it('keeps the leases of the members still waiting for a copy slot while the group moves bytes', async () => {
@@ -72,12 +51,12 @@ describe('publishGroup', () => {
     const claimedAt = Date.now();
     const lapsed: string[] = [];
     let latestStartMs = 0;
-    const group = await publishGroup(deps({ PUBLISH_MODE: 'copy', PUBLISH_GROUP_SIZE: String(n) }), 'm-00', {
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'copy', PUBLISH_GROUP_SIZE: String(n) }), 'm-00', {
       pace: () => new Promise((r) => setTimeout(r, 1000)),
       testHook: async (point, dataId) => {
         if (point !== 'after-scan') return;
         latestStartMs = Math.max(latestStartMs, Date.now() - claimedAt);
-        const row = await productRow(db.pool, dataId);
+        const row = await productRow(fx.db.pool, dataId);
         if (!(row.lease_expires_at && row.lease_expires_at.getTime() > Date.now())) lapsed.push(dataId);
       },
     });
@@ -88,25 +67,25 @@ describe('publishGroup', () => {
 
   it('takes at most PUBLISH_GROUP_SIZE products, the named one first', async () => {
     for (let i = 0; i < 5; i++) await stage(`s/f${i}`, `f${i}`, `f${i}`);
-    const group = await publishGroup(deps({ PUBLISH_GROUP_SIZE: '3', PUBLISH_MODE: 'copy' }), 'f4');
+    const group = await publishGroup(fx.deps({ PUBLISH_GROUP_SIZE: '3', PUBLISH_MODE: 'copy' }), 'f4');
     expect(group!.map((m) => m.product.data_id)).toEqual(['f4', 'f0', 'f1']);
     expect(await statusOf('f2')).toBe('staging');
-    expect(await fs.readFile(path.join(roots.stageRoot, 's/f4'), 'utf8')).toBe('f4');
+    expect(await fs.readFile(path.join(fx.roots.stageRoot, 's/f4'), 'utf8')).toBe('f4');
   });
 
   it('answers undefined, claiming nothing, when the named product is not a due small file or groups are off', async () => {
     await stage('u/large.fits', Buffer.alloc(2000, 1), 'large');
     await stage('u/small.fits', 'small', 'small');
     await stage('u/typed.fits', 'typed', 'typed');
-    await db.pool.query("UPDATE products SET data_type = 'mosaic' WHERE data_id = 'typed'");
-    await insertPause(db.pool, { scope: 'mosaic', actor: 'test', reason: 'test' });
-    expect(await publishGroup(deps(), 'large')).toBeUndefined();
-    expect(await publishGroup(deps(), 'typed')).toBeUndefined();
-    expect(await publishGroup(deps(), 'nope')).toBeUndefined();
-    expect(await publishGroup(deps({ PUBLISH_GROUP_MAX_BYTES: '0' }), 'small')).toBeUndefined();
-    for (const id of ['large', 'small', 'typed']) expect(await eventNames(db.pool, id)).toEqual([]);
+    await fx.db.pool.query("UPDATE products SET data_type = 'mosaic' WHERE data_id = 'typed'");
+    await insertPause(fx.db.pool, { scope: 'mosaic', actor: 'test', reason: 'test' });
+    expect(await publishGroup(fx.deps(), 'large')).toBeUndefined();
+    expect(await publishGroup(fx.deps(), 'typed')).toBeUndefined();
+    expect(await publishGroup(fx.deps(), 'nope')).toBeUndefined();
+    expect(await publishGroup(fx.deps({ PUBLISH_GROUP_MAX_BYTES: '0' }), 'small')).toBeUndefined();
+    for (const id of ['large', 'small', 'typed']) expect(await eventNames(fx.db.pool, id)).toEqual([]);
     // A paused type is never taken into another product's group either.
-    const group = await publishGroup(deps(), 'small');
+    const group = await publishGroup(fx.deps(), 'small');
     expect(group!.map((m) => m.product.data_id)).toEqual(['small']);
     expect(await statusOf('typed')).toBe('staging');
   });
@@ -115,18 +94,18 @@ describe('publishGroup', () => {
     await stage('x/ok-1.fits', 'ok one', 'ok-1');
     await stage('x/bad-sum.fits', 'bad sum', 'bad-sum', 'f'.repeat(64));
     await stage('x/taken.fits', 'mine', 'taken');
-    await fs.mkdir(path.join(roots.productsRoot, 'x'), { recursive: true });
-    await fs.writeFile(path.join(roots.productsRoot, 'x/taken.fits'), 'somebody else');
+    await fs.mkdir(path.join(fx.roots.productsRoot, 'x'), { recursive: true });
+    await fs.writeFile(path.join(fx.roots.productsRoot, 'x/taken.fits'), 'somebody else');
     await stage('x/gone.fits', 'gone', 'gone');
-    await fs.rm(path.join(roots.stageRoot, 'x/gone.fits'));
+    await fs.rm(path.join(fx.roots.stageRoot, 'x/gone.fits'));
     await stage('x/ok-2.fits', 'ok two', 'ok-2');
 
-    const group = await publishGroup(deps({ PUBLISH_MODE: 'copy' }), 'ok-1');
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'copy' }), 'ok-1');
 
     const byId = Object.fromEntries(group!.map((m) => [m.product.data_id, m.result]));
     expect(byId['ok-1']!.outcome).toBe('published');
     expect(byId['ok-2']!.outcome).toBe('published');
-    const classes = await db.pool.query<{ data_id: string; status: string; error_class: string | null }>(
+    const classes = await fx.db.pool.query<{ data_id: string; status: string; error_class: string | null }>(
       "SELECT data_id, status, error_class FROM products WHERE data_id IN ('bad-sum', 'taken', 'gone') ORDER BY data_id",
     );
     expect(classes.rows).toEqual([
@@ -134,28 +113,28 @@ describe('publishGroup', () => {
       { data_id: 'gone', status: expect.stringMatching(/^(staging|failed)$/), error_class: 'source_missing' },
       { data_id: 'taken', status: 'failed', error_class: 'conflict' },
     ]);
-    expect(await fs.readFile(path.join(roots.productsRoot, 'x/taken.fits'), 'utf8')).toBe('somebody else');
-    await expect(fs.access(path.join(roots.productsRoot, 'x/bad-sum.fits'))).rejects.toThrow();
-    expect(await eventNames(db.pool, 'ok-2')).toEqual(['claimed', 'published']);
-    expect(await listTree(tempRoot(roots.productsRoot))).toEqual([]);
+    expect(await fs.readFile(path.join(fx.roots.productsRoot, 'x/taken.fits'), 'utf8')).toBe('somebody else');
+    await expect(fs.access(path.join(fx.roots.productsRoot, 'x/bad-sum.fits'))).rejects.toThrow();
+    expect(await eventNames(fx.db.pool, 'ok-2')).toEqual(['claimed', 'published']);
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
 
   it('never places a product whose lease was taken over, and commits the others', async () => {
     await stage('l/a.fits', 'aaa', 'a');
     await stage('l/b.fits', 'bbb', 'b');
-    const d = deps({ PUBLISH_MODE: 'copy' });
+    const d = fx.deps({ PUBLISH_MODE: 'copy' });
     const group = await publishGroup(d, 'a', {
       // Another worker takes b over (its lease token changes) while b's copy is made.
       testHook: async (point, dataId) => {
         if (point === 'after-copy' && dataId === 'b') {
-          await db.pool.query("UPDATE products SET lease_token = gen_random_uuid() WHERE data_id = 'b'");
+          await fx.db.pool.query("UPDATE products SET lease_token = gen_random_uuid() WHERE data_id = 'b'");
         }
       },
     });
     expect(group!.map((m) => [m.product.data_id, m.result.outcome])).toEqual([['a', 'published'], ['b', 'lease_lost']]);
-    await expect(fs.access(path.join(roots.productsRoot, 'l/b.fits'))).rejects.toThrow();
-    expect(await eventNames(db.pool, 'b')).toEqual(['claimed']);
+    await expect(fs.access(path.join(fx.roots.productsRoot, 'l/b.fits'))).rejects.toThrow();
+    expect(await eventNames(fx.db.pool, 'b')).toEqual(['claimed']);
     expect(await statusOf('a')).toBe('published');
-    expect(await listTree(tempRoot(roots.productsRoot))).toEqual([]);
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
 });
