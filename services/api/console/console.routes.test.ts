@@ -15,17 +15,25 @@ function setCookies(res: request.Response): Record<string, string> {
   return Object.fromEntries((raw ?? []).map((c) => [c.slice(0, c.indexOf('=')), c]));
 }
 
-/** Signs in with a token through the real form; returns the session cookie and the page's CSRF token. */
-async function signIn(token: string): Promise<{ cookie: string; csrf: string }> {
+/** The CSRF token a page's forms carry. */
+function formCsrf(page: request.Response): string {
+  return /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+}
+
+/** Posts a token through the real sign-in form, with the form's pre-session cookie and CSRF token; returns the answer. */
+async function postSignIn(token: string): Promise<request.Response> {
   const form = await request(api.app).get('/console/sign-in');
   const pre = setCookies(form)['__Host-ferry_signin']!.split(';')[0]!;
-  const preCsrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
-  const res = await request(api.app).post('/console/sign-in').set('Cookie', pre).type('form').send({ _csrf: preCsrf, token });
+  return request(api.app).post('/console/sign-in').set('Cookie', pre).type('form').send({ _csrf: formCsrf(form), token });
+}
+
+/** Signs in with a token through the real form; returns the session cookie and the page's CSRF token. */
+async function signIn(token: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await postSignIn(token);
   expect(res.status).toBe(303);
   const cookie = setCookies(res)['__Host-ferry_console']!.split(';')[0]!;
   const page = await request(api.app).get('/console').set('Cookie', cookie);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
-  return { cookie, csrf };
+  return { cookie, csrf: formCsrf(page) };
 }
 
 async function productStatus(dataId: string): Promise<string> {
@@ -70,20 +78,14 @@ describe('sign-in and sessions', () => {
   });
 
   it('refuses an unknown token: 401 and the form again', async () => {
-    const form = await request(api.app).get('/console/sign-in');
-    const pre = setCookies(form)['__Host-ferry_signin']!.split(';')[0]!;
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
-    const res = await request(api.app).post('/console/sign-in').set('Cookie', pre).type('form').send({ _csrf: csrf, token: 'fry_not-a-token' });
+    const res = await postSignIn('fry_not-a-token');
     expect(res.status).toBe(401);
     expect(res.text).toContain('That token is unknown or revoked.');
     expect(setCookies(res)['__Host-ferry_console']).toBeUndefined();
   });
 
   it('opens a session cookie that is HttpOnly, Secure, SameSite=Strict, host-only and expires', async () => {
-    const form = await request(api.app).get('/console/sign-in');
-    const pre = setCookies(form)['__Host-ferry_signin']!.split(';')[0]!;
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
-    const res = await request(api.app).post('/console/sign-in').set('Cookie', pre).type('form').send({ _csrf: csrf, token: TEST_ADMIN_TOKEN });
+    const res = await postSignIn(TEST_ADMIN_TOKEN);
     expect(res.status).toBe(303);
     const cookie = setCookies(res)['__Host-ferry_console']!;
     expect(cookie).toMatch(/^__Host-ferry_console=[A-Za-z0-9_-]{43}; Path=\/; Expires=.+; HttpOnly; Secure; SameSite=Strict$/);
