@@ -1,3 +1,4 @@
+import { PRODUCT_STATUSES } from '../core/repositories/product.types';
 import { version } from '../core/version';
 import { runCaptured } from './cli-test-kit';
 
@@ -86,10 +87,19 @@ describe('ferryctl command line', () => {
   });
 
   it('exits 2 on an unknown status filter or scope', async () => {
-    expect((await runCaptured(['products', 'list', '--status', 'lost', '--token', 't'])).code).toBe(2);
+    const lost = await runCaptured(['products', 'list', '--status', 'lost', '--token', 't']);
+    expect(lost.code).toBe(2);
+    expect(lost.stderr).toContain(`--status must be one of ${PRODUCT_STATUSES.join(', ')}`);
     const r = await runCaptured(['token', 'create', 'x', '--scopes', 'read,root', '--token', 't']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('scopes are a comma-separated list');
+  });
+
+  it('takes every state of the registry as a status filter', async () => {
+    for (const status of PRODUCT_STATUSES) {
+      const r = await runCaptured(['products', 'list', '--status', status], { FERRY_URL: 'http://127.0.0.1:1', FERRY_TOKEN: 't' });
+      expect([status, r.stderr]).toEqual([status, 'ferryctl: cannot reach the API at http://127.0.0.1:1: connection refused\n']);
+    }
   });
 
   it('exits 2 when audit has no products root', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { clientFor } from '../context';
 import type { Product, ProductFilters } from '../http/api-types';
 import { formatBytes, formatPairs, formatTable, truncate } from '../output/table';
@@ -14,8 +15,6 @@ interface ListOptions {
   all?: boolean;
   json?: boolean;
 }
-
-const STATUSES = ['staging', 'publishing', 'published', 'failed'];
 
 /** Products as a table. */
 export function formatProducts(products: Product[]): string {
@@ -70,7 +69,7 @@ export function registerProductsCommand(program: Command, { ctx, finish }: Comma
   products
     .command('list')
     .description('list products, oldest first (keyset pagination)')
-    .option('--status <status>', `one of ${STATUSES.join(', ')}`)
+    .option('--status <status>', `one of ${PRODUCT_STATUSES.join(', ')}`)
     .option('--data-type <type>', 'only this data type')
     .option('--created-since <time>', 'created at or after this ISO 8601 time', timeArg)
     .option('--created-until <time>', 'created before this ISO 8601 time', timeArg)
@@ -87,8 +86,8 @@ export function registerProductsCommand(program: Command, { ctx, finish }: Comma
     )
     .action(async (_o, cmd: Command) => {
       const opts = optionsOf<ListOptions>(cmd);
-      if (opts.status && !STATUSES.includes(opts.status)) {
-        cmd.error(`error: --status must be one of ${STATUSES.join(', ')}`, { exitCode: 2, code: 'ferryctl.usage' });
+      if (opts.status && !(PRODUCT_STATUSES as readonly string[]).includes(opts.status)) {
+        cmd.error(`error: --status must be one of ${PRODUCT_STATUSES.join(', ')}`, { exitCode: 2, code: 'ferryctl.usage' });
       }
       const api = clientFor(opts, ctx);
       const filters: ProductFilters = {
