@@ -19,8 +19,8 @@ import {
 } from '../support/netns-services';
 import { startNodeProcess, type NodeProcess } from '../support/node-process';
 import { canRunPrivatePostgres } from '../support/private-postgres';
-import { waitFor } from '../support/publish-fixtures';
 import { REPO_ROOT } from '../support/repo-root';
+import { waitFor } from '../support/wait-for';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 jest.setTimeout(900_000);

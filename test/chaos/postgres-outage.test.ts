@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { withTransaction } from '../../services/core/db/transaction';
 import { assertChaosInvariants, callApi, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ApiAnswer } from '../support/chaos';
-import { waitFor } from '../support/publish-fixtures';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(180000);
 

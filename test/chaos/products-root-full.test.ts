@@ -8,9 +8,10 @@ import {
 } from '../support/chaos';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
-import { listTree, waitFor } from '../support/publish-fixtures';
+import { listTree } from '../support/publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
 import { mountSmallFs, type SmallFs } from '../support/small-fs';
+import { waitFor } from '../support/wait-for';
 import { killWorker, type WorkerProcess } from '../support/worker-process';
 
 jest.setTimeout(180000);

@@ -1,7 +1,7 @@
 import {
   assertChaosInvariants, callApi, registerViaApi, stageFiles, useChaosRun, waitAllPublished, type ApiAnswer, type ChaosApi, type ChaosProduct,
 } from '../support/chaos';
-import { waitFor } from '../support/publish-fixtures';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(180000);
 

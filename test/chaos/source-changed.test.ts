@@ -6,8 +6,9 @@ import {
 } from '../support/chaos';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
-import { listTree, productRow, sha256, waitFor } from '../support/publish-fixtures';
+import { listTree, productRow, sha256 } from '../support/publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
+import { waitFor } from '../support/wait-for';
 import { killWorker, type WorkerProcess } from '../support/worker-process';
 import type { ProductEventRow } from '../../services/core/repositories/product.types';
 

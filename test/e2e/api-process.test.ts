@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { version } from '../../services/core/version';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
-import { waitFor } from '../support/publish-fixtures';
 import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { parseExposition, promtoolProblems, sumOf } from '../support/prometheus';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { TEST_ADMIN_TOKEN } from '../support/tokens';
+import { waitFor } from '../support/wait-for';
 
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
 

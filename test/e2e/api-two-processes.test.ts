@@ -5,9 +5,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
-import { waitFor } from '../support/publish-fixtures';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { TEST_ADMIN_TOKEN } from '../support/tokens';
+import { waitFor } from '../support/wait-for';
 
 
 jest.setTimeout(180000);

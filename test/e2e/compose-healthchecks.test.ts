@@ -10,6 +10,7 @@ import { prepareNginx, type NginxUnderTest } from '../support/nginx';
 import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { TEST_ADMIN_TOKEN } from '../support/tokens';
+import { waitFor } from '../support/wait-for';
 
 // The health-check commands of docker-compose.prod.yml, taken from the file and run as Docker
 // would run them (CMD-SHELL through sh, CMD as an argument vector, $$ unescaped), against native
@@ -43,14 +44,6 @@ let redis: ReturnType<typeof spawn>;
 let redisPort: number;
 let nginx: NginxUnderTest;
 
-async function waitFor(pred: () => boolean, what: string, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-healthchecks-'));
   db = await createTestDatabase();
@@ -75,7 +68,7 @@ beforeAll(async () => {
   await nginx.start();
 
   await api.waitForLog((l) => l.message === 'api listening', 60000);
-  await waitFor(() => fs.existsSync(appEnv.WORKER_HEARTBEAT_FILE!), 'the worker heartbeat file');
+  await waitFor(() => fs.existsSync(appEnv.WORKER_HEARTBEAT_FILE!), 30000, 'the worker heartbeat file', 100);
 }, 180000);
 
 afterAll(async () => {
@@ -114,7 +107,7 @@ describe('compose health checks against native services', () => {
   });
 
   it('redis: redis-cli with the password from the secret file is green', async () => {
-    await waitFor(() => runCheck('redis', { REDIS_PASSWORD_FILE: path.join(tmp, 'redis_password'), REDIS_PORT: String(redisPort) }).status === 0, 'redis to answer', 10000);
+    await waitFor(() => runCheck('redis', { REDIS_PASSWORD_FILE: path.join(tmp, 'redis_password'), REDIS_PORT: String(redisPort) }).status === 0, 10000, 'redis to answer', 100);
     expect(runCheck('redis', { REDIS_PASSWORD_FILE: path.join(tmp, 'redis_password'), REDIS_PORT: String(redisPort) }).status).toBe(0);
   });
 

@@ -7,7 +7,7 @@ import { startApiBehindNginx, type ApiBehindNginx } from '../support/api-behind-
 import type { TestDatabase } from '../support/database';
 import { writeFile, type TestRoots } from '../support/dirs';
 import type { NginxUnderTest } from '../support/nginx';
-import { waitFor } from '../support/publish-fixtures';
+import { waitFor } from '../support/wait-for';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/worker-process';
 import { TEST_ADMIN_TOKEN } from '../support/tokens';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFile } from '../support/dirs';
-import { waitFor } from '../support/publish-fixtures';
+import { waitFor } from '../support/wait-for';
 import { adminEnv, ferryctl, startStack, type FerryStack } from './ferryctl-harness';
 
 interface AuditJson {

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareNginx, type NginxUnderTest } from '../support/nginx';
-import { waitFor } from '../support/publish-fixtures';
 import { createTestCertificate } from '../support/tls';
+import { waitFor } from '../support/wait-for';
 import { ADMIN_TOKEN, ferryctl, spawnFerryctl, startStack, type FerryStack } from './ferryctl-harness';
 
 jest.setTimeout(600_000);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { version } from '../../services/core/version';
 import { writeFile } from '../support/dirs';
-import { waitFor } from '../support/publish-fixtures';
+import { waitFor } from '../support/wait-for';
 import { adminEnv, ferryctl, freePort, startStack, type FerryStack } from './ferryctl-harness';
 
 // The project-level testTimeout is not applied when several projects run together: set it here.

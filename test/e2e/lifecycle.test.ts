@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFile } from '../support/dirs';
-import { waitFor } from '../support/publish-fixtures';
+import { waitFor } from '../support/wait-for';
 import { ADMIN_TOKEN, adminEnv, ferryctl, startStack, type FerryStack } from './ferryctl-harness';
 
 jest.setTimeout(180_000);

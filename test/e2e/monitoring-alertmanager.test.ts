@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
-import { ALERTMANAGER_DIR, type Managed, TEST_RUNBOOK_BASE_URL, freePort, readYaml, renderedAlertRules, startProcess, waitFor } from '../support/monitoring';
+import { ALERTMANAGER_DIR, type Managed, TEST_RUNBOOK_BASE_URL, freePort, readYaml, renderedAlertRules, startProcess } from '../support/monitoring';
+import { waitFor } from '../support/wait-for';
 
 /**
  * The real Alertmanager (Debian's 0.25) with the rendered production configuration, a webhook
@@ -90,7 +91,7 @@ beforeAll(async () => {
     `--web.listen-address=127.0.0.1:${amPort}`,
     '--cluster.listen-address=',
   ]);
-  await waitFor('alertmanager ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30000).catch((e) => {
+  await waitFor(async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30000, 'alertmanager ready', 250).catch((e) => {
     throw new Error(`${String(e)}\n${am.output()}`);
   });
 
@@ -137,7 +138,7 @@ afterAll(async () => {
 
 describe('Alertmanager with the production configuration', () => {
   it('delivers a firing ServiceDown from Prometheus to the critical receiver with its labels', async () => {
-    const got = await waitFor('ServiceDown at the webhook', async () => alertsNamed('ServiceDown')[0], 90000, 500).catch((e) => {
+    const got = await waitFor(async () => alertsNamed('ServiceDown')[0], 90000, 'ServiceDown at the webhook', 500).catch((e) => {
       throw new Error(`${String(e)}\nprometheus:\n${prom.output()}\nalertmanager:\n${am.output()}`);
     });
     expect(got.receiver).toBe('critical');
@@ -156,12 +157,12 @@ describe('Alertmanager with the production configuration', () => {
   });
 
   it('routes a warning to the warning receiver', async () => {
-    const got = await waitFor('HostMemoryHigh on node-b', async () => alertsNamed('HostMemoryHigh').find((a) => a.alert.labels.instance === 'node-b:9100'), 90000, 500);
+    const got = await waitFor(async () => alertsNamed('HostMemoryHigh').find((a) => a.alert.labels.instance === 'node-b:9100'), 90000, 'HostMemoryHigh on node-b', 500);
     expect(got.receiver).toBe('warning');
   });
 
   it('lets a critical alert silence its warning twin on the same instance', async () => {
-    const critical = await waitFor('HostMemoryCritical', async () => alertsNamed('HostMemoryCritical')[0], 90000, 500);
+    const critical = await waitFor(async () => alertsNamed('HostMemoryCritical')[0], 90000, 'HostMemoryCritical', 500);
     expect(critical.receiver).toBe('critical');
     const twin = await amAlert({ alertname: 'HostMemoryHigh', instance: 'node-a:9100' });
     expect(twin?.status.state).toBe('suppressed');
@@ -172,7 +173,7 @@ describe('Alertmanager with the production configuration', () => {
   });
 
   it('lets a down alert silence the alerts of the same component', async () => {
-    await waitFor('PostgresDown', async () => alertsNamed('PostgresDown')[0], 90000, 500);
+    await waitFor(async () => alertsNamed('PostgresDown')[0], 90000, 'PostgresDown', 500);
     const dependent = await amAlert({ alertname: 'PostgresConnectionsHigh' });
     expect(dependent?.status.state).toBe('suppressed');
     await new Promise((r) => setTimeout(r, 3000));

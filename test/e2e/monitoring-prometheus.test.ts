@@ -7,11 +7,12 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
 import {
-  PROMETHEUS_DIR, ROOT, type Managed, concreteQuery, dashboards, freePort, readYaml, recordingRules, startProcess, waitFor,
+  PROMETHEUS_DIR, ROOT, type Managed, concreteQuery, dashboards, freePort, readYaml, recordingRules, startProcess,
 } from '../support/monitoring';
 import { startNodeProcess, type NodeProcess } from '../support/node-process';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { TEST_ADMIN_TOKEN } from '../support/tokens';
+import { waitFor } from '../support/wait-for';
 
 /**
  * The real Prometheus (Debian's 2.42) with the production scrape configuration and rules — only
@@ -131,7 +132,7 @@ beforeAll(async () => {
   );
   const nginx = start('nginx', ['-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf'), '-e', 'stderr']);
   // The exporter exits at start when stub_status does not answer yet (in Compose, its restart policy retries).
-  await waitFor('nginx stub_status', () => ok(`http://127.0.0.1:${nginxPort}/stub_status`), 30000).catch((e) => {
+  await waitFor(() => ok(`http://127.0.0.1:${nginxPort}/stub_status`), 30000, 'nginx stub_status', 250).catch((e) => {
     throw new Error(`${String(e)}
 ${nginx.output()}`);
   });
@@ -167,13 +168,13 @@ ${nginx.output()}`);
     `--web.listen-address=127.0.0.1:${promPort}`,
   ]);
 
-  await waitFor('api ready', () => ok(`${apiUrl}/health/ready`), 60000).catch((e) => {
+  await waitFor(() => ok(`${apiUrl}/health/ready`), 60000, 'api ready', 250).catch((e) => {
     throw new Error(`${String(e)}\n${api?.stderr.join('')}\n${JSON.stringify(api?.lines.slice(-5))}`);
   });
-  await waitFor('worker metrics', () => ok(`http://127.0.0.1:${workerMetrics}/metrics`), 60000).catch((e) => {
+  await waitFor(() => ok(`http://127.0.0.1:${workerMetrics}/metrics`), 60000, 'worker metrics', 250).catch((e) => {
     throw new Error(`${String(e)}\n${worker?.stderr.join('')}\n${JSON.stringify(worker?.lines.slice(-5))}`);
   });
-  await waitFor('prometheus ready', () => ok(`${promUrl}/-/ready`), 60000).catch((e) => {
+  await waitFor(() => ok(`${promUrl}/-/ready`), 60000, 'prometheus ready', 250).catch((e) => {
     throw new Error(`${String(e)}\n${prom.output()}`);
   });
 });
@@ -196,12 +197,12 @@ afterAll(async () => {
 
 describe('Prometheus on live Ferry data', () => {
   it('scrapes the api, the worker and every exporter that runs here', async () => {
-    const up = await waitFor('every live target up', async () => {
+    const up = await waitFor(async () => {
       const r = await query('up');
       const byJob = Object.fromEntries((r.data?.result ?? []).map((s) => [s.metric.job, s.value[1]]));
       const live = ['ferry-api', 'ferry-worker', 'node', 'postgres', 'redis', 'nginx', 'prometheus'];
       return live.every((j) => byJob[j] === '1') && byJob.cadvisor !== undefined && byJob.alertmanager !== undefined ? byJob : undefined;
-    }, 60000).catch(async (e) => {
+    }, 60000, 'every live target up', 250).catch(async (e) => {
       const targets = await (await fetch(`${promUrl}/api/v1/targets`)).text();
       throw new Error(`${String(e)}\n${targets}\n${managed.map((m) => m.output().slice(-1500)).join('\n---\n')}`);
     });
@@ -229,10 +230,10 @@ describe('Prometheus on live Ferry data', () => {
       body: JSON.stringify({ data_id: 'mon-bad', data_type: 'image', stage_path: 'images/bad.fits', expected_sha256: '0'.repeat(64) }),
     });
     expect(bad.status).toBe(201);
-    const statuses = await waitFor('publishes to finish', async () => {
+    const statuses = await waitFor(async () => {
       const all = await Promise.all([...ids, 'mon-bad'].map(async (id) => ((await (await fetch(`${apiUrl}/api/products/${id}`, { headers: auth })).json()) as { status: string }).status));
       return all.every((s) => s === 'published' || s === 'failed') ? all : undefined;
-    }, 60000, 500);
+    }, 60000, 'publishes to finish', 500);
     expect(statuses).toEqual(['published', 'published', 'published', 'failed']);
 
     for (let i = 0; i < 5; i++) expect((await fetch(`${apiUrl}/api/products?limit=10`, { headers: auth })).status).toBe(200);
@@ -245,7 +246,7 @@ describe('Prometheus on live Ferry data', () => {
     // Every query returns at least one series once a few scrapes have seen the work.
     const queries = allQueries();
     let missing: string[] = [];
-    await waitFor('every panel and recording rule to return data', async () => {
+    await waitFor(async () => {
       missing = [];
       for (const q of queries) {
         const r = await query(q.expr);
@@ -253,7 +254,7 @@ describe('Prometheus on live Ferry data', () => {
         if (q.live && (r.data?.result.length ?? 0) === 0) missing.push(q.key);
       }
       return missing.length === 0 ? true : undefined;
-    }, 90000, 2000).catch((e) => {
+    }, 90000, 'every panel and recording rule to return data', 2000).catch((e) => {
       throw new Error(`${String(e)}\nno data for:\n  ${missing.join('\n  ')}`);
     });
   });
@@ -268,10 +269,10 @@ describe('Prometheus on live Ferry data', () => {
   });
 
   it('records a publish success ratio between the successes and the failure', async () => {
-    const r = await waitFor('success ratio', async () => {
+    const r = await waitFor(async () => {
       const v = Number((await query('ferry:publish_success:ratio_rate1h')).data?.result[0]?.value[1]);
       return Number.isFinite(v) && v > 0 && v < 1 ? v : undefined;
-    }, 30000, 1000);
+    }, 30000, 'success ratio', 1000);
     expect(r).toBeCloseTo(0.75, 1);
   });
 
@@ -286,7 +287,7 @@ describe('Prometheus on live Ferry data', () => {
     const shared = ['host', 'postgres', 'redis'];
     const current = async () => ((await query('ALERTS')).data?.result ?? []).map((s) => s.metric).filter((m) => !shared.includes(m.component ?? ''));
     // The alert groups run after the recording groups they read: wait for the evaluation that sees the ratio.
-    await waitFor('PublishSuccessRateLow pending', async () => ((await current()).some((m) => m.alertname === 'PublishSuccessRateLow') ? true : undefined), 20000, 500);
+    await waitFor(async () => ((await current()).some((m) => m.alertname === 'PublishSuccessRateLow') ? true : undefined), 20000, 'PublishSuccessRateLow pending', 500);
     const alerts = await current();
     const unexpected = alerts
       .filter((m) => !(m.alertname === 'ServiceDown' && ['cadvisor', 'alertmanager'].includes(m.job ?? '')))

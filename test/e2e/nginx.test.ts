@@ -7,12 +7,12 @@ import tls from 'node:tls';
 import { startApiBehindNginx, type ApiBehindNginx } from '../support/api-behind-nginx';
 import { composeNginxEnv, prepareNginx, type NginxUnderTest } from '../support/nginx';
 import { freePort, type NodeProcess } from '../support/node-process';
-import { waitFor } from '../support/publish-fixtures';
 
 // The real nginx/ configuration (rendered from the compose file's own nginx environment) in front
 // of the real api (node dist/api/main.js) on loopback, with a certificate from deploy/generate-cert.sh.
 
 import { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
+import { waitFor } from '../support/wait-for';
 const SECURITY_HEADERS = ['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'permissions-policy', 'cache-control', 'x-request-id'];
 
 let stack: ApiBehindNginx;

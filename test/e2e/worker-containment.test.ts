@@ -5,9 +5,10 @@ import path from 'node:path';
 import { registerViaApi, startChaosApi, startChaosWorker, type ChaosApi, type ChaosTarget } from '../support/chaos';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
-import { listTree, productRow, sha256, waitFor } from '../support/publish-fixtures';
+import { listTree, productRow, sha256 } from '../support/publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
 import { armHook, hookReached, namesAbsolutePath, recordChanges, releaseHook, treeSnapshot } from '../support/test-hooks';
+import { waitFor } from '../support/wait-for';
 import { killWorker, type WorkerProcess } from '../support/worker-process';
 import type { ProductEventRow } from '../../services/core/repositories/product.types';
 

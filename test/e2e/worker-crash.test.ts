@@ -8,8 +8,9 @@ import { insertProduct } from '../support/publish-fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
-import { eventNames, listTree, productRow, waitFor } from '../support/publish-fixtures';
+import { eventNames, listTree, productRow } from '../support/publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
+import { waitFor } from '../support/wait-for';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 /** Writes a file of `mb` MiB from a buffer that differs per MiB; returns its SHA-256. */

@@ -5,8 +5,9 @@ import { createPublishQueue, enqueuePublish } from '../../services/core/jobs/pub
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
-import { listTree, sha256, stageProduct, waitFor } from '../support/publish-fixtures';
+import { listTree, sha256, stageProduct } from '../support/publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../support/redis';
+import { waitFor } from '../support/wait-for';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 jest.setTimeout(150000);

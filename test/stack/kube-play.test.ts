@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { KUBERNETES_DIR, workloads, type K8sObject } from '../support/kubernetes-policy';
-import { waitFor } from '../support/publish-fixtures';
 import { REPO_ROOT } from '../support/repo-root';
+import { waitFor } from '../support/wait-for';
 import { note, run } from './support/docker-engine';
 import { jobAsPod, KIND_HANDLING, kubePlayUnavailable, podman, removeByPrefix } from './support/kube-play';
 

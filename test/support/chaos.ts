@@ -9,8 +9,9 @@ import { testEnv } from './env';
 import { freePort, startNodeProcess, type NodeProcess } from './node-process';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 import { startPrivateRedis, type PrivateRedis } from './private-redis';
-import { listTree, sha256, waitFor } from './publish-fixtures';
+import { listTree, sha256 } from './publish-fixtures';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from './redis';
+import { waitFor } from './wait-for';
 import { killWorker, spawnWorker, type WorkerProcess } from './worker-process';
 
 /** The admin token every chaos api process accepts. */

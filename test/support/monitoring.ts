@@ -125,22 +125,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls fn until it returns a value other than undefined, or throws after timeoutMs with the last error. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 /** A child process whose output is kept (for failure messages) and which stop() ends. */
 export interface Managed {
   proc: ChildProcess;

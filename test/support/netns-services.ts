@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { migrate } from '../../services/core/db/migrate';
 import type { NetLab } from './netns-lab';
 import { PG_BIN } from './private-postgres';
-import { waitFor } from './publish-fixtures';
+import { waitFor } from './wait-for';
 
 const run = promisify(execFile);
 

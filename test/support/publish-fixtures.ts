@@ -77,17 +77,6 @@ export async function stageProduct(
   return row;
 }
 
-/** Polls until fn returns a truthy value or the timeout passes. */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs: number, what = 'condition', everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Every file and directory under root (relative paths, sorted), for "nothing else was left" assertions. */
 export async function listTree(root: string): Promise<string[]> {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { authHeader, createTestApi, TEST_ADMIN_TOKEN, type TestApi } from '../../../test/support/api';
-import { waitFor } from '../../../test/support/publish-fixtures';
+import { waitFor } from '../../../test/support/wait-for';
 import { requestIdFrom } from './request-context';
 
 describe('request context, access log and security headers', () => {

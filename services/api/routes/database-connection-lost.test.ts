@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
 import { registryCounts, seedProduct } from '../../../test/support/products';
-import { waitFor } from '../../../test/support/publish-fixtures';
+import { waitFor } from '../../../test/support/wait-for';
 
 /** PostgreSQL ending the api's connections (a restart, a failover, an operator): 503 database_unavailable, and the pool recovers. */
 describe('PostgreSQL ends the api connections', () => {

@@ -1,7 +1,7 @@
 import { runner } from 'node-pg-migrate';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
-import { waitFor } from '../../../test/support/publish-fixtures';
+import { waitFor } from '../../../test/support/wait-for';
 import { migrate, MIGRATION_LOCK_KEY, MIGRATIONS_DIR, MIGRATIONS_TABLE, migrationNames, pendingMigrations } from './migrate';
 
 describe('migrate', () => {

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { eventNames, listTree, productRow, sha256, stageProduct, waitFor } from '../../../../test/support/publish-fixtures';
+import { eventNames, listTree, productRow, sha256, stageProduct } from '../../../../test/support/publish-fixtures';
 import { usePublishingTest } from '../../../../test/support/publishing-test';
+import { waitFor } from '../../../../test/support/wait-for';
 import { LeaseLostError } from '../../errors/publish-error';
 import { directoryDigest } from '../../publish/manifest';
 import { tempRoot } from '../../publish/temp-area';
