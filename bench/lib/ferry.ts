@@ -140,13 +140,19 @@ export async function startFerry(
  * first, so every run copies the same bytes from the same cache state.
  */
 export async function medianPublishSeconds(ferry: Ferry, src: string, repeat: number): Promise<number> {
-  return medianOf(repeat, async (i) => {
-    await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
-    await timeShell(`cat ${sq(src)} > /dev/null; sync`);
-  }, async (i) => {
-    const t0 = process.hrtime.bigint();
-    await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
-    await ferry.waitPublished(i + 1);
-    return since(t0);
-  });
+  return medianOf(repeat, (i) => stageColdCopy(ferry, src, i), (i) => publishSeconds(ferry, i));
+}
+
+/** Links `src` into the stage as large-<i>.fits and leaves it cold: read once, nothing dirty. */
+export async function stageColdCopy(ferry: Ferry, src: string, i: number): Promise<void> {
+  await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
+  await timeShell(`cat ${sq(src)} > /dev/null; sync`);
+}
+
+/** Seconds from registering large-<i>.fits to its publication, the (i + 1)-th of this Ferry. */
+export async function publishSeconds(ferry: Ferry, i: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
+  await ferry.waitPublished(i + 1);
+  return since(t0);
 }
