@@ -20,6 +20,19 @@ export async function peakRss(pid: number | undefined): Promise<number | undefin
   return Number(m[1]) * 1024 + theirs.reduce<number>((sum, r) => sum + (r ?? 0), 0);
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (utime + stime over all threads) of a process, from /proc/<pid>/stat. */
+export async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces), from field 3 (state): utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / USER_HZ : undefined;
+}
+
 export interface Ferry {
   url: string;
   token: string;
@@ -30,6 +43,8 @@ export interface Ferry {
   register(product: { data_id: string; data_type: string; stage_path: string }): Promise<void>;
   waitPublished(count: number, timeoutMs?: number): Promise<void>;
   peakRss(): Promise<{ api?: number; worker?: number }>;
+  /** CPU seconds (user + system, all threads) the worker process has used so far. */
+  workerCpuSeconds(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -115,6 +130,9 @@ export async function startFerry(
     async peakRss() {
       return { api: await peakRss(api.child.pid), worker: await peakRss(worker?.child.pid) };
     },
+    async workerCpuSeconds() {
+      return cpuSeconds(worker?.child.pid);
+    },
     async stop() {
       await Promise.all([stop(api), worker && stop(worker)]);
       await deleteRedisPrefix(prefix);
@@ -140,13 +158,19 @@ export async function startFerry(
  * first, so every run copies the same bytes from the same cache state.
  */
 export async function medianPublishSeconds(ferry: Ferry, src: string, repeat: number): Promise<number> {
-  return medianOf(repeat, async (i) => {
-    await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
-    await timeShell(`cat ${sq(src)} > /dev/null; sync`);
-  }, async (i) => {
-    const t0 = process.hrtime.bigint();
-    await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
-    await ferry.waitPublished(i + 1);
-    return since(t0);
-  });
+  return medianOf(repeat, (i) => stageColdCopy(ferry, src, i), (i) => publishSeconds(ferry, i));
+}
+
+/** Links `src` into the stage as large-<i>.fits and leaves it cold: read once, nothing dirty. */
+export async function stageColdCopy(ferry: Ferry, src: string, i: number): Promise<void> {
+  await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
+  await timeShell(`cat ${sq(src)} > /dev/null; sync`);
+}
+
+/** Seconds from registering large-<i>.fits to its publication, the (i + 1)-th of this Ferry. */
+export async function publishSeconds(ferry: Ferry, i: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await ferry.register({ data_id: `large-${i}`, data_type: 'image', stage_path: `large-${i}.fits` });
+  await ferry.waitPublished(i + 1);
+  return since(t0);
 }

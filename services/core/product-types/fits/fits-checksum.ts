@@ -1,7 +1,7 @@
 import type { CopyObserver } from '../../publish/copy-and-hash';
 import type { FitsHdu } from './fits-inspect';
 import { addOnes, ONES_MINUS_ZERO, onesSum } from './ones-sum';
-import { sumOnThread } from './ones-sum-thread';
+import { allocateSummable, isSummable, sumOnThread } from './ones-sum-thread';
 
 /**
  * Pieces at least this long are summed on the summing thread while the event loop hashes the next
@@ -22,7 +22,8 @@ interface HduSums {
  * hashes, in file order (one pass, no second read). Word alignment holds across buffers because
  * HDUs start on 2880-byte blocks; a buffer that splits a word is carried over. The copy reads into
  * shared buffers this observer allocates, so a large piece is summed on the summing thread in
- * place while the event loop hashes the next one; the copy refills a buffer only once its sum is in.
+ * place (with SIMD) while the event loop hashes the next one; the copy refills a buffer only once
+ * its sum is in. Short pieces, and pieces joined to a carried-over word, are summed here.
  */
 export class FitsChecksumObserver implements CopyObserver {
   private readonly sums: HduSums[];
@@ -42,7 +43,7 @@ export class FitsChecksumObserver implements CopyObserver {
 
   /** Read buffers the summing thread can see without a copy. */
   allocate(bytes: number): Buffer {
-    return Buffer.from(new SharedArrayBuffer(bytes));
+    return allocateSummable(bytes);
   }
 
   /** Feeds the next bytes of the file; settles once the piece's memory is no longer read. */
@@ -82,9 +83,7 @@ export class FitsChecksumObserver implements CopyObserver {
   }
 
   private sumRanges(buf: Buffer, ranges: Array<[number, number]>): Promise<number[]> | number[] {
-    if (buf.buffer instanceof SharedArrayBuffer && buf.byteOffset % 4 === 0 && buf.length >= THREAD_MIN_BYTES) {
-      return sumOnThread(buf.buffer, buf.byteOffset, ranges);
-    }
+    if (isSummable(buf) && buf.length >= THREAD_MIN_BYTES) return sumOnThread(buf, ranges);
     // Uint32Array needs a 4-aligned offset: a piece that is not gets an aligned copy.
     const aligned = buf.byteOffset % 4 === 0 ? buf : Buffer.from(new Uint8Array(buf).buffer);
     const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);

@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { addOnes, ONES_MINUS_ZERO, onesSum } from './ones-sum';
-import { onesSumThreadRunning, stopOnesSumThread, sumOnThread } from './ones-sum-thread';
+import path from 'node:path';
+import { addOnes, instantiateOnesSum, ONES_MINUS_ZERO, onesSum, onesSumWasm } from './ones-sum';
+import { allocateSummable, onesSumThreadRunning, stopOnesSumThread, sumOnThread } from './ones-sum-thread';
+import { ONES_SUM_WASM } from './ones-sum-wasm';
 
 /** The FITS standard's definition, word by word: big-endian words added with end-around carry. */
 function reference(bytes: Buffer): number {
@@ -50,12 +53,43 @@ describe('ones\'-complement sum of big-endian words', () => {
     }
   });
 
+  it('sums with SIMD exactly as word by word: every sample at offsets 0-12, and 16-bit halves full to the brim', () => {
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true });
+    const buf = Buffer.from(memory.buffer);
+    const wasm = instantiateOnesSum(new WebAssembly.Module(Buffer.from(ONES_SUM_WASM, 'base64')), memory);
+    // The sample at `at`, between bytes that would change the sum if the range were read wrong.
+    const summed = (b: Buffer, at: number) => {
+      buf.fill(0x5a);
+      b.copy(buf, at);
+      return onesSumWasm(wasm, at, at + b.length);
+    };
+    for (const b of samples()) {
+      for (const at of [0, 4, 8, 12]) expect({ len: b.length, at, sum: summed(b, at) }).toEqual({ len: b.length, at, sum: reference(b) });
+    }
+    // 0xff everywhere: a block of 256 vectors brings each 16-bit half to 65,280, the most it may hold.
+    for (const n of [4096 * 4, 4096 * 4 + 12, 4096 * 8 - 4]) {
+      expect(summed(Buffer.alloc(n, 0xff), 0)).toBe(reference(Buffer.alloc(n, 0xff)));
+    }
+  });
+
   it('sums shared buffers on the summing thread, range by range, as the event loop does', async () => {
-    const shared = Buffer.from(new SharedArrayBuffer(3 * 1024 * 1024));
+    const shared = allocateSummable(3 * 1024 * 1024);
     crypto.randomFillSync(shared);
-    const ranges: Array<[number, number]> = [[0, shared.length], [2880, 2 * 1024 * 1024], [1024 * 1024 + 4, 1024 * 1024 + 8]];
-    const got = await sumOnThread(shared.buffer as SharedArrayBuffer, shared.byteOffset, ranges);
+    const ranges: Array<[number, number]> = [[0, shared.length], [2880, 2 * 1024 * 1024], [1024 * 1024 + 4, 1024 * 1024 + 8], [12, 12]];
+    const got = await sumOnThread(shared, ranges);
     expect(onesSumThreadRunning()).toBe(true);
     expect(got).toEqual(ranges.map(([a, b]) => reference(shared.subarray(a, b))));
+    // A piece at an offset inside the buffer sums relative to its own start.
+    const piece = shared.subarray(4096, 4096 + 2880 * 10);
+    expect(await sumOnThread(piece, [[0, piece.length]])).toEqual([reference(piece)]);
+  });
+
+  it('refuses a buffer the summing thread cannot see', () => {
+    expect(() => sumOnThread(Buffer.from(new SharedArrayBuffer(64)), [[0, 64]])).toThrow(/allocateSummable/);
+  });
+
+  it('runs the SIMD sum compiled from ones-sum.wat as it stands', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '../../../../scripts/generate-wasm.mjs'), '--check'], { encoding: 'utf8' });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });
