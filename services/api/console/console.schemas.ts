@@ -10,7 +10,7 @@ const utcLocal = text(40).refine((v) => v === '' || !Number.isNaN(Date.parse(`${
 
 /** GET /console/products */
 export const productsQuery = z.object({
-  status: z.union([z.enum(PRODUCT_STATUSES as [string, ...string[]]), z.literal('')]).optional().transform((v) => v ?? ''),
+  status: z.union([z.enum(PRODUCT_STATUSES), z.literal('')]).optional().transform((v) => v ?? ''),
   data_type: text(64),
   error_class: text(100),
   since: utcLocal,

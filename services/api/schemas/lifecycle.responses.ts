@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 
 // The JSON the operator verbs, bulk verbs and publishing controls answer with, declared once (see products.responses.ts).
 
@@ -81,7 +81,7 @@ export const amendResponseSchema = z.strictObject({ data_id: z.string(), status:
 export const retractResponseSchema = z.strictObject({
   data_id: z.string(), status: z.literal('retracted'), published_path: z.string().nullable(), move: z.literal('pending'),
   descendants: z.array(z.strictObject({
-    data_id: z.string(), data_type: z.string(), status: z.enum(PRODUCT_STATUSES as [ProductStatus, ...ProductStatus[]]), depth: z.number().int(),
+    data_id: z.string(), data_type: z.string(), status: z.enum(PRODUCT_STATUSES), depth: z.number().int(),
   })).describe('Products derived from it (lineage, nearest first), which may need retracting too; Ferry leaves them as they are'),
   descendants_truncated: z.boolean().describe('More descendants than listed: GET /api/products/{data_id}/descendants has them all'),
 });

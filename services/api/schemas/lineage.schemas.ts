@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { queryInt } from './common.schemas';
 
 /** Largest page of GET /api/search/products. */
@@ -21,7 +21,7 @@ export const searchProductsQuerySchema = z
     ra: degrees(0, 360).optional(),
     dec: degrees(-90, 90).optional(),
     radius: z.coerce.number().gt(0).max(180).optional(),
-    status: z.enum(PRODUCT_STATUSES as [ProductStatus, ...ProductStatus[]]).optional(),
+    status: z.enum(PRODUCT_STATUSES).optional(),
     data_type: z.string().min(1).max(64).refine((s) => !s.includes('\0'), 'must not contain a NUL character').optional(),
     cursor: z.string().min(1).max(300).optional(),
     limit: queryInt(1, MAX_SEARCH_PAGE).default(100),

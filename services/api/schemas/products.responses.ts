@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 
 // The JSON the registry routes answer with, declared once: the OpenAPI document is generated from
 // these schemas (openapi/registry.paths.ts), its test validates real responses against it, and
@@ -16,7 +16,7 @@ export const productResponseSchema = z.strictObject({
   destination_path: z.string().describe('Relative to PRODUCTS_ROOT'),
   published_path: z.string().nullable(),
   kind: z.enum(['file', 'directory']),
-  status: z.enum(PRODUCT_STATUSES as [ProductStatus, ...ProductStatus[]]),
+  status: z.enum(PRODUCT_STATUSES),
   size_bytes: count.nullable(),
   file_count: count.nullable(),
   checksum_sha256: z.string().nullable(),

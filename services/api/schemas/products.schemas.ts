@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRODUCT_STATUSES, type ProductStatus } from '../../core/repositories/product.types';
+import { PRODUCT_STATUSES } from '../../core/repositories/product.types';
 import { MAX_DERIVED_FROM } from '../../core/domain/products/check-lineage';
 import { dataIdSchema, queryInt } from './common.schemas';
 
@@ -76,7 +76,7 @@ export const registerBatchDocumentedSchema = registerBatchSchema.extend({ produc
 
 /** GET /api/products query. */
 export const listProductsQuerySchema = z.strictObject({
-  status: z.enum(PRODUCT_STATUSES as [ProductStatus, ...ProductStatus[]]).optional(),
+  status: z.enum(PRODUCT_STATUSES).optional(),
   data_type: z.string().min(1).max(64).refine((s) => !s.includes('\0'), 'must not contain a NUL character').optional(),
   created_since: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),
   created_until: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional(),

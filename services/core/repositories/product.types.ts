@@ -3,8 +3,8 @@
  * discards it; `discarded` (a failed or held product given up) and `retracted` (a published product
  * withdrawn and moved aside) are terminal.
  */
-export type ProductStatus = 'staging' | 'publishing' | 'published' | 'failed' | 'discarded' | 'retracted';
-export const PRODUCT_STATUSES: readonly ProductStatus[] = ['staging', 'publishing', 'published', 'failed', 'discarded', 'retracted'];
+export const PRODUCT_STATUSES = ['staging', 'publishing', 'published', 'failed', 'discarded', 'retracted'] as const;
+export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 export type ProductKind = 'file' | 'directory';
 
 /** One entry of a directory product's manifest: path relative to the product, size and digest. */
