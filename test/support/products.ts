@@ -55,3 +55,18 @@ export async function registryCounts(db: Queryable): Promise<{ products: number;
   );
   return res.rows[0] as { products: number; events: number };
 }
+
+/**
+ * The rows of the trigger-kept status counts that differ from counts recomputed from products,
+ * shard by shard: empty when the trigger kept up with every change (multi-row statements too).
+ */
+export async function statusCountDrift(db: Queryable): Promise<unknown[]> {
+  const res = await db.query(
+    `SELECT data_type, status, shard, k.count AS kept, r.count AS recomputed
+       FROM product_status_counts k
+       FULL JOIN (SELECT data_type, status, (id % 64)::smallint AS shard, count(*) AS count FROM products GROUP BY 1, 2, 3) r
+      USING (data_type, status, shard)
+      WHERE k.count IS DISTINCT FROM r.count`,
+  );
+  return res.rows;
+}

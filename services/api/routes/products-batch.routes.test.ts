@@ -3,10 +3,10 @@ import path from 'node:path';
 import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
 import { writeFile } from '../../../test/support/dirs';
-import { registryCounts } from '../../../test/support/products';
+import { registryCounts, statusCountDrift } from '../../../test/support/products';
 import { publishJobId } from '../../core/jobs/publish-queue';
 
-const BATCH_MAX = 12;
+const BATCH_MAX = 20;
 
 describe('POST /api/products/batch', () => {
   let t: TestApi;
@@ -110,6 +110,67 @@ describe('POST /api/products/batch', () => {
     expect(await eventsOf('b2-twice')).toEqual(['registered']);
   });
 
+  it('answers each product as single registrations made one after another in the batch\'s order would', async () => {
+    // The same products twice, under two prefixes: once in one batch, once one by one.
+    const scenario = (p: string) => [
+      { data_id: `${p}-z`, data_type: 'image', stage_path: `${p}/a.fits` },
+      // Listed later at the same destination: it loses, though its data_id sorts first.
+      { data_id: `${p}-y`, data_type: 'image', stage_path: `${p}/a.fits` },
+      { data_id: `${p}-inner`, data_type: 'image', stage_path: `${p}/dir/x.bin` },
+      { data_id: `${p}-dir`, data_type: 'ms', stage_path: `${p}/dir` },
+      // One data_id five times: refused, registered, a conflict, a conflict though its own path is missing, the wrong type, identical.
+      { data_id: `${p}-m`, data_type: 'image', stage_path: `${p}/missing.fits` },
+      { data_id: `${p}-m`, data_type: 'image', stage_path: `${p}/b.fits` },
+      { data_id: `${p}-m`, data_type: 'image', stage_path: `${p}/c.fits` },
+      { data_id: `${p}-m`, data_type: 'image', stage_path: `${p}/nothing.fits` },
+      { data_id: `${p}-m`, data_type: 'spectrum', stage_path: `${p}/b.fits` },
+      { data_id: `${p}-m`, data_type: 'image', stage_path: `${p}/b.fits` },
+      // Lineage and corrections meet the products listed before them, and only those.
+      { data_id: `${p}-child`, data_type: 'image', stage_path: `${p}/c.fits`, derived_from: [`${p}-z`] },
+      { data_id: `${p}-orphan`, data_type: 'image', stage_path: `${p}/e.fits`, derived_from: [`${p}-late`] },
+      { data_id: `${p}-late`, data_type: 'image', stage_path: `${p}/e.fits` },
+      { data_id: `${p}-fix`, data_type: 'image', stage_path: `${p}/f.fits`, supersedes: `${p}-z` },
+      { data_id: `${p}-child`, data_type: 'image', stage_path: `${p}/c.fits`, derived_from: [`${p}-z`] },
+      { data_id: `${p}-after`, data_type: 'image', stage_path: `${p}/c.fits` },
+      { data_id: `${p}-z`, data_type: 'image', stage_path: `${p}/a.fits` },
+    ];
+    for (const p of ['b5', 'b6']) {
+      for (const f of ['a.fits', 'b.fits', 'c.fits', 'e.fits', 'f.fits', 'dir/x.bin', 'dir/y.bin']) await writeFile(stage, `${p}/${f}`, `${p} ${f}`);
+    }
+    const before = await snapshot();
+    const res = await batch({ products: scenario('b5') });
+    expect(res.status).toBe(200);
+    const inBatch = (res.body.results as Array<{ status: number; error?: { code: string } }>).map((r) => [r.status, r.error?.code ?? null]);
+    const oneByOne: unknown[] = [];
+    for (const item of scenario('b6')) {
+      const r = await single(item);
+      oneByOne.push([r.status, r.body.error?.code ?? null]);
+    }
+    expect(inBatch).toEqual([
+      [201, null], [409, 'destination_conflict'], [201, null], [409, 'destination_conflict'],
+      [422, 'source_missing'], [201, null], [409, 'data_id_conflict'], [409, 'data_id_conflict'], [422, 'unknown_data_type'], [200, null],
+      [201, null], [422, 'lineage_unmet'], [201, null], [409, 'supersedes_in_progress'], [200, null], [409, 'destination_conflict'], [200, null],
+    ]);
+    expect(inBatch).toEqual(oneByOne);
+    expect(res.body.results[1].error.details).toEqual({ data_id: 'b5-z', destination_path: 'b5/a.fits' });
+    expect(res.body.results[15].error.details).toEqual({ data_id: 'b5-child', destination_path: 'b5/c.fits' });
+    expect(res.body.results[9].product).toMatchObject({ data_id: 'b5-m', stage_path: 'b5/b.fits' });
+    // The same rows, events and lineage either way: five products, each with one `registered` event.
+    const registered = async (p: string) => (await t.db.pool.query<{ data_id: string; inputs: string[] }>(
+      `SELECT replace(p.data_id, $1, '') AS data_id, ARRAY(SELECT replace(i.data_id, $1, '') FROM product_inputs x JOIN products i ON i.id = x.input_id
+              WHERE x.product_id = p.id ORDER BY 1) AS inputs
+         FROM products p WHERE p.data_id LIKE $1 || '-%' ORDER BY 1`, [p])).rows;
+    expect(await registered('b5')).toEqual([
+      { data_id: '-child', inputs: ['-z'] }, { data_id: '-inner', inputs: [] }, { data_id: '-late', inputs: [] },
+      { data_id: '-m', inputs: [] }, { data_id: '-z', inputs: [] },
+    ]);
+    expect(await registered('b6')).toEqual(await registered('b5'));
+    const after = await snapshot();
+    expect([after.products - before.products, after.events - before.events]).toEqual([10, 10]);
+    // The status counts the trigger keeps saw every row of the multi-row insert.
+    expect(await statusCountDrift(t.db.pool)).toEqual([]);
+  });
+
   it('registers again as identical (200) what it registered before, writing nothing', async () => {
     const before = await snapshot();
     const res = await batch({ products: [{ data_id: 'b1-new', data_type: 'image', stage_path: 'b1/new.fits', metadata: { n: 1 } }] });
@@ -133,6 +194,7 @@ describe('POST /api/products/batch', () => {
     const res = await batch({ products: items });
     expect(res.status).toBe(200);
     expect(res.body.created).toBe(BATCH_MAX);
+    expect(await statusCountDrift(t.db.pool)).toEqual([]);
   });
 
   it('refuses a malformed envelope with 400 validation_error and writes nothing', async () => {

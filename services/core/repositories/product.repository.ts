@@ -42,24 +42,39 @@ export async function findSupersedingDataId(db: Queryable, dataId: string): Prom
   return res.rows[0]?.data_id;
 }
 
+/** A registration's destination and data_id, the keys its locks and checks are about. */
+export interface RegistrationKey {
+  dest: string;
+  dataId: string;
+}
+
 /**
  * Transaction-scoped advisory locks that serialise registrations which could collide, and only
- * those: shared on every ancestor of `dest`, exclusive on `dest` itself and on the data_id. A
+ * those: shared on every ancestor of each `dest`, exclusive on `dest` itself and on the data_id. A
  * destination and one nested in it (or an equal one) always meet on one key, one of them
- * exclusive; unrelated destinations share only shared locks and proceed in parallel. The keys
- * are taken in ascending order, so two registrations can never deadlock on them.
+ * exclusive; unrelated destinations share only shared locks and proceed in parallel. A batch
+ * takes every product's keys in this one statement (a key some product needs exclusive is taken
+ * exclusive), in ascending order like a single registration, so no two registrations, batch or
+ * single, can deadlock on them.
  */
-export async function lockDestination(db: Queryable, dest: string, dataId: string): Promise<void> {
-  const parts = dest.split('/');
-  const paths = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+export async function lockDestinations(db: Queryable, keys: readonly RegistrationKey[]): Promise<void> {
+  const paths: string[] = [];
+  const exclusive: boolean[] = [];
+  for (const { dest } of keys) {
+    const { ancestors } = overlapKeys(dest);
+    ancestors.forEach((p, i) => {
+      paths.push(p);
+      exclusive.push(i === ancestors.length - 1);
+    });
+  }
   await db.query(
     `SELECT count(CASE WHEN l.exclusive THEN pg_advisory_xact_lock(l.key) ELSE pg_advisory_xact_lock_shared(l.key) END)
        FROM (SELECT k.key, bool_or(k.exclusive) AS exclusive
-               FROM (SELECT hashtextextended(p, 0) AS key, ord = $2 AS exclusive FROM unnest($1::text[]) WITH ORDINALITY AS u(p, ord)
-                     UNION ALL SELECT hashtextextended($3, 1), true) k
+               FROM (SELECT hashtextextended(p, 0) AS key, x AS exclusive FROM unnest($1::text[], $2::boolean[]) AS u(p, x)
+                     UNION ALL SELECT hashtextextended(d, 1), true FROM unnest($3::text[]) AS d) k
               GROUP BY k.key
               ORDER BY k.key) l`,
-    [paths, paths.length, dataId],
+    [paths, exclusive, keys.map((k) => k.dataId)],
   );
 }
 
@@ -98,6 +113,56 @@ export function overlapKeys(dest: string): { ancestors: string[]; nestedPattern:
   const parts = dest.split('/');
   for (let i = 1; i <= parts.length; i++) ancestors.push(parts.slice(0, i).join('/'));
   return { ancestors, nestedPattern: `${dest.replace(/[\\%_]/g, (c) => `\\${c}`)}/%` };
+}
+
+/**
+ * SQL: the path `col` lies inside the destination `dest` (both SQL text expressions) — the rows
+ * overlapKeys' nestedPattern matches, written as a range of the text_pattern_ops index because a
+ * LIKE pattern that differs per row (a batch's) cannot use the index. '0' is the character after
+ * '/', so the range holds exactly the paths that start with `dest` and '/'.
+ */
+export function nestedUnder(col: string, dest: string): string {
+  return `(${col} ~>=~ (${dest} || '/') AND ${col} ~<~ (${dest} || '0'))`;
+}
+
+/** What stands in a batch's way, read once under its locks: see findRegistrationObstacles. */
+export interface RegistrationObstacles {
+  /** Products already holding one of the batch's data_ids. */
+  byDataId: Map<string, ProductRow>;
+  /** For each key's position in the batch, one product whose destination overlaps its destination. */
+  overlapping: Map<number, ProductRow>;
+}
+
+/**
+ * One statement for a whole batch: the products holding any of its data_ids, and for each of its
+ * destinations one product (if any) at the same path, at an ancestor, or inside it — what
+ * findProductByDataId and findDestinationOverlap would find for each product, through the same
+ * indexes.
+ */
+export async function findRegistrationObstacles(db: Queryable, keys: readonly RegistrationKey[]): Promise<RegistrationObstacles> {
+  const ord: number[] = [];
+  const paths: string[] = [];
+  keys.forEach(({ dest }, i) => {
+    for (const p of overlapKeys(dest).ancestors) {
+      ord.push(i);
+      paths.push(p);
+    }
+  });
+  const res = await db.query<ProductRow & { obstacle_for: number | null }>(
+    `SELECT NULL::integer AS obstacle_for, p.* FROM products p WHERE p.data_id = ANY($1::text[])
+     UNION ALL
+     SELECT a.ord, p.* FROM unnest($2::integer[], $3::text[]) AS a(ord, path) JOIN products p ON p.destination_path = a.path
+     UNION ALL
+     SELECT d.ord - 1, p.* FROM unnest($4::text[]) WITH ORDINALITY AS d(dest, ord)
+      CROSS JOIN LATERAL (SELECT * FROM products WHERE ${nestedUnder('destination_path', 'd.dest')} LIMIT 1) p`,
+    [keys.map((k) => k.dataId), ord, paths, keys.map((k) => k.dest)],
+  );
+  const found: RegistrationObstacles = { byDataId: new Map(), overlapping: new Map() };
+  for (const { obstacle_for: at, ...row } of res.rows) {
+    if (at === null) found.byDataId.set(row.data_id, row);
+    else if (!found.overlapping.has(at)) found.overlapping.set(at, row);
+  }
+  return found;
 }
 
 export interface ProductListFilter {

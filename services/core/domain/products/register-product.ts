@@ -4,7 +4,7 @@ import type { Queryable } from '../../db/pool';
 import { withTransaction } from '../../db/transaction';
 import { ConflictError, ValidationError } from '../../errors';
 import { resolveStagePath, type StagedSource } from '../../publish/stage-path';
-import { findDestinationOverlap, findProductByDataId, lockDestination } from '../../repositories/product.repository';
+import { findDestinationOverlap, findProductByDataId, lockDestinations } from '../../repositories/product.repository';
 import { recordRegistered } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { OPAQUE_TYPE, type ProductTypeDefinition } from '../../product-types/product-type.schema';
@@ -67,8 +67,11 @@ async function differences(deps: Pick<RegistryDeps, 'config'>, db: Queryable, ex
   return diff;
 }
 
-/** `db` reads the existing row's lineage: the transaction when the row may be its own uncommitted work (a batch). */
-async function sameOrConflict(deps: Pick<RegistryDeps, 'config'>, db: Queryable, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
+/**
+ * A registration of a data_id already taken: the existing product (identical) or 409. `db` reads
+ * the existing row's lineage: the transaction when the row may be its own uncommitted work (a batch).
+ */
+export async function sameOrConflict(deps: Pick<RegistryDeps, 'config'>, db: Queryable, existing: ProductRow, input: RegisterProductInput): Promise<RegisterProductResult> {
   const diff = await differences(deps, db, existing, input);
   if (diff.length > 0) {
     throw new ConflictError(
@@ -80,7 +83,8 @@ async function sameOrConflict(deps: Pick<RegistryDeps, 'config'>, db: Queryable,
   return { product: existing, created: false };
 }
 
-function destinationConflict(dest: string, other: ProductRow): ConflictError {
+/** The 409 for a destination equal to, containing or inside `other`'s. */
+export function destinationConflict(dest: string, other: Pick<ProductRow, 'data_id' | 'destination_path'>): ConflictError {
   const how = other.destination_path === dest ? 'already publishes to' : 'would nest with';
   return new ConflictError(
     'destination_conflict',
@@ -95,6 +99,20 @@ export type PreparedRegistration =
   | { outcome: 'ready'; input: RegisterProductInput; source: StagedSource; def: ProductTypeDefinition; autoPublish: boolean };
 
 /**
+ * The refusals of a registration made before an existing product of its data_id is looked at, so
+ * that they never read as a data_id conflict: an unknown type, a product superseding itself.
+ */
+export function checkRegistrationInput(deps: Pick<RegistryDeps, 'config'>, input: RegisterProductInput): void {
+  const types = deps.config.products.types;
+  if (!types.includes(input.data_type)) {
+    throw new ValidationError('unknown_data_type', `data_type ${input.data_type} is not allowed: use one of ${types.join(', ')}`, 422, {
+      allowed: [...types],
+    });
+  }
+  if (input.supersedes === input.data_id) throw supersedesItself(input.data_id);
+}
+
+/**
  * The checks of a registration made before its transaction: the type, an existing product of the
  * same data_id (identical: answered; different: 409), the stage path resolved inside STAGE_ROOT,
  * and the type's rules on the source. `existing` is the row already looked up for this data_id
@@ -104,14 +122,7 @@ export type PreparedRegistration =
 export async function prepareRegistration(
   deps: Pick<RegistryDeps, 'config' | 'pool'>, input: RegisterProductInput, existing: ProductRow | undefined,
 ): Promise<PreparedRegistration> {
-  const types = deps.config.products.types;
-  if (!types.includes(input.data_type)) {
-    throw new ValidationError('unknown_data_type', `data_type ${input.data_type} is not allowed: use one of ${types.join(', ')}`, 422, {
-      allowed: [...types],
-    });
-  }
-  // Refused before the existing product is looked at, so it never reads as a data_id conflict.
-  if (input.supersedes === input.data_id) throw supersedesItself(input.data_id);
+  checkRegistrationInput(deps, input);
   if (existing) return { outcome: 'answered', result: await sameOrConflict(deps, deps.pool, existing, input) };
   const source = await resolveStagePath(deps.config.paths.stageRoot, input.stage_path).catch(async (err: unknown) => {
     // A concurrent registration of the same product may have won meanwhile, and the worker may
@@ -136,7 +147,7 @@ export async function insertRegistration(
   deps: Pick<RegistryDeps, 'config' | 'pool'>, tx: PoolClient, p: Extract<PreparedRegistration, { outcome: 'ready' }>,
 ): Promise<RegisterProductResult> {
   const { input, source, def } = p;
-  await lockDestination(tx, source.relativePath, input.data_id);
+  await lockDestinations(tx, [{ dest: source.relativePath, dataId: input.data_id }]);
   const inputIds = await checkLineage(tx, def, input.data_id, input.derived_from ?? []);
   if (input.supersedes !== undefined) await checkSupersedes(tx, input.data_id, input.supersedes);
   // The usual case in one statement; only when something is in the way find out what.

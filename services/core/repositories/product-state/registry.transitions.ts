@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool';
-import { overlapKeys, type NewProduct } from '../product.repository';
+import { nestedUnder, overlapKeys, type NewProduct } from '../product.repository';
 import type { ProductRow } from '../product.types';
 import { eventInsert } from './event-insert';
 
@@ -7,30 +7,59 @@ import { eventInsert } from './event-insert';
  * [*] → staging, `registered`: inserts the product — due now, or held until a publish request when
  * `due` is false — and its event in one statement, only when neither the data_id nor an equal or
  * nested destination is taken. undefined when something was in the way; the caller then finds out
- * what. Run it under lockDestination, which makes the checks race-free. A correction's
- * `supersedes` goes into the row and into the event's detail.
+ * what. Run it under lockDestinations, which makes the checks race-free. A correction's
+ * `supersedes` goes into the row and into the event's detail. A batch's products go in one
+ * statement, each with its own event, answered in the order given; the checks see only rows
+ * written before the statement, so the caller must already have ruled out collisions among them.
  */
-export async function recordRegistered(db: Queryable, p: NewProduct): Promise<ProductRow | undefined> {
-  const { ancestors, nestedPattern } = overlapKeys(p.destination_path);
+export async function recordRegistered(db: Queryable, p: NewProduct): Promise<ProductRow | undefined>;
+export async function recordRegistered(db: Queryable, ps: readonly NewProduct[]): Promise<Array<ProductRow | undefined>>;
+export async function recordRegistered(db: Queryable, arg: NewProduct | readonly NewProduct[]): Promise<ProductRow | undefined | Array<ProductRow | undefined>> {
+  const ps: readonly NewProduct[] = Array.isArray(arg) ? arg : [arg as NewProduct];
+  if (ps.length === 0) return [];
+  // Each destination and its ancestors, flattened with the position of their product: the lists differ in length.
+  const ancestorOf: number[] = [];
+  const ancestors: string[] = [];
+  ps.forEach((p, i) => {
+    for (const a of overlapKeys(p.destination_path).ancestors) {
+      ancestorOf.push(i + 1);
+      ancestors.push(a);
+    }
+  });
+  const col = <K extends keyof NewProduct>(k: K) => ps.map((p) => p[k]);
   const res = await db.query<ProductRow>(
-    `WITH ins AS (
+    `WITH v AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::product_kind[], $6::bigint[], $7::integer[], $8::text[],
+                            $9::jsonb[], $10::boolean[], $11::text[])
+         WITH ORDINALITY AS v(data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count, expected_sha256,
+                              metadata, due, supersedes, ord)
+     ), taken AS (
+       SELECT a.ord FROM unnest($12::integer[], $13::text[]) AS a(ord, path) JOIN products o ON o.destination_path = a.path
+     ), ins AS (
        INSERT INTO products (data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count,
                              expected_sha256, metadata, held, due_at, supersedes)
-       SELECT $1, $2, $3, $4, $5::product_kind, $6::bigint, $7::integer, $8, $9::jsonb, NOT $10::boolean, CASE WHEN $10::boolean THEN now() END, $13::text
-        WHERE NOT EXISTS (SELECT 1 FROM products WHERE data_id = $1)
-          AND NOT EXISTS (SELECT 1 FROM products WHERE destination_path = ANY($11::text[]) OR destination_path LIKE $12 ESCAPE '\\')
+       SELECT data_id, data_type, stage_path, destination_path, kind, size_bytes, file_count, expected_sha256, metadata,
+              NOT due, CASE WHEN due THEN now() END, supersedes
+         FROM v
+        WHERE NOT EXISTS (SELECT 1 FROM products o WHERE o.data_id = v.data_id)
+          AND v.ord NOT IN (SELECT ord FROM taken)
+          AND NOT EXISTS (SELECT 1 FROM products o WHERE ${nestedUnder('o.destination_path', 'v.destination_path')})
+        ORDER BY v.ord
        ON CONFLICT DO NOTHING
        RETURNING *
-     ), ev AS (${eventInsert('registered', 'ins', {
+     ), ev AS (${eventInsert('registered', '(SELECT * FROM ins ORDER BY id) ins', {
        attempt: '0',
        // A correction says in its first event which product it replaces.
        detail: "CASE WHEN supersedes IS NULL THEN NULL ELSE jsonb_build_object('supersedes', supersedes) END",
      })})
      SELECT * FROM ins`,
-    [p.data_id, p.data_type, p.stage_path, p.destination_path, p.kind, p.size_bytes, p.file_count, p.expected_sha256, p.metadata,
-      p.due ?? true, ancestors, nestedPattern, p.supersedes ?? null],
+    [col('data_id'), col('data_type'), col('stage_path'), col('destination_path'), col('kind'), col('size_bytes'), col('file_count'),
+      col('expected_sha256'), ps.map((p) => JSON.stringify(p.metadata)), ps.map((p) => p.due ?? true), ps.map((p) => p.supersedes ?? null),
+      ancestorOf, ancestors],
   );
-  return res.rows[0];
+  const byDataId = new Map(res.rows.map((r) => [r.data_id, r]));
+  const rows = ps.map((p) => byDataId.get(p.data_id));
+  return Array.isArray(arg) ? rows : rows[0];
 }
 
 /** staging → staging, `publish_requested`: a held product becomes due now; undefined when it was not held. */
