@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { statusCountDrift } from '../../../../test/support/products';
 import { eventNames, listTree, productRow, sha256, stageProduct } from '../../../../test/support/publish-fixtures';
 import { usePublishingTest } from '../../../../test/support/publishing-test';
 import { tempRoot } from '../../publish/temp-area';
@@ -10,7 +11,7 @@ jest.setTimeout(30000);
 
 describe('publishGroup', () => {
   const fx = usePublishingTest({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '8' });
-  beforeEach(() => fx.db.pool.query('TRUNCATE products, publishing_pauses CASCADE'));
+  beforeEach(() => fx.db.pool.query('TRUNCATE products, product_status_counts, publishing_pauses CASCADE'));
   const stage = (rel: string, content: string | Buffer | Record<string, string>, dataId: string, expectedSha256?: string) =>
     stageProduct(fx.db.pool, fx.roots.stageRoot, rel, content, { dataId, expectedSha256 });
   const statusOf = async (dataId: string) => (await productRow(fx.db.pool, dataId)).status;
@@ -38,6 +39,7 @@ describe('publishGroup', () => {
     }
     const published = await fx.db.pool.query("SELECT count(*)::int AS n FROM product_events WHERE event = 'published'");
     expect(published.rows[0].n).toBe(5);
+    expect(await statusCountDrift(fx.db.pool)).toEqual([]);
     for (const other of ['large', 'dir', 'held', 'later']) expect([other, await statusOf(other)]).toEqual([other, 'staging']);
     expect(await listTree(fx.roots.productsRoot)).toEqual(['.ferry-tmp', 'g', ...[0, 1, 2, 3, 4].map((i) => `g/small-${i}.fits`)]);
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);

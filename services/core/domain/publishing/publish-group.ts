@@ -7,14 +7,14 @@ import { syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { removeLeaseTempDir } from '../../publish/temp-area';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
-import { isGroupCandidate, recordClaimed, recordPublished } from '../../repositories/product-state';
+import { isGroupCandidate, recordClaimed, recordPublished, recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { LeaseKeeper } from './extend-lease';
 import { placeStaged, stageCopy, type PublishContext, type PublishResult, type StagedCopy } from './publish-product';
 import type { Lease, PublishingDeps } from './publishing.types';
 import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
-import { removeSource } from './remove-source';
+import { removeSourceFiles } from './remove-source';
 
 /** Copies of a group made at once: each is small, so the wait is per-file latency, not bandwidth. */
 const COPIES_IN_FLIGHT = 8;
@@ -55,13 +55,14 @@ const alive = (m: Member) => m.error === undefined;
  * PUBLISH_GROUP_SIZE - 1 more due small files (the claim rules of one: due, unheld, unpaused, each
  * its own lease and `claimed` event); their copies run in parallel without their own fsyncs; ONE
  * durability step fsyncs every copy (in parallel) before any is placed; each is placed without
- * clobbering, then every final parent directory is fsynced once; ONE transaction commits them,
+ * clobbering, then every final parent directory is fsynced once; ONE statement commits them,
  * each with its own `published` event and only where its lease still holds; move mode then
- * removes the sources. A product that fails anywhere fails alone, with its own error class,
- * recorded as the single path records it. undefined when the named product is not a due small
- * file (the caller takes the single path). A crash anywhere leaves each product published (its
- * commit done) or leased until its lease expires, then due again; a placed copy left uncommitted
- * is found identical by the next attempt.
+ * removes the sources and clears their markers in one more statement. A product that fails
+ * anywhere fails alone, with its own error class, recorded as the single path records it.
+ * undefined when the named product is not a due small file (the caller takes the single path).
+ * A crash anywhere leaves each product published (its commit done) or leased until its lease
+ * expires, then due again; a placed copy left uncommitted is found identical by the next attempt;
+ * a source removed but its marker not yet cleared is finished by the reconciler.
  */
 export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: GroupContext = {}): Promise<GroupMemberResult[] | undefined> {
   const { groupMaxBytes, groupSize, leaseSeconds } = deps.config.publish;
@@ -140,12 +141,20 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     await Promise.all(members.map((m) => m.keeper.stop()));
     await commitGroup(deps, members.filter(alive), Date.now() - started);
     if (deps.config.publish.mode === 'move') {
-      // Each removal waits on its own directory fsync and statement: several in flight overlap them.
+      // Each removal waits on its own directory fsync: several in flight overlap them. The markers
+      // are cleared together afterwards; one left set (a removal failed, or a crash before the
+      // statement) is finished by the reconciler, as on the single path.
+      const removed: number[] = [];
       await mapLimit(members.filter((x) => x.row), COPIES_IN_FLIGHT, async (m) => {
         await ctx.testHook?.('before-source-removal', m.lease.dataId);
         const verified = { parent: m.staged!.source.parent, name: m.staged!.paths.name, identity: m.staged!.before.entries[0]! };
-        await removeSource(deps, m.row!, verified).catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
+        await removeSourceFiles(deps, m.row!, verified).then(
+          () => removed.push(m.row!.id),
+          (err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err),
+        );
       });
+      await recordSourceRemoved(deps.pool, removed, { worker: deps.config.instance })
+        .catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
     }
     const results: GroupMemberResult[] = [];
     for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started) });
@@ -195,8 +204,8 @@ async function syncParents(members: Member[]): Promise<void> {
 }
 
 /**
- * The group's commit: one transaction, each product's own `published` row change and event,
- * each only where its lease still holds. A product whose lease was lost changes nothing and is
+ * The group's commit: one statement, each product's own `published` row change and event, each
+ * only where its lease still holds. A product whose lease was lost changes nothing and is
  * reported lost; the others commit.
  */
 async function commitGroup(deps: PublishingDeps, members: Member[], durationMs: number): Promise<void> {
@@ -204,20 +213,23 @@ async function commitGroup(deps: PublishingDeps, members: Member[], durationMs: 
   const moveMode = deps.config.publish.mode === 'move';
   const rows = await withTransaction(deps.pool, async (tx) => {
     await lockBulkStateChanges(tx);
-    const out: Array<ProductRow | undefined> = [];
-    for (const m of members) {
+    return recordPublished(tx, members.map((m) => {
       const { digest, paths } = m.staged!;
-      out.push(await recordPublished(tx, m.lease.productId, m.lease.token, {
-        published_path: paths.relative, size_bytes: digest.size, file_count: digest.fileCount,
-        checksum_sha256: digest.sha256, manifest: digest.manifest, source_cleanup_pending: moveMode,
-      }, { attempt: m.lease.attempt, durationMs, worker: deps.config.instance }));
-    }
-    return out;
+      return {
+        id: m.lease.productId, token: m.lease.token, attempt: m.lease.attempt,
+        fields: {
+          published_path: paths.relative, size_bytes: digest.size, file_count: digest.fileCount,
+          checksum_sha256: digest.sha256, manifest: digest.manifest, source_cleanup_pending: moveMode,
+        },
+      };
+    }), { durationMs, worker: deps.config.instance });
   });
-  members.forEach((m, i) => {
-    if (rows[i]) m.row = rows[i];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const m of members) {
+    const row = byId.get(m.lease.productId);
+    if (row) m.row = row;
     else m.error = new LeaseLostError('lease lost before commit: another worker owns this product');
-  });
+  }
 }
 
 /** A product's result, its failure recorded exactly as the single path records one. */

@@ -23,7 +23,15 @@ export interface VerifiedSource {
  * repeats the publish. `source` undefined means the source is already known to be gone.
  */
 export async function removeSource(deps: PublishingDeps, row: ProductRow, source: VerifiedSource | undefined): Promise<void> {
+  await removeSourceFiles(deps, row, source);
+  await recordSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
+}
+
+/**
+ * removeSource without clearing the row's marker: a group removes its products' sources, then
+ * clears all their markers in one statement (recordSourceRemoved with their ids).
+ */
+export async function removeSourceFiles(deps: PublishingDeps, row: ProductRow, source: VerifiedSource | undefined): Promise<void> {
   // Only the entry scanned (its dev, ino) goes: anything else now at the source's name is left alone.
   await trashStageEntry(deps.config.paths.stageRoot, sourceTrashName(row.id), source && { ...source, relative: row.destination_path });
-  await recordSourceRemoved(deps.pool, row.id, { worker: deps.config.instance });
 }

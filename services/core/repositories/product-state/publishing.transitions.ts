@@ -215,41 +215,73 @@ export interface PublishedEvent {
   worker: string;
 }
 
+/** One product of a group's commit: its row, the lease it must still hold, what was published and its attempt. */
+export interface PublishedCommit {
+  id: number;
+  token: string;
+  fields: PublishedFields;
+  attempt: number;
+}
+
 /**
  * publishing → published, `published`: the commit, only where the row still holds this lease
  * token, in one statement (atomic, one round trip). undefined when the lease is no longer held.
+ * A group's commits go in one statement, each product with its own fields, lease check and
+ * event; the rows whose lease still held come back (in no particular order), the others are
+ * left unchanged.
  */
-export async function recordPublished(db: Queryable, id: number, token: string, f: PublishedFields, ev: PublishedEvent): Promise<ProductRow | undefined> {
+export async function recordPublished(db: Queryable, id: number, token: string, f: PublishedFields, ev: PublishedEvent): Promise<ProductRow | undefined>;
+export async function recordPublished(db: Queryable, commits: readonly PublishedCommit[], ev: Omit<PublishedEvent, 'attempt'>): Promise<ProductRow[]>;
+export async function recordPublished(
+  db: Queryable, ...args: [number, string, PublishedFields, PublishedEvent] | [readonly PublishedCommit[], Omit<PublishedEvent, 'attempt'>]
+): Promise<ProductRow | undefined | ProductRow[]> {
+  const [commits, ev] = args.length === 4
+    ? [[{ id: args[0], token: args[1], fields: args[2], attempt: args[3].attempt }], args[3]] as const
+    : args;
+  if (commits.length === 0) return [];
+  const f = (pick: (c: PublishedCommit) => unknown) => commits.map(pick);
   const res = await db.query<ProductRow>(
-    `WITH p AS (
-       UPDATE products
-          SET status = 'published', published_path = $3, size_bytes = $4, file_count = $5, checksum_sha256 = $6,
-              manifest = $7::jsonb, published_at = now(), source_removal_pending = $8::boolean, due_at = NULL,
-              publish_error = NULL, error_class = NULL, ${NO_LEASE}
-        WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
-        RETURNING *
-     ), e AS (${eventInsert('published', 'p', { attempt: '$9', bytes: 'size_bytes', durationMs: '$10', worker: '$11' })})
+    `WITH v AS (
+       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::integer[], $6::text[], $7::jsonb[], $8::boolean[], $9::integer[])
+         AS v(id, token, published_path, size_bytes, file_count, checksum_sha256, manifest, source_removal_pending, attempt)
+     ), p AS (
+       UPDATE products p
+          SET status = 'published', published_path = v.published_path, size_bytes = v.size_bytes, file_count = v.file_count,
+              checksum_sha256 = v.checksum_sha256, manifest = v.manifest, published_at = now(),
+              source_removal_pending = v.source_removal_pending, due_at = NULL, publish_error = NULL, error_class = NULL, ${NO_LEASE}
+         FROM v
+        WHERE p.id = v.id AND p.lease_token = v.token AND p.status = 'publishing'
+       RETURNING p.*
+     ), e AS (${eventInsert('published', '(SELECT p.id, p.data_id, p.size_bytes, v.attempt FROM p JOIN v ON v.id = p.id ORDER BY p.id) p', {
+       attempt: 'attempt', bytes: 'size_bytes', durationMs: '$10', worker: '$11',
+     })})
      SELECT * FROM p`,
-    [id, token, f.published_path, f.size_bytes, f.file_count, f.checksum_sha256, f.manifest === null ? null : JSON.stringify(f.manifest),
-      f.source_cleanup_pending, ev.attempt, Math.round(ev.durationMs), ev.worker],
+    [f((c) => c.id), f((c) => c.token), f((c) => c.fields.published_path), f((c) => c.fields.size_bytes), f((c) => c.fields.file_count),
+      f((c) => c.fields.checksum_sha256), f((c) => (c.fields.manifest === null ? null : JSON.stringify(c.fields.manifest))),
+      f((c) => c.fields.source_cleanup_pending), f((c) => c.attempt), Math.round(ev.durationMs), ev.worker],
   );
-  return res.rows[0];
+  return args.length === 4 ? res.rows[0] : res.rows;
 }
 
 /**
  * published → published, `source_removed`: clears the move-mode cleanup marker once the source is
- * gone; false when there was no marker to clear (nothing written).
+ * gone; false when there was no marker to clear (nothing written). A group's markers go in one
+ * statement, each product with its own event; the ids whose marker was cleared come back.
  */
-export async function recordSourceRemoved(db: Queryable, id: number, ev: { worker: string }): Promise<boolean> {
-  const res = await db.query(
+export async function recordSourceRemoved(db: Queryable, id: number, ev: { worker: string }): Promise<boolean>;
+export async function recordSourceRemoved(db: Queryable, ids: readonly number[], ev: { worker: string }): Promise<number[]>;
+export async function recordSourceRemoved(db: Queryable, idOrIds: number | readonly number[], ev: { worker: string }): Promise<boolean | number[]> {
+  const ids = typeof idOrIds === 'number' ? [idOrIds] : idOrIds;
+  const res = ids.length === 0 ? { rows: [] } : await db.query<{ id: number }>(
     `WITH m AS (
        UPDATE products SET source_removal_pending = false
-        WHERE id = $1 AND status = 'published' AND source_removal_pending
+        WHERE id = ANY($1::bigint[]) AND status = 'published' AND source_removal_pending
         RETURNING id, data_id, publish_attempts
-     ) ${eventInsert('source_removed', 'm', { attempt: 'publish_attempts', worker: '$2' })}`,
-    [id, ev.worker],
+     ), e AS (${eventInsert('source_removed', '(SELECT * FROM m ORDER BY id) m', { attempt: 'publish_attempts', worker: '$2' })})
+     SELECT id FROM m`,
+    [ids, ev.worker],
   );
-  return res.rowCount === 1;
+  return typeof idOrIds === 'number' ? res.rows.length === 1 : res.rows.map((r) => r.id);
 }
 
 /** Expired leases (by `now`), oldest first, locked for this transaction; rows another sweeper holds are skipped. */
