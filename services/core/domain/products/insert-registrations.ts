@@ -81,13 +81,14 @@ export async function insertRegistrations(
 ): Promise<BatchOutcome[]> {
   const ready = items.flatMap(({ prepared }, index) => (isReady(prepared) ? [{ index, p: prepared }] : []));
   const keys = ready.map(({ p }) => ({ dest: p.source.relativePath, dataId: p.input.data_id }));
+  // The insert still changes many status-count shards at once: the batch takes its turn with group claims and commits.
   if (ready.length > 1) await lockBulkStateChanges(tx);
   if (ready.length > 0) await lockDestinations(tx, keys);
   const obstacles = ready.length > 0 ? await findRegistrationObstacles(tx, keys) : { byDataId: new Map<string, ProductRow>(), overlapping: new Map<number, ProductRow>() };
   const inTheWay = new Map(ready.map(({ index }, k) => [index, obstacles.overlapping.get(k)]));
 
   const out = new Array<BatchOutcome>(items.length);
-  /** Where each data_id the batch registers was listed; its row once written. */
+  /** Where each data_id the batch registers was listed, and (below) each registered product's row once written. */
   const registeredAt = new Map<string, number>();
   const rows = new Map<number, ProductRow>();
   const destinations = new BatchDestinations();
