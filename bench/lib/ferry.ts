@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { apiNodeFlags } from '../../test/support/compose';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { freePort, startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
@@ -97,7 +98,9 @@ export async function startFerry(
     ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     ...opts.env,
   };
-  const api = startNodeProcess('api/main.js', { ...env, PORT: String(port), METRICS_PORT: String(await freePort()) });
+  // The api runs with production's Node flags (its heap size), then BENCH_NODE_OPTIONS.
+  const apiNodeOptions = [...apiNodeFlags(), env.NODE_OPTIONS ?? ''].join(' ').trim();
+  const api = startNodeProcess('api/main.js', { ...env, NODE_OPTIONS: apiNodeOptions, PORT: String(port), METRICS_PORT: String(await freePort()) });
   const worker = opts.worker === false ? undefined : startNodeProcess('worker/main.js', { ...env, METRICS_PORT: String(await freePort()) });
   const url = `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };

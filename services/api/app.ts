@@ -40,6 +40,9 @@ export function createApp(deps: ApiDeps): Express {
   // Only the nginx hop is trusted for X-Forwarded-For, so req.ip is the real client and cannot be spoofed.
   app.set('trust proxy', config.http.trustProxy);
   app.set('query parser', 'simple');
+  // Every answer is Cache-Control: no-store, so no client ever revalidates with If-None-Match: an
+  // ETag would be a SHA-1 of each response body for nothing.
+  app.set('etag', false);
 
   // 1. Request context: request id, child logger, access log.
   app.use(requestContext(logger));

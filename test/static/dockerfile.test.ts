@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { loadCompose, REPO_ROOT } from '../support/compose';
 
 interface Instruction { op: string; args: string; line: number }
@@ -86,7 +87,19 @@ describe('services/Dockerfile', () => {
 
   it('has the services issue health-check command and the api as the default command', () => {
     expect(final.find((i) => i.op === 'HEALTHCHECK')?.args).toMatch(/CMD \["node", "dist\/ops\/healthcheck\.js", "api"\]$/);
-    expect(final.find((i) => i.op === 'CMD')?.args).toBe('["node", "dist/api/main.js"]');
+    const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? 'null') as string[];
+    expect(cmd[0]).toBe('node');
+    expect(cmd.at(-1)).toBe('dist/api/main.js');
+  });
+
+  it('starts the api with the same command, heap flags included, in the image, compose and Kubernetes', () => {
+    const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? 'null') as string[];
+    expect(cmd).toEqual(expect.arrayContaining(['--max-semi-space-size=16', '--max-old-space-size=512']));
+    expect(loadCompose(path.join(REPO_ROOT, 'docker-compose.prod.yml')).services.api!.command).toEqual(cmd);
+    const deployment = YAML.parseAllDocuments(fs.readFileSync(path.join(REPO_ROOT, 'deploy/kubernetes/base/api.yaml'), 'utf8'))
+      .map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: { name: string; args?: string[] }[] } } } })
+      .find((o) => o.kind === 'Deployment')!;
+    expect(deployment.spec.template.spec.containers.find((c) => c.name === 'api')?.args).toEqual(cmd);
   });
 
   it('puts ferryctl on PATH from the package bin', () => {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { parse } from 'yaml';
+import { REPO_ROOT } from './repo-root';
 
-export { REPO_ROOT } from './repo-root';
+export { REPO_ROOT };
 
 /** A compose service as parsed (merge keys resolved); only the fields the tests read are typed. */
 export type ComposeService = Record<string, unknown> & {
@@ -83,4 +85,16 @@ export function healthcheckCommand(service: ComposeService): { shell: string } |
   if (kind === 'CMD-SHELL') return { shell: unescape(rest.join(' ')) };
   if (kind === 'CMD') return { argv: rest.map(unescape) };
   throw new Error(`unsupported healthcheck test ${String(kind)}`);
+}
+
+/**
+ * The Node flags production starts the api with: the compose api service's command between `node`
+ * and the script. The bench starts its api with them, so it measures the heap production runs.
+ */
+export function apiNodeFlags(file = path.join(REPO_ROOT, 'docker-compose.prod.yml')): string[] {
+  const command = loadCompose(file).services.api?.command;
+  if (!Array.isArray(command) || command[0] !== 'node' || command.at(-1) !== 'dist/api/main.js') {
+    throw new Error(`${file}: the api command is not ["node", ...flags, "dist/api/main.js"]`);
+  }
+  return (command as string[]).slice(1, -1);
 }

@@ -31,6 +31,10 @@ export function requestContext(logger: Logger): RequestHandler {
       if (logged) return;
       logged = true;
       const status = res.writableFinished ? res.statusCode : 499; // 499: client closed before the reply ended
+      const level = status >= 500 ? 'warn' : 'info';
+      // winston formats and serialises a line before its transport drops it for its level: build
+      // and hand over the line only when it will be written.
+      if (!req.log.isLevelEnabled(level)) return;
       const line = {
         method: req.method,
         route: routePattern(req),
@@ -39,7 +43,7 @@ export function requestContext(logger: Logger): RequestHandler {
         token_name: req.auth?.name ?? null,
         ip: req.ip,
       };
-      req.log.log(status >= 500 ? 'warn' : 'info', 'request', line);
+      req.log.log(level, 'request', line);
     };
     res.once('finish', done);
     res.once('close', done);
