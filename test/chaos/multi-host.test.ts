@@ -7,6 +7,14 @@
 // published exactly once with its checksum, and the cut-off worker must change nothing when it
 // returns. The figures it measures are written to test-output/multi-host/ and quoted in
 // docs/scaling.md.
+//
+// Each fault must land while work is in hand, with group publishing on (the default) or off
+// (PUBLISH_GROUP_MAX_BYTES=0 in the test's environment is passed to the workers). A group claim
+// can take most of a wave at once and commit it at once, so "N products published" says nothing
+// about what is left; instead the test holds work deterministically: the worker and database cuts
+// are made the moment a pinned product (a test hook at the end of its copy, in the middle of its
+// wave) is in hand, and the next wave is registered while Redis is cut off, so its jobs can only
+// be dispatched once Redis is back.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -21,6 +29,7 @@ import { startNodeProcess, type NodeProcess } from '../support/node-process';
 import { canRunPrivatePostgres } from '../support/private-postgres';
 import { REPO_ROOT } from '../support/repo-root';
 import { waitFor } from '../support/wait-for';
+import { armHook, hookReached, releaseHook } from '../support/test-hooks';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 jest.setTimeout(900_000);
@@ -32,6 +41,10 @@ const WORKER_CUT_MS = 3 * LEASE_SECONDS * 1000;
 const REDIS_CUT_MS = 10_000;
 const DATABASE_CUT_MS = 20_000;
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output', 'multi-host');
+/** Where a pinned product's attempt waits (PUBLISH_TEST_HOOK_DIR): after its copy, before its commit. */
+const PIN_POINT = 'after-copy';
+/** Group publishing as the test's environment asks (unset: the workers' default). */
+const GROUP_MAX_BYTES = process.env.PUBLISH_GROUP_MAX_BYTES;
 
 /** The lab's hosts and their addresses (127.88.0.0/24 exists only inside the namespaces). */
 const ADDRESS = { pg: '127.88.0.2', redis: '127.88.0.3', api: '127.88.0.4', w1: '127.88.0.11', w2: '127.88.0.12', w3: '127.88.0.13', client: '127.88.0.20' };
@@ -99,7 +112,7 @@ function multiHostSuite(): void {
 
     it(`publishes ${3 * WAVE} products exactly once through a worker partition, a Redis partition and a 20 s database partition`, async () => {
       const t0 = Date.now();
-      const figures: Record<string, unknown> = { products: 3 * WAVE, workers: WORKERS.length, lease_seconds: LEASE_SECONDS };
+      const figures: Record<string, unknown> = { products: 3 * WAVE, workers: WORKERS.length, lease_seconds: LEASE_SECONDS, group_max_bytes: GROUP_MAX_BYTES ?? 'default' };
       const note = (m: string) => process.stderr.write(`[multi-host] ${((Date.now() - t0) / 1000).toFixed(1)}s ${m}\n`);
       const target = { databaseUrl: pg!.url, redisPrefix: `ferry-mh-${lab!.id}`, stageRoot: roots!.stageRoot, productsRoot: roots!.productsRoot };
 
@@ -112,7 +125,12 @@ function multiHostSuite(): void {
 
       // Slow copies (about 1 s a product) so every partition lands while products are in hand; a
       // generous attempt budget because a partition can cost a product several attempts.
-      const workerEnv = { ...FAST_RECOVERY, PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024), PUBLISH_MAX_ATTEMPTS: '50', LOG_LEVEL: 'info', METRICS_PORT: '0' };
+      const hooks = path.join(roots!.base, 'hooks');
+      fs.mkdirSync(hooks);
+      const workerEnv = {
+        ...FAST_RECOVERY, PUBLISH_CONCURRENCY: '2', PUBLISH_MAX_BYTES_PER_SEC: String(256 * 1024), PUBLISH_MAX_ATTEMPTS: '50', LOG_LEVEL: 'info', METRICS_PORT: '0',
+        PUBLISH_TEST_HOOK_DIR: hooks, ...(GROUP_MAX_BYTES === undefined ? {} : { PUBLISH_GROUP_MAX_BYTES: GROUP_MAX_BYTES }),
+      };
       await Promise.all(WORKERS.map(async (name) => {
         const w = spawnWorker(testEnv(target, { ...workerEnv, REDIS_URL: redis!.url, FERRY_INSTANCE: name, WORKER_HEARTBEAT_FILE: path.join(roots!.base, `${name}.heartbeat`) }), lab!.prefix(name));
         workers.set(name, w);
@@ -121,18 +139,45 @@ function multiHostSuite(): void {
       note('lab up: data host (PostgreSQL, Redis), api, 3 workers, client');
 
       const products = await stageFiles(roots!.stageRoot, `mh-${lab!.id}`, 3 * WAVE, 64 * 1024, 192 * 1024);
+      const [wave1, wave2, wave3] = [products.slice(0, WAVE), products.slice(WAVE, 2 * WAVE), products.slice(2 * WAVE)];
+      // The product in the middle of a wave is pinned: claimed (grouped or not, oldest due first)
+      // with about half of its wave before it and half after.
+      const pin1 = wave1[WAVE / 2]!;
+      const pin3 = wave3[WAVE / 2]!;
+      for (const p of [pin1, pin3]) await armHook(hooks, PIN_POINT, p.dataId);
       const watcher = watchProductsRoot(roots!.productsRoot, products);
       const published = async () => (await pool!.query<{ n: number }>(`SELECT count(*)::int AS n FROM products WHERE status = 'published'`)).rows[0]!.n;
+      const statusOf = async (p: ChaosProduct) => (await pool!.query<{ status: string; lease_owner: string | null }>(
+        `SELECT status, lease_owner FROM products WHERE data_id = $1`, [p.dataId])).rows[0];
+      const asItem = (p: ChaosProduct) => ({ data_id: p.dataId, data_type: 'image', stage_path: p.rel });
+      const post = (url: string, body: unknown, timeoutMs?: number) =>
+        httpViaSocket(forwarder!.socket, 'POST', url, { Authorization: `Bearer ${CHAOS_ADMIN_TOKEN}` }, body, timeoutMs);
       const register = async (wave: ChaosProduct[]) => {
         let next = 0;
         await Promise.all(Array.from({ length: 8 }, async () => {
           while (next < wave.length) {
             const p = wave[next++]!;
-            const a = await httpViaSocket(forwarder!.socket, 'POST', '/api/products', { Authorization: `Bearer ${CHAOS_ADMIN_TOKEN}` },
-              { data_id: p.dataId, data_type: 'image', stage_path: p.rel });
+            const a = await post('/api/products', asItem(p));
             if (a.status !== 201 && a.status !== 200) throw new Error(`registering ${p.dataId}: ${a.status} ${JSON.stringify(a.body)}`);
           }
         }));
+      };
+      /**
+       * One batch request, one transaction: every row is in before the api tries to enqueue any. Sent
+       * while Redis is cut off, it is answered only once the api's enqueue gets through after the
+       * link returns (TCP's retransmission backoff can add a dozen seconds): a minute's patience.
+       */
+      const registerBatch = async (wave: ChaosProduct[]) => {
+        const a = await post('/api/products/batch', { products: wave.map(asItem) }, 60_000);
+        const statuses = (a.body.results as Array<{ status: number }> | undefined)?.map((r) => r.status) ?? [];
+        if (a.status !== 200 || statuses.length !== wave.length || statuses.some((st) => st !== 201 && st !== 200)) {
+          throw new Error(`registering a batch: ${a.status} ${JSON.stringify(a.body).slice(0, 500)}`);
+        }
+      };
+      /** Starts a registration now and settles it later; meanwhile a failure must not go unhandled. */
+      const inBackground = <T>(work: Promise<T>): Promise<T> => {
+        work.catch(() => undefined);
+        return work;
       };
       /** Lines of every worker logged after the marks, with the worker's name. */
       const marks = () => new Map(WORKERS.map((n) => [n, workers.get(n)!.lines.length]));
@@ -143,48 +188,64 @@ function multiHostSuite(): void {
 
       // ---- Steady state: wave 1 on three healthy workers ----
       const tRegister = Date.now();
-      await register(products.slice(0, WAVE));
-      figures.registration_per_s = Math.round(WAVE / ((Date.now() - tRegister) / 1000));
-      const tFirst = Date.now();
-      const firstCount = (await waitFor(async () => { const n = await published(); return n >= 1 ? n : undefined; }, 60_000, 'a first product published', 100))!;
-      await waitFor(async () => (await published()) >= 40, 120_000, '40 products published', 100);
+      const registered1 = inBackground(register(wave1).then(() => Date.now()));
 
       // ---- 1. A worker host cut off for three leases ----
-      await waitFor(async () => (await pool!.query(`SELECT 1 FROM products WHERE status = 'publishing' AND lease_owner = 'w1'`)).rowCount! > 0, 60_000, 'w1 holds a lease', 20);
-      await lab!.cut('w1');
+      // Cut off the worker that holds wave 1's pinned product, the moment its copy is done (nothing
+      // else is awaited first, not even the rest of the wave's registration: a pinned attempt moves
+      // no bytes, and its lease must not lapse before the cut). That worker certainly holds a lease
+      // (with groups, every member's of the group), and its attempt, let go while cut off, must be
+      // refused by fencing when its link returns.
+      await hookReached(hooks, PIN_POINT, pin1.dataId, 180_000);
+      const cutName = (await statusOf(pin1))?.lease_owner ?? '';
+      expect(WORKERS).toContain(cutName);
+      await lab!.cut(cutName);
       const tCut = Date.now();
+      await releaseHook(hooks, PIN_POINT, pin1.dataId);
+      figures.cut_worker = cutName;
       const steady = await published();
-      figures.steady_products_per_s = Number(((steady - firstCount) / ((tCut - tFirst) / 1000)).toFixed(2));
-      const held = (await pool!.query<{ data_id: string }>(`SELECT data_id FROM products WHERE status = 'publishing' AND lease_owner = 'w1'`)).rows.map((r) => r.data_id);
-      note(`w1 cut off holding ${held.length} leases (${held.join(', ')})`);
-      expect(held.length).toBeGreaterThan(0);
+      figures.steady_products_per_s = Number((steady / ((tCut - tRegister) / 1000)).toFixed(2));
+      const held = (await pool!.query<{ data_id: string }>(`SELECT data_id FROM products WHERE status = 'publishing' AND lease_owner = $1`, [cutName])).rows.map((r) => r.data_id);
+      note(`${cutName} cut off holding ${held.length} leases (${held.slice(0, 8).join(', ')}${held.length > 8 ? ', …' : ''}), ${steady} products published`);
+      expect(held).toContain(pin1.dataId);
       await waitFor(async () => (await pool!.query(`SELECT 1 FROM products WHERE data_id = ANY($1) AND status = 'published'`, [held])).rowCount === held.length,
         WORKER_CUT_MS + 60_000, 'the cut-off worker\'s products published by the others', 100);
       figures.worker_cut_takeover_s = Number(((Date.now() - tCut) / 1000).toFixed(1));
-      note(`the others published w1's ${held.length} products ${figures.worker_cut_takeover_s} s after the cut`);
+      note(`the others published ${cutName}'s ${held.length} products ${figures.worker_cut_takeover_s} s after the cut`);
       const byWhom = (await pool!.query<{ data_id: string; worker: string }>(`SELECT data_id, worker FROM product_events WHERE data_id = ANY($1) AND event = 'published'`, [held])).rows;
-      expect(byWhom.filter((r) => r.worker === 'w1')).toEqual([]);
+      expect(byWhom.filter((r) => r.worker === cutName)).toEqual([]);
       await new Promise((r) => setTimeout(r, Math.max(0, tCut + WORKER_CUT_MS - Date.now()))); // the partition's length, not a wait for an event
-      const w1 = workers.get('w1')!;
-      const w1Mark = w1.lines.length;
-      await lab!.restore('w1');
+      const cutWorker = workers.get(cutName)!;
+      const cutMark = cutWorker.lines.length;
+      await lab!.restore(cutName);
       const tBack = Date.now();
-      // Back on the network, w1 finishes its stale attempts: the fencing token refuses each one.
+      // Back on the network, the worker finishes its stale attempts: the fencing token refuses each one.
       const refused = await waitFor(() => {
-        const lost = w1.lines.slice(w1Mark).filter((l) => l.message === 'lease lost to another worker; this attempt changed nothing' && held.includes(String(l.data_id)));
+        const lost = cutWorker.lines.slice(cutMark).filter((l) => l.message === 'lease lost to another worker; this attempt changed nothing' && held.includes(String(l.data_id)));
         return lost.length > 0 ? lost : undefined;
-      }, 120_000, 'w1 reports its stale leases lost', 100) ?? [];
+      }, 120_000, `${cutName} reports its stale leases lost`, 100) ?? [];
       figures.worker_stale_attempts_refused = new Set(refused.map((l) => l.data_id)).size;
       figures.worker_back_to_refusal_s = Number(((Date.now() - tBack) / 1000).toFixed(1));
-      note(`w1 back: ${figures.worker_stale_attempts_refused} stale attempts refused by fencing`);
+      note(`${cutName} back: ${figures.worker_stale_attempts_refused} stale attempts refused by fencing`);
+
+      figures.registration_per_s = Math.round(WAVE / (((await registered1) - tRegister) / 1000));
 
       // ---- 2. The Redis link cut off and back ----
-      await register(products.slice(WAVE, 2 * WAVE));
+      await register(wave2);
       const beforeRedis = await published();
       await waitFor(async () => (await published()) >= beforeRedis + 10, 120_000, 'wave 2 under way', 100);
       await lab!.cut('redis');
       note('Redis link cut');
+      // Wave 3 is registered while Redis is cut off, in one batch: its rows commit in PostgreSQL
+      // (the api answers once its enqueue gets through), but no job for them can reach a worker
+      // before the link returns (the api's enqueue and the reconcilers wait on it, and a worker
+      // starts no job without Redis). So all of wave 3 is work to dispatch when Redis is back,
+      // however much of wave 2 a group claim had already taken.
+      const registering3 = inBackground(registerBatch(wave3));
       await new Promise((r) => setTimeout(r, REDIS_CUT_MS)); // the partition's length
+      const unclaimed = async () => (await pool!.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM products WHERE data_id = ANY($1) AND status = 'staging' AND publish_attempts = 0`, [wave3.map((p) => p.dataId)])).rows[0]!.n;
+      await waitFor(async () => (await unclaimed()) === WAVE, 60_000, 'wave 3 registered during the Redis cut, none of it claimed', 100);
       const redisMark = marks();
       await lab!.restore('redis');
       const tRedisBack = Date.now();
@@ -194,11 +255,15 @@ function multiHostSuite(): void {
       note(`Redis back: dispatch resumed after ${figures.redis_recovery_s} s`);
 
       // ---- 3. The database link cut off for 20 s ----
-      await register(products.slice(2 * WAVE));
-      const beforeDb = await published();
-      await waitFor(async () => (await published()) >= beforeDb + 10, 120_000, 'wave 3 under way', 100);
+      // Cut when wave 3's pinned product has been copied: it is in hand and not committed (with
+      // groups, neither is the rest of its group), then let its attempt go on to a commit that
+      // waits on the cut link. A wave that had finished before the cut would leave nothing to resume.
+      await hookReached(hooks, PIN_POINT, pin3.dataId, 180_000);
       await lab!.cut('pg');
-      note('database link cut');
+      await releaseHook(hooks, PIN_POINT, pin3.dataId);
+      const atDbCut = await statusOf(pin3);
+      note(`database link cut; ${await published()} products published, ${pin3.dataId} ${atDbCut?.status} by ${atDbCut?.lease_owner}`);
+      expect(atDbCut?.status).toBe('publishing');
       await new Promise((r) => setTimeout(r, DATABASE_CUT_MS)); // the partition's length
       const dbMark = marks();
       await lab!.restore('pg');
@@ -207,6 +272,7 @@ function multiHostSuite(): void {
       figures.database_cut_s = DATABASE_CUT_MS / 1000;
       figures.database_recovery_s = Number(((Date.now() - tDbBack) / 1000).toFixed(1));
       note(`database back: publishing resumed after ${figures.database_recovery_s} s`);
+      await registering3;
 
       // ---- The end state ----
       await waitAllPublished(pool!, products, 300_000);

@@ -137,11 +137,13 @@ export async function startNetForwarder(lab: NetLab, host: string, dir: string, 
 }
 
 /** One HTTP request through a Unix socket; resolves with status and parsed JSON body. */
-export function httpViaSocket(socket: string, method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export function httpViaSocket(
+  socket: string, method: string, url: string, headers: Record<string, string>, body?: unknown, timeoutMs = 20000,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({
-      socketPath: socket, method, path: url, timeout: 20000,
+      socketPath: socket, method, path: url, timeout: timeoutMs,
       headers: { ...headers, ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}) },
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -157,7 +159,7 @@ export function httpViaSocket(socket: string, method: string, url: string, heade
         resolve({ status: res.statusCode ?? 0, body: parsed });
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within 20 s`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(payload);
   });

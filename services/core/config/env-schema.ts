@@ -55,8 +55,11 @@ export const envSchema = z.object({
   PUBLISH_BACKOFF_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   PUBLISH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0).max(86400).default(900),
   // Products of at most this many bytes are published in groups (one claim, one durability step, one
-  // commit); 0 = never. Off by default until the multi-host partition test covers groups (docs/publishing.md).
-  PUBLISH_GROUP_MAX_BYTES: int(0, 1_073_741_824).default(0),
+  // commit); 0 = never. 1 MiB: up to about that size a product's own claim, commit and fsyncs cost
+  // more than copying and hashing its bytes, so sharing them pays; beyond a few MiB the copy is the
+  // larger part. It also bounds what one group holds copied but not yet committed (64 MiB at the
+  // default group size): the work a crash or partition sends back, and its first member's wait.
+  PUBLISH_GROUP_MAX_BYTES: int(0, 1_073_741_824).default(1024 * 1024),
   // Most products one group takes.
   PUBLISH_GROUP_SIZE: int(1, 1000).default(64),
   PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
