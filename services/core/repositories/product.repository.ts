@@ -58,15 +58,7 @@ export interface RegistrationKey {
  * single, can deadlock on them.
  */
 export async function lockDestinations(db: Queryable, keys: readonly RegistrationKey[]): Promise<void> {
-  const paths: string[] = [];
-  const exclusive: boolean[] = [];
-  for (const { dest } of keys) {
-    const { ancestors } = overlapKeys(dest);
-    ancestors.forEach((p, i) => {
-      paths.push(p);
-      exclusive.push(i === ancestors.length - 1);
-    });
-  }
+  const { paths, self: exclusive } = flattenAncestors(keys.map((k) => k.dest));
   await db.query(
     `SELECT count(CASE WHEN l.exclusive THEN pg_advisory_xact_lock(l.key) ELSE pg_advisory_xact_lock_shared(l.key) END)
        FROM (SELECT k.key, bool_or(k.exclusive) AS exclusive
@@ -96,30 +88,45 @@ export async function lockBulkStateChanges(db: Queryable): Promise<void> {
  * would publish over one another. Uses the text_pattern_ops index for the "inside" case.
  */
 export async function findDestinationOverlap(db: Queryable, dest: string): Promise<ProductRow | undefined> {
-  const { ancestors, nestedPattern } = overlapKeys(dest);
   const res = await db.query<ProductRow>(
     `SELECT * FROM products
       WHERE destination_path = ANY($1::text[])
-         OR destination_path LIKE $2 ESCAPE '\\'
+         OR ${nestedUnder('destination_path', '$2::text')}
       LIMIT 1`,
-    [ancestors, nestedPattern],
+    [destinationAncestors(dest), dest],
   );
   return res.rows[0];
 }
 
-/** The destination and each of its ancestors, and a LIKE pattern for everything nested below it. */
-export function overlapKeys(dest: string): { ancestors: string[]; nestedPattern: string } {
-  const ancestors: string[] = [];
+/** The destination and each of its ancestors: 'a', 'a/b', 'a/b/c' for 'a/b/c'. */
+export function destinationAncestors(dest: string): string[] {
   const parts = dest.split('/');
-  for (let i = 1; i <= parts.length; i++) ancestors.push(parts.slice(0, i).join('/'));
-  return { ancestors, nestedPattern: `${dest.replace(/[\\%_]/g, (c) => `\\${c}`)}/%` };
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 /**
- * SQL: the path `col` lies inside the destination `dest` (both SQL text expressions) — the rows
- * overlapKeys' nestedPattern matches, written as a range of the text_pattern_ops index because a
- * LIKE pattern that differs per row (a batch's) cannot use the index. '0' is the character after
- * '/', so the range holds exactly the paths that start with `dest` and '/'.
+ * Every destination's ancestors (itself last) in parallel arrays for `unnest` in SQL, since the
+ * destinations' lists differ in length: each path, the position of its destination in `dests`,
+ * and whether it is that destination itself.
+ */
+export function flattenAncestors(dests: readonly string[]): { paths: string[]; of: number[]; self: boolean[] } {
+  const out = { paths: [] as string[], of: [] as number[], self: [] as boolean[] };
+  dests.forEach((dest, i) => {
+    const ancestors = destinationAncestors(dest);
+    ancestors.forEach((p, k) => {
+      out.paths.push(p);
+      out.of.push(i);
+      out.self.push(k === ancestors.length - 1);
+    });
+  });
+  return out;
+}
+
+/**
+ * SQL: the path `col` lies inside the destination `dest` (both SQL text expressions), written as
+ * a range of the text_pattern_ops index, which serves a constant and a per-row `dest` (a batch's)
+ * alike. '0' is the character after '/', so the range holds exactly the paths that start with
+ * `dest` and '/', whatever characters (`%`, `_`) the path holds.
  */
 export function nestedUnder(col: string, dest: string): string {
   return `(${col} ~>=~ (${dest} || '/') AND ${col} ~<~ (${dest} || '0'))`;
@@ -140,14 +147,7 @@ export interface RegistrationObstacles {
  * indexes.
  */
 export async function findRegistrationObstacles(db: Queryable, keys: readonly RegistrationKey[]): Promise<RegistrationObstacles> {
-  const ord: number[] = [];
-  const paths: string[] = [];
-  keys.forEach(({ dest }, i) => {
-    for (const p of overlapKeys(dest).ancestors) {
-      ord.push(i);
-      paths.push(p);
-    }
-  });
+  const { paths, of } = flattenAncestors(keys.map((k) => k.dest));
   const res = await db.query<ProductRow & { obstacle_for: number | null }>(
     `SELECT NULL::integer AS obstacle_for, p.* FROM products p WHERE p.data_id = ANY($1::text[])
      UNION ALL
@@ -155,7 +155,7 @@ export async function findRegistrationObstacles(db: Queryable, keys: readonly Re
      UNION ALL
      SELECT d.ord - 1, p.* FROM unnest($4::text[]) WITH ORDINALITY AS d(dest, ord)
       CROSS JOIN LATERAL (SELECT * FROM products WHERE ${nestedUnder('destination_path', 'd.dest')} LIMIT 1) p`,
-    [keys.map((k) => k.dataId), ord, paths, keys.map((k) => k.dest)],
+    [keys.map((k) => k.dataId), of, paths, keys.map((k) => k.dest)],
   );
   const found: RegistrationObstacles = { byDataId: new Map(), overlapping: new Map() };
   for (const { obstacle_for: at, ...row } of res.rows) {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool';
-import { overlapKeys } from './product.repository';
+import { nestedUnder } from './product.repository';
 import type { ProductRow } from './product.types';
 
 /** What the drift report checks of a published product. */
@@ -24,7 +24,7 @@ export async function ownedDestinations(db: Queryable, paths: string[]): Promise
 
 /** Whether any product's destination lies inside this directory (products_destination_prefix_idx). */
 export async function hasDestinationInside(db: Queryable, dir: string): Promise<boolean> {
-  const res = await db.query(`SELECT 1 FROM products WHERE destination_path LIKE $1 ESCAPE '\\' LIMIT 1`, [overlapKeys(dir).nestedPattern]);
+  const res = await db.query(`SELECT 1 FROM products WHERE ${nestedUnder('destination_path', '$1::text')} LIMIT 1`, [dir]);
   return (res.rowCount ?? 0) > 0;
 }
 

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { AppError, ConflictError } from '../../errors';
 import {
-  findRegistrationObstacles, lockBulkStateChanges, lockDestinations, overlapKeys, type NewProduct,
+  destinationAncestors, findRegistrationObstacles, lockBulkStateChanges, lockDestinations, type NewProduct,
 } from '../../repositories/product.repository';
 import { recordRegistered } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
@@ -52,7 +52,7 @@ class BatchDestinations {
   private readonly containing = new Map<string, Pick<ProductRow, 'data_id' | 'destination_path'>>();
 
   overlapping(dest: string): Pick<ProductRow, 'data_id' | 'destination_path'> | undefined {
-    for (const a of overlapKeys(dest).ancestors) {
+    for (const a of destinationAncestors(dest)) {
       const found = this.exact.get(a);
       if (found) return found;
     }
@@ -61,7 +61,7 @@ class BatchDestinations {
 
   add(p: Pick<ProductRow, 'data_id' | 'destination_path'>): void {
     this.exact.set(p.destination_path, p);
-    for (const a of overlapKeys(p.destination_path).ancestors.slice(0, -1)) if (!this.containing.has(a)) this.containing.set(a, p);
+    for (const a of destinationAncestors(p.destination_path).slice(0, -1)) if (!this.containing.has(a)) this.containing.set(a, p);
   }
 }
 

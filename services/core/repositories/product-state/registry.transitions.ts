@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool';
-import { nestedUnder, overlapKeys, type NewProduct } from '../product.repository';
+import { flattenAncestors, nestedUnder, type NewProduct } from '../product.repository';
 import type { ProductRow } from '../product.types';
 import { eventInsert } from './event-insert';
 
@@ -17,15 +17,7 @@ export async function recordRegistered(db: Queryable, ps: readonly NewProduct[])
 export async function recordRegistered(db: Queryable, arg: NewProduct | readonly NewProduct[]): Promise<ProductRow | undefined | Array<ProductRow | undefined>> {
   const ps: readonly NewProduct[] = Array.isArray(arg) ? arg : [arg as NewProduct];
   if (ps.length === 0) return [];
-  // Each destination and its ancestors, flattened with the position of their product: the lists differ in length.
-  const ancestorOf: number[] = [];
-  const ancestors: string[] = [];
-  ps.forEach((p, i) => {
-    for (const a of overlapKeys(p.destination_path).ancestors) {
-      ancestorOf.push(i + 1);
-      ancestors.push(a);
-    }
-  });
+  const ancestors = flattenAncestors(ps.map((p) => p.destination_path));
   const col = <K extends keyof NewProduct>(k: K) => ps.map((p) => p[k]);
   const res = await db.query<ProductRow>(
     `WITH v AS (
@@ -55,7 +47,7 @@ export async function recordRegistered(db: Queryable, arg: NewProduct | readonly
      SELECT * FROM ins`,
     [col('data_id'), col('data_type'), col('stage_path'), col('destination_path'), col('kind'), col('size_bytes'), col('file_count'),
       col('expected_sha256'), ps.map((p) => JSON.stringify(p.metadata)), ps.map((p) => p.due ?? true), ps.map((p) => p.supersedes ?? null),
-      ancestorOf, ancestors],
+      ancestors.of.map((i) => i + 1), ancestors.paths],
   );
   const byDataId = new Map(res.rows.map((r) => [r.data_id, r]));
   const rows = ps.map((p) => byDataId.get(p.data_id));
