@@ -37,6 +37,8 @@ export async function cpuSeconds(pid: number | undefined): Promise<number | unde
 export interface Ferry {
   url: string;
   token: string;
+  /** REDIS_PREFIX: everything under it is deleted when Ferry stops. */
+  redisPrefix: string;
   stageRoot: string;
   productsRoot: string;
   db: TestDatabase;
@@ -46,6 +48,8 @@ export interface Ferry {
   peakRss(): Promise<{ api?: number; worker?: number }>;
   /** CPU seconds (user + system, all threads) the worker process has used so far. */
   workerCpuSeconds(): Promise<number | undefined>;
+  /** The same for the api process (its cluster workers are not counted: the bench runs one process). */
+  apiCpuSeconds(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -106,7 +110,7 @@ export async function startFerry(
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
   const ferry: Ferry = {
-    url, token, stageRoot, productsRoot, db,
+    url, token, redisPrefix: prefix, stageRoot, productsRoot, db,
     async request(method, p, body) {
       const res = await fetch(url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -135,6 +139,9 @@ export async function startFerry(
     },
     async workerCpuSeconds() {
       return cpuSeconds(worker?.child.pid);
+    },
+    async apiCpuSeconds() {
+      return cpuSeconds(api.child.pid);
     },
     async stop() {
       await Promise.all([stop(api), worker && stop(worker)]);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { prepareNginx, type NginxUnderTest } from '../../test/support/nginx';
 import { createTestCertificate } from '../../test/support/tls';
-import { startFerry } from '../lib/ferry';
+import { cpuSeconds, startFerry } from '../lib/ferry';
 import { assertAllOk, load, medianLoad } from '../lib/load';
 import { seedProducts } from '../lib/seed';
 import type { BenchContext, PartResult, Row } from '../lib/result';
@@ -27,12 +27,12 @@ async function nginxFor(upstreamPort: number, cert: { certFile: string; keyFile:
   return nginx;
 }
 
-/** Starts the bare route (bench/lib/hello-server) in its own process; resolves with it and its port. */
-async function startHello(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '../lib/hello-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a baseline server (bench/lib/<script>) in its own process; resolves with it and its port. */
+async function startBaseline(script: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [path.join(__dirname, '../lib', script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`the bare route exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return { child, port };
 }
@@ -48,30 +48,47 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-api-'));
   const cert = createTestCertificate(path.join(dir, 'tls'));
   const ca = fs.readFileSync(cert.caFile);
-  const hello = await startHello();
+  const hello = await startBaseline('hello-server.js');
   const ferry = await startFerry(path.join(ctx.workDir, 'api'), { worker: false, env: { API_WORKERS: apiWorkers() } });
   await seedProducts(ferry.db.pool, 0, 10_000);
+  const floor = await startBaseline('floor-server.js', { DATABASE_URL: ferry.db.url, REDIS_PREFIX: `${ferry.redisPrefix}:floor` });
   const nginxHello = await nginxFor(hello.port, cert);
+  const nginxFloor = await nginxFor(floor.port, cert);
   const nginxFerry = await nginxFor(Number(new URL(ferry.url).port), cert);
   const rows: Row[] = [];
   let peak;
   try {
-    const targets: [string, string, NginxUnderTest][] = [
-      ['Express "hello" (baseline)', '/api/hello', nginxHello],
-      ['GET /api/products/{id}', '/api/products/seed-4321', nginxFerry],
-      ['GET /api/monitoring/publish/status', '/api/monitoring/publish/status', nginxFerry],
-      ['GET /api/monitoring/publish/failed', '/api/monitoring/publish/failed?limit=50', nginxFerry],
+    const helloCpu = () => cpuSeconds(hello.child.pid);
+    const ferryCpu = () => ferry.apiCpuSeconds();
+    const targets: [string, string, NginxUnderTest, () => Promise<number | undefined>][] = [
+      ['Express "hello" (baseline)', '/api/hello', nginxHello, helloCpu],
+      ['floor: Express + 1 Redis + the same PG read and JSON', '/api/products/seed-4321', nginxFloor, () => cpuSeconds(floor.child.pid)],
+      ['GET /api/products/{id}', '/api/products/seed-4321', nginxFerry, ferryCpu],
+      ['GET /api/monitoring/publish/status', '/api/monitoring/publish/status', nginxFerry, ferryCpu],
+      ['GET /api/monitoring/publish/failed', '/api/monitoring/publish/failed?limit=50', nginxFerry, ferryCpu],
     ];
-    for (const [name, p, nginx] of targets) {
+    for (const [name, p, nginx, serverCpu] of targets) {
       const url = `https://localhost:${nginx.ports.https}${p}`;
       const headers = { authorization: `Bearer ${ferry.token}` };
+      // CPU per request of the server process and of the load generator (this process), flat out:
+      // what each request costs, which the ratios alone cannot tell from what else held the cores.
+      const [server0, gen0] = [await serverCpu(), process.cpuUsage()];
       const max = assertAllOk(name, await load(url, { connections: 32, seconds: 10, headers, ca }));
+      const [server1, gen] = [await serverCpu(), process.cpuUsage(gen0)];
+      const served = max.rps * 10;
       const fixed = await medianLoad(name, url, { rate: 500, connections: 32, seconds: 10, headers, ca }, ctx.repeat);
-      rows.push({ name, rps_32_conn: max.rps, p99_ms_32_conn: max.p99_ms, p50_ms_at_500_rps: fixed.p50_ms, p99_ms_at_500_rps: fixed.p99_ms });
+      rows.push({
+        name, rps_32_conn: max.rps, p99_ms_32_conn: max.p99_ms, p50_ms_at_500_rps: fixed.p50_ms, p99_ms_at_500_rps: fixed.p99_ms,
+        server_cpu_us_per_req: ((server1! - server0!) / served) * 1e6,
+        loadgen_cpu_us_per_req: (gen.user + gen.system) / served,
+      });
     }
     peak = await ferry.peakRss();
   } finally {
-    await Promise.all([nginxHello.stop(), nginxFerry.stop(), ferry.stop()]);
+    await Promise.all([nginxHello.stop(), nginxFloor.stop(), nginxFerry.stop()]);
+    floor.child.kill('SIGTERM');
+    await new Promise((r) => floor.child.once('exit', r));
+    await ferry.stop();
     hello.child.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -81,13 +98,19 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     rps_ratio: Number(r.rps_32_conn) / Number(base.rps_32_conn),
     p99_ratio_at_500_rps: Number(r.p99_ms_at_500_rps) / Number(base.p99_ms_at_500_rps),
   }));
-  const ferryRows = withRatios.slice(1);
+  const floorRow = withRatios[1]!;
+  const ferryRows = withRatios.slice(2);
+  const product = ferryRows[0]!;
   return {
     part: 'api',
     title: `API (API_WORKERS=${apiWorkers()}) through nginx with TLS: 32 connections flat out, then 500 req/s (median of ${ctx.repeat} runs of 10 s)`,
     baseline: base.name,
     rows: withRatios,
     peak_rss: peak,
+    notes: [
+      `the floor (the product read's round trips and answer, no Ferry middleware) is at ${floorRow.rps_ratio.toFixed(2)} × the bare route; ` +
+        `Ferry's product read at ${(product.rps_ratio / floorRow.rps_ratio).toFixed(2)} × the floor's throughput`,
+    ],
     targets: [
       { name: `every read endpoint at ≥ ${TARGET.rpsRatio} × the bare route's throughput`, ok: ferryRows.every((r) => r.rps_ratio >= TARGET.rpsRatio) },
       { name: `p99 at 500 req/s ≤ ${TARGET.p99Ratio} × the bare route's`, ok: ferryRows.every((r) => r.p99_ratio_at_500_rps <= TARGET.p99Ratio) },

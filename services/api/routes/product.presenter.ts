@@ -1,4 +1,5 @@
 import type { ProductEventRow, ProductRow } from '../../core/repositories/product.types';
+import type { ProductDetail } from '../../core/repositories/product-detail.repository';
 import type { ProductEventResponse, ProductResponse, ProductWithEventsResponse } from '../schemas/products.responses';
 
 // The shapes come from the zod response schemas (products.responses.ts); these functions only map
@@ -71,5 +72,13 @@ export function presentEvent(e: ProductEventRow): ProductEventResponse {
     reason: e.reason ?? null,
     detail: e.detail ?? null,
     created_at: iso(e.created_at),
+  };
+}
+
+/** The single-product view: the product, its per-file manifest (`ferryctl audit` re-hashes against it; lists leave it out), its events and lineage. */
+export function presentProductDetail({ product, events, derivedFrom, supersededBy }: ProductDetail): ProductWithEventsResponse {
+  return {
+    ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent),
+    derived_from: derivedFrom, superseded_by: supersededBy ?? null, observation: presentObservation(product),
   };
 }

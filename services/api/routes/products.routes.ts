@@ -9,9 +9,9 @@ import type { RegistryDeps } from '../../core/domain/registry-deps';
 import { requireScope } from '../middleware/require-scope';
 import { dataIdParamsSchema } from '../schemas/common.schemas';
 import { listProductsQuerySchema, registerBatchSchema, registerProductSchema } from '../schemas/products.schemas';
-import type { ProductPageResponse, ProductWithEventsResponse } from '../schemas/products.responses';
+import type { ProductPageResponse } from '../schemas/products.responses';
 import { presentBatch } from './batch.presenter';
-import { presentEvent, presentObservation, presentProduct } from './product.presenter';
+import { presentProduct, presentProductDetail } from './product.presenter';
 
 /**
  * /api/products: register (201 new, 200 when the identical product was registered before), register
@@ -51,12 +51,7 @@ export function productsRoutes(deps: RegistryDeps): Router {
 
   router.get('/:data_id', requireScope('read'), async (req, res) => {
     const { data_id } = dataIdParamsSchema.parse(req.params);
-    const { product, events, derivedFrom, supersededBy } = await getProduct(deps, data_id);
-    // The per-file manifest only here (not in lists): `ferryctl audit` re-hashes against it.
-    res.json({
-      ...presentProduct(product), manifest: product.manifest, events: events.map(presentEvent),
-      derived_from: derivedFrom, superseded_by: supersededBy ?? null, observation: presentObservation(product),
-    } satisfies ProductWithEventsResponse);
+    res.json(presentProductDetail(await getProduct(deps, data_id)));
   });
 
   router.post('/:data_id/publish', requireScope('publish'), async (req, res) => {

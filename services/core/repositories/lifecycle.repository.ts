@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool';
+import { prepared } from '../db/prepared';
 import type { ProductRow } from './product.types';
 
 /**
@@ -39,12 +40,13 @@ export async function selectProducts(db: Queryable, s: ProductSelection): Promis
   if (s.min_attempts !== undefined) where.push(`publish_attempts >= ${arg(s.min_attempts)}`);
   if (s.max_attempts !== undefined) where.push(`publish_attempts <= ${arg(s.max_attempts)}`);
   const dir = s.order === 'newest' ? 'DESC' : 'ASC';
-  const res = await db.query<SelectedProductRow>(
+  // Prepared: the failed list is a hot read; each combination of filters is one statement.
+  const res = await db.query<SelectedProductRow>(prepared(
     `SELECT id, data_id, data_type, stage_path, status, publish_attempts, publish_error, error_class, updated_at, created_at, held
        FROM products WHERE ${where.join(' AND ')}
       ORDER BY updated_at ${dir}, id ${dir} LIMIT ${arg(s.limit)}${s.lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
     args,
-  );
+  ));
   return res.rows;
 }
 

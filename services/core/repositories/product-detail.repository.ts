@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool';
-import type { ProductEventRow, ProductRow } from './product.types';
+import { prepared } from '../db/prepared';
+import { PRODUCT_COLUMNS, type ProductEventRow, type ProductRow } from './product.types';
 
 /** One product as its detail views show it: the row, every event oldest first, its inputs' data_ids and its successor. */
 export interface ProductDetail {
@@ -20,17 +21,17 @@ type DetailRow = ProductRow & {
  * The product, its events, its inputs and its successor in one statement: the detail read is the api's hottest
  * path, and one round trip on one pool client costs less than three. Events travel as JSON, so
  * their timestamps come back as text and are turned into Dates here (the only column pg would
- * otherwise have parsed).
+ * otherwise have parsed). Prepared, so it names the product's columns.
  */
 const DETAIL_SQL = `
-SELECT p.*,
+SELECT ${PRODUCT_COLUMNS.map((c) => `p.${c}`).join(', ')},
   COALESCE((SELECT json_agg(e ORDER BY e.id) FROM product_events e WHERE e.product_id = p.id), '[]'::json) AS detail_events,
   ARRAY(SELECT q.data_id FROM product_inputs i JOIN products q ON q.id = i.input_id WHERE i.product_id = p.id ORDER BY q.data_id) AS detail_inputs,
   (SELECT s.data_id FROM products s WHERE s.supersedes = p.data_id) AS detail_superseded_by
 FROM products p WHERE p.data_id = $1`;
 
 export async function findProductDetail(db: Queryable, dataId: string): Promise<ProductDetail | undefined> {
-  const res = await db.query<DetailRow>(DETAIL_SQL, [dataId]);
+  const res = await db.query<DetailRow>(prepared(DETAIL_SQL, [dataId]));
   const row = res.rows[0];
   if (!row) return undefined;
   const { detail_events, detail_inputs, detail_superseded_by, ...product } = row;

@@ -66,6 +66,22 @@ export interface ProductRow {
   freq_hz: number | null;
 }
 
+/**
+ * Every column of ProductRow, for statements that name their columns rather than `SELECT *` (a
+ * prepared statement must: db/prepared.ts). A Record, so the compiler refuses a list that misses
+ * a field of ProductRow or names one it lacks.
+ */
+const PRODUCT_COLUMN_SET: Record<keyof ProductRow, true> = {
+  id: true, data_id: true, data_type: true, stage_path: true, destination_path: true, published_path: true,
+  kind: true, status: true, size_bytes: true, file_count: true, checksum_sha256: true, manifest: true,
+  expected_sha256: true, publish_attempts: true, publish_error: true, error_class: true, lease_token: true,
+  lease_owner: true, lease_expires_at: true, metadata: true, created_at: true, staged_at: true,
+  published_at: true, updated_at: true, due_at: true, held: true, source_removal_pending: true,
+  next_attempt_at: true, retracted_path: true, supersedes: true, file_action_pending: true, extracted: true,
+  obs_start: true, obs_end: true, ra_deg: true, dec_deg: true, freq_hz: true,
+};
+export const PRODUCT_COLUMNS = Object.keys(PRODUCT_COLUMN_SET) as ReadonlyArray<keyof ProductRow>;
+
 /** A product_events row: one state change of one product. */
 export interface ProductEventRow {
   id: number;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool';
+import { prepared } from '../db/prepared';
 import type { Scope, TokenRow } from './token.types';
 
 /** Inserts a token; undefined when the name (or, astronomically unlikely, the hash) is taken. */
@@ -11,9 +12,14 @@ export async function insertToken(db: Queryable, t: { name: string; token_sha256
   return res.rows[0];
 }
 
-/** The token with this hash (revoked or not), or undefined; the unique index makes it one lookup. */
+/**
+ * The token with this hash (revoked or not), or undefined; the unique index makes it one lookup.
+ * Every authenticated request runs it, so it is prepared (and names its columns).
+ */
 export async function findTokenByHash(db: Queryable, tokenSha256: string): Promise<TokenRow | undefined> {
-  const res = await db.query<TokenRow>('SELECT * FROM api_tokens WHERE token_sha256 = $1', [tokenSha256]);
+  const res = await db.query<TokenRow>(
+    prepared('SELECT id, name, token_sha256, scopes, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_sha256 = $1', [tokenSha256]),
+  );
   return res.rows[0];
 }
 
