@@ -10,8 +10,9 @@ const names = new Map<string, string>();
  * cold, 0.2 ms to run).
  *
  * Only for statements that name their columns: a prepared `SELECT *` fails with "cached plan must
- * not change result type" in every running process once a migration adds a column, which a
- * rolling upgrade does while the old replicas still serve.
+ * not change result type" on every connection that prepared it once a migration adds a column,
+ * which a rolling upgrade does while the old replicas still serve (each such connection would fail
+ * one request before the pool replaced it).
  */
 export function prepared(text: string, values: unknown[]): QueryConfig {
   let name = names.get(text);
