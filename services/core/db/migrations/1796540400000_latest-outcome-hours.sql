@@ -43,83 +43,103 @@ CREATE TABLE latest_outcome_hours (
   PRIMARY KEY (hour, shard)
 );
 
-CREATE FUNCTION latest_outcome_hours_add(outcome_at timestamptz, owner_id bigint, add_products integer, add_successes integer)
-RETURNS void LANGUAGE plpgsql AS $$
+-- What some products' counted rows add to each hour and shard.
+CREATE FUNCTION latest_outcome_shares(product_ids bigint[]) RETURNS SETOF latest_outcome_hours LANGUAGE sql STABLE AS $$
+  SELECT floor(extract(epoch FROM at) / 3600)::bigint, (product_id % 16)::smallint, sum(products)::bigint, sum(successes)::bigint
+    FROM latest_outcomes
+   WHERE product_id = ANY (product_ids) AND counted
+   GROUP BY 1, 2
+$$;
+
+-- Moves some products' shares in the hours from `old_shares` (taken before their rows changed) to
+-- what their rows add now, in one upsert in (hour, shard) order: every statement takes its hour
+-- rows in the same order, so two statements that change the outcomes of many products at once (a
+-- group's commit, a batch of reclaimed leases) cannot deadlock on them, nor with a single change.
+CREATE FUNCTION latest_outcome_hours_move(product_ids bigint[], old_shares latest_outcome_hours[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  h bigint := floor(extract(epoch FROM outcome_at) / 3600)::bigint;
-  s smallint := owner_id % 16;
-  left_products bigint;
-  left_successes bigint;
+  zero_hours bigint[];
+  zero_shards smallint[];
 BEGIN
-  IF add_products = 0 AND add_successes = 0 THEN
-    RETURN;
-  END IF;
-  -- Always an upsert: an hour's successes may sum to zero while rows still count in it, so a
-  -- decrement can find its row deleted and must start it again.
-  INSERT INTO latest_outcome_hours AS o (hour, shard, products, successes) VALUES (h, s, add_products, add_successes)
-  ON CONFLICT (hour, shard) DO UPDATE SET products = o.products + EXCLUDED.products, successes = o.successes + EXCLUDED.successes
-  RETURNING o.products, o.successes INTO left_products, left_successes;
-  -- The row stays locked by this transaction until commit, so nobody counts into it meanwhile.
-  IF left_products = 0 AND left_successes = 0 THEN
-    DELETE FROM latest_outcome_hours WHERE hour = h AND shard = s;
+  WITH changed AS (
+    INSERT INTO latest_outcome_hours AS o (hour, shard, products, successes)
+    SELECT d.hour, d.shard, sum(d.products), sum(d.successes)
+      FROM (SELECT * FROM latest_outcome_shares(product_ids)
+            UNION ALL SELECT b.hour, b.shard, -b.products, -b.successes FROM unnest(old_shares) b) d
+     GROUP BY d.hour, d.shard
+    HAVING sum(d.products) <> 0 OR sum(d.successes) <> 0
+     ORDER BY d.hour, d.shard
+    -- Always an upsert: an hour's successes may sum to zero while rows still count in it, so a
+    -- decrement can find its row deleted and must start it again.
+    ON CONFLICT (hour, shard) DO UPDATE SET products = o.products + EXCLUDED.products, successes = o.successes + EXCLUDED.successes
+    RETURNING o.hour, o.shard, o.products, o.successes)
+  SELECT array_agg(c.hour), array_agg(c.shard) INTO zero_hours, zero_shards FROM changed c WHERE c.products = 0 AND c.successes = 0;
+  -- Those rows stay locked by this transaction until commit, so nobody counts into them meanwhile.
+  IF zero_hours IS NOT NULL THEN
+    DELETE FROM latest_outcome_hours h USING unnest(zero_hours, zero_shards) AS z(hour, shard)
+     WHERE h.hour = z.hour AND h.shard = z.shard;
   END IF;
 END $$;
 
-CREATE FUNCTION latest_outcomes_count_hour() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.counted THEN
-    PERFORM latest_outcome_hours_add(OLD.at, OLD.product_id, -OLD.products, -OLD.successes);
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.counted THEN
-    PERFORM latest_outcome_hours_add(NEW.at, NEW.product_id, NEW.products, NEW.successes);
-  END IF;
-  RETURN NULL;
-END $$;
-
--- A new attempt-ending event (the same condition as the success rate's, ends_attempt).
-CREATE FUNCTION product_events_keep_latest_outcome() RETURNS trigger LANGUAGE plpgsql AS $$
+-- New attempt-ending events (the same condition as the success rate's, ends_attempt), per statement
+-- so that a statement's hour rows are taken in order, all at once (above).
+CREATE FUNCTION product_events_keep_latest_outcomes() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  is_counted boolean;
+  ids bigint[];
+  e record;
+  reordered boolean := false;
+  old_shares latest_outcome_hours[];
 BEGIN
-  -- One writer per product at a time. A transition already holds this lock (it changed the row in
-  -- the same statement), so only a bare insert into the event log ever waits here.
-  SELECT p.status::text <> 'discarded' INTO is_counted FROM products p WHERE p.id = NEW.product_id FOR NO KEY UPDATE;
-  -- Outdone already (a higher id at a time no earlier): it decides no window.
-  IF EXISTS (SELECT 1 FROM latest_outcomes
-              WHERE product_id = NEW.product_id AND event_id > NEW.id AND at >= NEW.created_at) THEN
+  SELECT array_agg(DISTINCT product_id ORDER BY product_id) INTO ids FROM added_events WHERE ends_attempt;
+  IF ids IS NULL THEN
     RETURN NULL;
   END IF;
-  -- The rows it outdoes; normally the product's one previous outcome.
-  DELETE FROM latest_outcomes WHERE product_id = NEW.product_id AND event_id < NEW.id AND at <= NEW.created_at;
-  IF NOT EXISTS (SELECT 1 FROM latest_outcomes WHERE product_id = NEW.product_id) THEN
+  -- One writer per product at a time, in id order like every batch. A transition already holds
+  -- these locks (it changed the rows in the same statement); only bare inserts into the event log
+  -- ever wait here.
+  PERFORM 1 FROM products WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+  old_shares := ARRAY(SELECT x FROM latest_outcome_shares(ids) x);
+  FOR e IN SELECT a.product_id, a.id, a.created_at, a.to_status = 'published' AS succeeded, p.status::text <> 'discarded' AS counted
+             FROM added_events a JOIN products p ON p.id = a.product_id
+            WHERE a.ends_attempt ORDER BY a.product_id, a.id LOOP
+    -- Outdone already (a higher id at a time no earlier): it decides no window.
+    CONTINUE WHEN EXISTS (SELECT 1 FROM latest_outcomes
+                           WHERE product_id = e.product_id AND event_id > e.id AND at >= e.created_at);
+    -- The rows it outdoes; normally the product's one previous outcome.
+    DELETE FROM latest_outcomes WHERE product_id = e.product_id AND event_id < e.id AND at <= e.created_at;
+    IF EXISTS (SELECT 1 FROM latest_outcomes WHERE product_id = e.product_id) THEN
+      -- Out of order: it sits between others, whose contributions are worked out again below.
+      reordered := true;
+    END IF;
     INSERT INTO latest_outcomes (product_id, event_id, at, succeeded, counted, products, successes)
-    VALUES (NEW.product_id, NEW.id, NEW.created_at, NEW.to_status = 'published', is_counted, 1,
-            CASE WHEN NEW.to_status = 'published' THEN 1 ELSE 0 END);
-    RETURN NULL;
+    VALUES (e.product_id, e.id, e.created_at, e.succeeded, e.counted, 1, e.succeeded::int);
+  END LOOP;
+  IF reordered THEN
+    UPDATE latest_outcomes o SET products = d.products, successes = d.successes
+      FROM (SELECT product_id, event_id, CASE WHEN row_number() OVER w = 1 THEN 1 ELSE 0 END AS products,
+                   succeeded::int - COALESCE(lag(succeeded::int) OVER w, 0) AS successes
+              FROM latest_outcomes WHERE product_id = ANY (ids)
+            WINDOW w AS (PARTITION BY product_id ORDER BY at DESC)) d
+     WHERE o.product_id = d.product_id AND o.event_id = d.event_id
+       AND (o.products, o.successes) IS DISTINCT FROM (d.products, d.successes);
   END IF;
-  -- Out of order: the new row sits between others, whose contributions are worked out again.
-  INSERT INTO latest_outcomes (product_id, event_id, at, succeeded, counted, products, successes)
-  VALUES (NEW.product_id, NEW.id, NEW.created_at, NEW.to_status = 'published', is_counted, 0, 0);
-  UPDATE latest_outcomes o SET products = d.products, successes = d.successes
-    FROM (SELECT event_id, CASE WHEN row_number() OVER w = 1 THEN 1 ELSE 0 END AS products,
-                 succeeded::int - COALESCE(lag(succeeded::int) OVER w, 0) AS successes
-            FROM latest_outcomes WHERE product_id = NEW.product_id
-          WINDOW w AS (ORDER BY at DESC)) d
-   WHERE o.product_id = NEW.product_id AND o.event_id = d.event_id
-     AND (o.products, o.successes) IS DISTINCT FROM (d.products, d.successes);
+  PERFORM latest_outcome_hours_move(ids, old_shares);
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER product_events_keep_latest_outcome AFTER INSERT ON product_events
-  FOR EACH ROW WHEN (NEW.ends_attempt)
-  EXECUTE FUNCTION product_events_keep_latest_outcome();
+CREATE TRIGGER product_events_keep_latest_outcomes AFTER INSERT ON product_events
+  REFERENCING NEW TABLE AS added_events FOR EACH STATEMENT
+  EXECUTE FUNCTION product_events_keep_latest_outcomes();
 
 -- A product that becomes discarded leaves the sums, and would return to them if it ever left that
 -- state (no transition does today). Compared as text: a fresh database runs every migration in one
--- transaction, in which PostgreSQL refuses the enum value added by an earlier one.
+-- transaction, in which PostgreSQL refuses the enum value added by an earlier one. Discards go one
+-- product at a time, so a row trigger, which costs the other updates of products nothing.
 CREATE FUNCTION products_count_latest_outcome() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  old_shares latest_outcome_hours[] := ARRAY(SELECT x FROM latest_outcome_shares(ARRAY[NEW.id]) x);
 BEGIN
   UPDATE latest_outcomes SET counted = NEW.status::text <> 'discarded' WHERE product_id = NEW.id;
+  PERFORM latest_outcome_hours_move(ARRAY[NEW.id], old_shares);
   RETURN NULL;
 END $$;
 
@@ -147,25 +167,22 @@ INSERT INTO latest_outcomes (product_id, event_id, at, succeeded, counted, produ
    WHERE outdone_at IS NULL OR outdone_at < created_at
   WINDOW w AS (PARTITION BY product_id ORDER BY created_at DESC);
 
--- The hours of the rows above in one grouped insert, then the trigger that keeps them from now on.
--- The triggers on products and product_events exist already: creating them locked both tables
--- against writes until this migration commits, so no event falls between backfill and trigger.
+-- The hours of the rows above, grouped as latest_outcome_shares does. The triggers exist already:
+-- creating them locked products and product_events against writes until this migration commits,
+-- so no event falls between the backfill and the trigger.
 INSERT INTO latest_outcome_hours (hour, shard, products, successes)
-  SELECT hour, shard, sum(products), sum(successes)
-    FROM (SELECT floor(extract(epoch FROM at) / 3600)::bigint AS hour, (product_id % 16)::smallint AS shard, products, successes
-            FROM latest_outcomes WHERE counted) r
-   GROUP BY hour, shard
+  SELECT floor(extract(epoch FROM at) / 3600)::bigint, (product_id % 16)::smallint, sum(products), sum(successes)
+    FROM latest_outcomes
+   WHERE counted
+   GROUP BY 1, 2
   HAVING sum(products) <> 0 OR sum(successes) <> 0;
-
-CREATE TRIGGER latest_outcomes_count_hour AFTER INSERT OR UPDATE OR DELETE ON latest_outcomes
-  FOR EACH ROW EXECUTE FUNCTION latest_outcomes_count_hour();
 
 -- Down Migration
 DROP TRIGGER products_count_latest_outcome ON products;
 DROP FUNCTION products_count_latest_outcome();
-DROP TRIGGER product_events_keep_latest_outcome ON product_events;
-DROP FUNCTION product_events_keep_latest_outcome();
+DROP TRIGGER product_events_keep_latest_outcomes ON product_events;
+DROP FUNCTION product_events_keep_latest_outcomes();
+DROP FUNCTION latest_outcome_hours_move(bigint[], latest_outcome_hours[]);
+DROP FUNCTION latest_outcome_shares(bigint[]);
 DROP TABLE latest_outcomes;
-DROP FUNCTION latest_outcomes_count_hour();
-DROP FUNCTION latest_outcome_hours_add(timestamptz, bigint, integer, integer);
 DROP TABLE latest_outcome_hours;
