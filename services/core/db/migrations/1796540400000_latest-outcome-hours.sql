@@ -86,30 +86,38 @@ CREATE FUNCTION product_events_keep_latest_outcomes() RETURNS trigger LANGUAGE p
 DECLARE
   ids bigint[];
   e record;
+  outdone boolean;
+  outdoes boolean;
+  stays boolean;
   reordered boolean := false;
   old_shares latest_outcome_hours[];
 BEGIN
-  SELECT array_agg(DISTINCT product_id ORDER BY product_id) INTO ids FROM added_events WHERE ends_attempt;
-  IF ids IS NULL THEN
-    RETURN NULL;
-  END IF;
   -- One writer per product at a time, in id order like every batch. A transition already holds
   -- these locks (it changed the rows in the same statement); only bare inserts into the event log
   -- ever wait here.
-  PERFORM 1 FROM products WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+  SELECT array_agg(id ORDER BY id) INTO ids
+    FROM (SELECT id FROM products WHERE id IN (SELECT product_id FROM added_events WHERE ends_attempt)
+           ORDER BY id FOR NO KEY UPDATE) locked;
+  IF ids IS NULL THEN
+    RETURN NULL;
+  END IF;
   old_shares := ARRAY(SELECT x FROM latest_outcome_shares(ids) x);
   FOR e IN SELECT a.product_id, a.id, a.created_at, a.to_status = 'published' AS succeeded, p.status::text <> 'discarded' AS counted
              FROM added_events a JOIN products p ON p.id = a.product_id
             WHERE a.ends_attempt ORDER BY a.product_id, a.id LOOP
+    SELECT COALESCE(bool_or(event_id > e.id AND at >= e.created_at), false),
+           COALESCE(bool_or(event_id < e.id AND at <= e.created_at), false),
+           COALESCE(bool_or(NOT (event_id < e.id AND at <= e.created_at)), false)
+      INTO outdone, outdoes, stays
+      FROM latest_outcomes WHERE product_id = e.product_id;
     -- Outdone already (a higher id at a time no earlier): it decides no window.
-    CONTINUE WHEN EXISTS (SELECT 1 FROM latest_outcomes
-                           WHERE product_id = e.product_id AND event_id > e.id AND at >= e.created_at);
+    CONTINUE WHEN outdone;
     -- The rows it outdoes; normally the product's one previous outcome.
-    DELETE FROM latest_outcomes WHERE product_id = e.product_id AND event_id < e.id AND at <= e.created_at;
-    IF EXISTS (SELECT 1 FROM latest_outcomes WHERE product_id = e.product_id) THEN
-      -- Out of order: it sits between others, whose contributions are worked out again below.
-      reordered := true;
+    IF outdoes THEN
+      DELETE FROM latest_outcomes WHERE product_id = e.product_id AND event_id < e.id AND at <= e.created_at;
     END IF;
+    -- Rows that stay: out of order, it sits between them; contributions are worked out again below.
+    reordered := reordered OR stays;
     INSERT INTO latest_outcomes (product_id, event_id, at, succeeded, counted, products, successes)
     VALUES (e.product_id, e.id, e.created_at, e.succeeded, e.counted, 1, e.succeeded::int);
   END LOOP;
