@@ -102,6 +102,15 @@ describe('latestOutcomes (latest outcome per product, hours kept by trigger)', (
     expect(await keptOutcomes(db.pool, windows[0]!)).toEqual({ products: 1, succeeded: 0 });
   });
 
+  it('forgets a deleted product', async () => {
+    const [kept, gone] = [await seedProduct(db.pool, { data_id: 'kept' }), await seedProduct(db.pool, { data_id: 'gone' })];
+    for (const p of [kept, gone]) await seedEvent(db.pool, p, { from: 'publishing', to: 'published', at: new Date(now.getTime() - HOUR) });
+    await db.pool.query('DELETE FROM products WHERE id = $1', [gone.id]);
+    expect(await keptOutcomes(db.pool, windows[0]!)).toEqual({ products: 1, succeeded: 1 });
+    expect(await referenceOutcomes(db.pool, windows[0]!)).toEqual({ products: 1, succeeded: 1 });
+    expect(await outcomeHoursDrift(db.pool)).toEqual([]);
+  });
+
   it('reads whole hours from latest_outcome_hours and only the partial hour by latest_outcomes_at_idx, never the event log', async () => {
     const p = await seedProduct(db.pool, { data_id: 'p', status: 'published' });
     await seedEvent(db.pool, p, { from: 'publishing', to: 'published', at: new Date(now.getTime() - 2 * HOUR) });

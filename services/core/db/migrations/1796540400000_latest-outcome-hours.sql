@@ -139,21 +139,28 @@ CREATE TRIGGER product_events_keep_latest_outcomes AFTER INSERT ON product_event
   EXECUTE FUNCTION product_events_keep_latest_outcomes();
 
 -- A product that becomes discarded leaves the sums, and would return to them if it ever left that
--- state (no transition does today). Compared as text: a fresh database runs every migration in one
+-- state (no transition does today); a deleted product leaves them too (before the cascade takes its
+-- rows, whose shares are needed). Compared as text: a fresh database runs every migration in one
 -- transaction, in which PostgreSQL refuses the enum value added by an earlier one. Discards go one
--- product at a time, so a row trigger, which costs the other updates of products nothing.
+-- product at a time, so row triggers, which cost the other updates of products nothing.
 CREATE FUNCTION products_count_latest_outcome() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  old_shares latest_outcome_hours[] := ARRAY(SELECT x FROM latest_outcome_shares(ARRAY[NEW.id]) x);
+  old_shares latest_outcome_hours[] := ARRAY(SELECT x FROM latest_outcome_shares(ARRAY[OLD.id]) x);
 BEGIN
-  UPDATE latest_outcomes SET counted = NEW.status::text <> 'discarded' WHERE product_id = NEW.id;
-  PERFORM latest_outcome_hours_move(ARRAY[NEW.id], old_shares);
-  RETURN NULL;
+  IF TG_OP = 'DELETE' THEN
+    DELETE FROM latest_outcomes WHERE product_id = OLD.id;
+  ELSE
+    UPDATE latest_outcomes SET counted = NEW.status::text <> 'discarded' WHERE product_id = NEW.id;
+  END IF;
+  PERFORM latest_outcome_hours_move(ARRAY[OLD.id], old_shares);
+  RETURN OLD;
 END $$;
 
 CREATE TRIGGER products_count_latest_outcome AFTER UPDATE OF status ON products
   FOR EACH ROW WHEN ((OLD.status::text = 'discarded') <> (NEW.status::text = 'discarded'))
   EXECUTE FUNCTION products_count_latest_outcome();
+CREATE TRIGGER products_forget_latest_outcome BEFORE DELETE ON products
+  FOR EACH ROW EXECUTE FUNCTION products_count_latest_outcome();
 
 -- Emptying the registry (tests do, test/support/database.ts) empties latest_outcomes by cascade from
 -- products; latest_outcome_hours is emptied in the same statement, as publish_attempt_hours is.
@@ -186,6 +193,7 @@ INSERT INTO latest_outcome_hours (hour, shard, products, successes)
   HAVING sum(products) <> 0 OR sum(successes) <> 0;
 
 -- Down Migration
+DROP TRIGGER products_forget_latest_outcome ON products;
 DROP TRIGGER products_count_latest_outcome ON products;
 DROP FUNCTION products_count_latest_outcome();
 DROP TRIGGER product_events_keep_latest_outcomes ON product_events;
