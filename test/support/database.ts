@@ -53,12 +53,13 @@ export async function dropDatabase(name: string): Promise<void> {
 }
 
 /**
- * Empties every registry table — products, their events, the per-status counts and the hourly
- * attempt figures the triggers keep — in one statement, for tests that start over in one database.
+ * Empties every registry table — products, their events, the per-status counts, the hourly
+ * attempt figures and the latest outcomes the triggers keep — in one statement, for tests that
+ * start over in one database.
  */
 export async function emptyRegistry(pool: Pool): Promise<void> {
   // CASCADE: tables that reference products (lineage, for one) empty with it.
-  await pool.query('TRUNCATE products, product_events, product_status_counts, publish_attempt_hours RESTART IDENTITY CASCADE');
+  await pool.query('TRUNCATE products, product_events, product_status_counts, publish_attempt_hours, latest_outcome_hours RESTART IDENTITY CASCADE');
 }
 
 /** Creates an empty database of its own for one test file, migrated to head unless migrated is false. */

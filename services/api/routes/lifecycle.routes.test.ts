@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { authHeader, createTestApi, type TestApi } from '../../../test/support/api';
+import { emptyRegistry } from '../../../test/support/database';
 import { registryCounts, seedEvent, seedProduct } from '../../../test/support/products';
 import { evaluateThresholds } from '../../cli/check/thresholds';
 import { RETRACT_DESCENDANTS_LIMIT } from '../../core/domain/lifecycle/retract-product';
@@ -17,7 +18,8 @@ describe('operator verbs', () => {
   });
   afterAll(() => t.close());
   beforeEach(async () => {
-    await t.db.pool.query('TRUNCATE products, product_status_counts, publishing_pauses, publishing_settings, publishing_control_events CASCADE');
+    await emptyRegistry(t.db.pool);
+    await t.db.pool.query('TRUNCATE publishing_pauses, publishing_settings, publishing_control_events');
     await t.deps.queue.obliterate({ force: true });
   });
 

@@ -13,16 +13,20 @@ export const COUNT_HELD = `SELECT count(*)::bigint AS n FROM products WHERE stat
 /**
  * Success over a window counted per product, from each product's latest attempt outcome in the
  * window: a failure later fixed by a successful retry counts once, as a success; discarded
- * products are left out. Reads the window's events by product_events_time_idx.
+ * products are left out. `since` is an SQL expression of a timestamptz. Whole hours are summed from
+ * latest_outcome_hours (at most 25 hours × 16 shards, kept by trigger); only the partial hour at the
+ * window's start is counted row by row, from latest_outcomes_at_idx alone. So the cost does not grow
+ * with the window's activity (migration 1796540400000_latest-outcome-hours.sql says how).
  */
-export const latestOutcomes = (since: string) =>
-  `SELECT count(*)::bigint AS products, count(*) FILTER (WHERE l.to_status = 'published')::bigint AS succeeded
-       FROM (SELECT DISTINCT ON (product_id) product_id, to_status
-               FROM product_events
-              WHERE created_at >= ${since} AND ends_attempt
-              ORDER BY product_id, id DESC) l
-       JOIN products p ON p.id = l.product_id
-      WHERE p.status::text <> 'discarded'`;
+export const latestOutcomes = (since: string) => {
+  const hourOf = `floor(extract(epoch FROM ${since}::timestamptz) / 3600)::bigint`;
+  return `SELECT edge.products + hours.products AS products, edge.succeeded + hours.succeeded AS succeeded
+       FROM (SELECT COALESCE(sum(products), 0)::bigint AS products, COALESCE(sum(successes), 0)::bigint AS succeeded
+               FROM latest_outcomes
+              WHERE counted AND at >= ${since}::timestamptz AND at < to_timestamp((${hourOf} + 1) * 3600)) AS edge,
+            (SELECT COALESCE(sum(products), 0)::bigint AS products, COALESCE(sum(successes), 0)::bigint AS succeeded
+               FROM latest_outcome_hours WHERE hour > ${hourOf}) AS hours`;
+};
 
 /**
  * Age of the oldest product waiting to be published: staging and due, leaving out held products

@@ -1,4 +1,5 @@
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { createTestDatabase, emptyRegistry, type TestDatabase } from '../../../../test/support/database';
+import { keptOutcomes, outcomeHoursDrift, referenceOutcomes } from '../../../../test/support/outcome-history';
 import { statusCountDrift } from '../../../../test/support/products';
 import type { NewProduct } from '../product.repository';
 import { recordClaimed, recordPublished, recordRegistered, recordSourceRemoved, type PublishedCommit } from '.';
@@ -11,7 +12,7 @@ describe('transitions of many products in one statement', () => {
     db = await createTestDatabase();
   });
   afterAll(() => db.drop());
-  beforeEach(() => db.pool.query('TRUNCATE products, product_status_counts CASCADE'));
+  beforeEach(() => emptyRegistry(db.pool));
 
   const product = (id: string, dest: string, extra: Partial<NewProduct> = {}): NewProduct => ({
     data_id: id, data_type: 'image', stage_path: dest, destination_path: dest, kind: 'file', size_bytes: 10, file_count: 1,
@@ -66,6 +67,11 @@ describe('transitions of many products in one statement', () => {
     const b = await db.pool.query("SELECT status, checksum_sha256 FROM products WHERE data_id = 'b'");
     expect(b.rows[0]).toEqual({ status: 'publishing', checksum_sha256: null });
     expect(await statusCountDrift(db.pool)).toEqual([]);
+    // The statement's two outcomes are in the success rate, as the event log says.
+    const since = new Date(Date.now() - 24 * 3600_000);
+    expect(await keptOutcomes(db.pool, since)).toEqual({ products: 2, succeeded: 2 });
+    expect(await referenceOutcomes(db.pool, since)).toEqual({ products: 2, succeeded: 2 });
+    expect(await outcomeHoursDrift(db.pool)).toEqual([]);
 
     // The markers: cleared for the published products, once; b is not published.
     const ids = claimed.map((r) => r.id);
