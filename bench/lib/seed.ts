@@ -2,8 +2,9 @@ import type { Pool } from 'pg';
 
 /**
  * Inserts products [from, to) straight into the registry, as a long-running Ferry would hold them:
- * 97 % published, 2 % staging, 1 % failed, one event each. The per-row count triggers are set aside
- * for the bulk load and the counts rebuilt in one statement each.
+ * 97 % published, 2 % staging, 1 % failed, one attempt-ending event each (so the success rate
+ * covers all of them). The per-row count triggers are set aside for the bulk load and the counts
+ * rebuilt in one statement each.
  */
 export async function seedProducts(pool: Pool, from: number, to: number): Promise<void> {
   const c = await pool.connect();
@@ -11,6 +12,8 @@ export async function seedProducts(pool: Pool, from: number, to: number): Promis
     await c.query('BEGIN');
     await c.query('ALTER TABLE products DISABLE TRIGGER USER');
     await c.query('ALTER TABLE product_events DISABLE TRIGGER USER');
+    // Each product's latest outcome is kept by a per-statement trigger: one statement here, so it stays on.
+    await c.query('ALTER TABLE product_events ENABLE TRIGGER product_events_keep_latest_outcomes');
     await c.query(
       `INSERT INTO products (data_id, data_type, stage_path, destination_path, published_path, kind, status, size_bytes,
                              file_count, checksum_sha256, publish_attempts, publish_error, error_class,
@@ -26,8 +29,8 @@ export async function seedProducts(pool: Pool, from: number, to: number): Promis
       [from, to],
     );
     await c.query(
-      `INSERT INTO product_events (product_id, data_id, event, attempt, from_status, to_status, bytes, created_at)
-       SELECT id, data_id, CASE status WHEN 'failed' THEN 'failed' ELSE 'published' END, publish_attempts, 'publishing', status, 65536, updated_at
+      `INSERT INTO product_events (product_id, data_id, event, attempt, from_status, to_status, bytes, created_at, ends_attempt)
+       SELECT id, data_id, CASE status WHEN 'failed' THEN 'failed' ELSE 'published' END, publish_attempts, 'publishing', status, 65536, updated_at, true
          FROM products WHERE id > COALESCE((SELECT max(product_id) FROM product_events), 0) AND status <> 'staging'`,
     );
     await c.query('ALTER TABLE products ENABLE TRIGGER USER');
@@ -35,13 +38,6 @@ export async function seedProducts(pool: Pool, from: number, to: number): Promis
     await c.query('DELETE FROM product_status_counts');
     // The same shards the trigger keeps (migration status-count-shards): one row per (type, status, id % 64).
     await c.query('INSERT INTO product_status_counts (data_type, status, shard, count) SELECT data_type, status, id % 64, count(*) FROM products GROUP BY 1, 2, 3');
-    // And the hourly attempt counts the event trigger keeps (migration publish-status-constant-cost).
-    await c.query('DELETE FROM publish_attempt_hours');
-    await c.query(
-      `INSERT INTO publish_attempt_hours (hour, shard, attempts, successes)
-       SELECT floor(extract(epoch FROM created_at) / 3600)::bigint, product_id % 16, count(*), count(*) FILTER (WHERE to_status = 'published')
-         FROM product_events WHERE from_status = 'publishing' AND to_status <> 'publishing' AND event <> 'lease_released' GROUP BY 1, 2`,
-    );
     await c.query('COMMIT');
     // Vacuumed as autovacuum keeps an old registry, so index-only scans see an up-to-date visibility map.
     await c.query('VACUUM (ANALYZE) products');

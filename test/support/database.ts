@@ -59,7 +59,7 @@ export async function dropDatabase(name: string): Promise<void> {
  */
 export async function emptyRegistry(pool: Pool): Promise<void> {
   // CASCADE: tables that reference products (lineage, for one) empty with it.
-  await pool.query('TRUNCATE products, product_events, product_status_counts, publish_attempt_hours, latest_outcome_hours RESTART IDENTITY CASCADE');
+  await pool.query('TRUNCATE products, product_events, product_status_counts, latest_outcome_hours RESTART IDENTITY CASCADE');
 }
 
 /** Creates an empty database of its own for one test file, migrated to head unless migrated is false. */

@@ -26,7 +26,7 @@ describe('prepared hot reads', () => {
   const hotReads = async () => {
     const detail = await findProductDetail(conn, 'p-1');
     const token = await findTokenByHash(conn, 'a'.repeat(64));
-    const failed = await listFailedDetailed(conn, { limit: 10 });
+    const failed = await listFailedDetailed(conn, { limit: 10, order: 'oldest' });
     const figures = await readPublishFigures(conn, 5, new Date(Date.now() - 86400_000));
     return { detail: detail?.product.data_id, token: token?.name, failed: failed.map((f) => f.data_id), failedCount: figures.counts.failed };
   };

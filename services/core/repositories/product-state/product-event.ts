@@ -45,7 +45,7 @@ export interface Transition {
   from: ProductStatus | null;
   to: ProductStatus;
   by: readonly TransitionActor[];
-  /** The event ends a publish attempt and counts in the success rate (latest_outcomes, publish_attempt_hours). */
+  /** The event ends a publish attempt and counts in the success rate (latest_outcomes, latest_outcome_hours). */
   endsAttempt: boolean;
 }
 
