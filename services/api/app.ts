@@ -10,6 +10,7 @@ import { createRateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { requestTimeout } from './middleware/request-timeout';
 import { requireScope } from './middleware/require-scope';
+import { captureRoutePatterns } from './middleware/route-pattern';
 import { noStore, securityHeaders } from './middleware/security-headers';
 import { openApiHandler } from './routes/openapi.routes';
 import { monitoringRoutes } from './routes/monitoring.routes';
@@ -43,6 +44,8 @@ export function createApp(deps: ApiDeps): Express {
   // Every answer is Cache-Control: no-store, so no client ever revalidates with If-None-Match: an
   // ETag would be a SHA-1 of each response body for nothing.
   app.set('etag', false);
+  // Metrics and the access log name each request by its route pattern, never its raw URL.
+  captureRoutePatterns(app);
 
   // 1. Request context: request id, child logger, access log.
   app.use(requestContext(logger));

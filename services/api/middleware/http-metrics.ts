@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Metrics } from '../../core/metrics/create-metrics';
-import { captureRoutePattern, routePattern } from './route-pattern';
+import { routePattern } from './route-pattern';
 
 /**
  * Counts and times every request by method, route pattern (`unmatched` for 404s, never the raw
@@ -8,7 +8,6 @@ import { captureRoutePattern, routePattern } from './route-pattern';
  */
 export function httpMetrics(metrics: Pick<Metrics, 'httpRequests' | 'httpDuration'>): RequestHandler {
   return (req, res, next) => {
-    captureRoutePattern(req);
     const stop = metrics.httpDuration.startTimer();
     let recorded = false;
     const record = () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../core/logging/create-logger';
-import { captureRoutePattern, routePattern } from './route-pattern';
+import { routePattern } from './route-pattern';
 import './request-types';
 
 /** A client-supplied request id is kept only when it is short and made of safe characters. */
@@ -25,7 +25,6 @@ export function requestContext(logger: Logger): RequestHandler {
     req.id = requestIdFrom(req.headers['x-request-id']);
     req.log = logger.child({ request_id: req.id });
     res.setHeader('X-Request-Id', req.id);
-    captureRoutePattern(req);
     let logged = false;
     const done = () => {
       if (logged) return;

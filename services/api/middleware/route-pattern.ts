@@ -1,7 +1,8 @@
-import type { Request } from 'express';
+import type { Express, Request } from 'express';
 
-const CAPTURED = Symbol('ferry.routePattern');
-type Captured = Request & { [CAPTURED]?: { pattern: string | undefined } };
+const ROUTE = Symbol('ferry.route');
+const PATTERN = Symbol('ferry.routePattern');
+type Tracked = Request & { [ROUTE]?: unknown; [PATTERN]?: string };
 
 /** Mount path + route path, without the trailing slash a router's `/` route adds. */
 function join(base: string, path: string): string {
@@ -10,30 +11,28 @@ function join(base: string, path: string): string {
 }
 
 /**
- * Remembers the full route pattern (mount path + route path) at the moment Express matches a
- * route. Read later, on 'finish', req.baseUrl may already have been reset (an error thrown inside
- * a sub-router travels out of it), so the pattern is taken when req.route is set.
+ * Remembers each request's full route pattern (mount path + route path) at the moment Express
+ * matches a route: read later, on 'finish', req.baseUrl may already have been reset (an error
+ * thrown inside a sub-router travels out of it). The accessor is defined once, on the app's
+ * request prototype: defined on each request, it gave every request object a shape of its own,
+ * which made property access on requests slow everywhere (about 110 µs of api CPU per request,
+ * docs/performance.md).
  */
-export function captureRoutePattern(req: Request): void {
-  const r = req as Captured;
-  if (r[CAPTURED]) return;
-  const state: { pattern: string | undefined; route: unknown } = { pattern: undefined, route: req.route };
-  r[CAPTURED] = state;
-  Object.defineProperty(req, 'route', {
+export function captureRoutePatterns(app: Express): void {
+  Object.defineProperty(app.request, 'route', {
     configurable: true,
     enumerable: true,
-    get: () => state.route,
-    set: (v: { path?: unknown } | undefined) => {
-      state.route = v;
-      if (v && typeof v.path === 'string') state.pattern = join(req.baseUrl, v.path);
+    get(this: Tracked) {
+      return this[ROUTE];
+    },
+    set(this: Tracked, v: { path?: unknown } | undefined) {
+      this[ROUTE] = v;
+      if (v && typeof v.path === 'string') this[PATTERN] = join(this.baseUrl, v.path);
     },
   });
 }
 
 /** The matched route pattern (e.g. `/api/products/:data_id`), or `unmatched` — never the raw URL. */
 export function routePattern(req: Request): string {
-  const captured = (req as Captured)[CAPTURED]?.pattern;
-  if (captured) return captured;
-  const route = req.route as { path?: unknown } | undefined;
-  return route && typeof route.path === 'string' ? join(req.baseUrl, route.path) : 'unmatched';
+  return (req as Tracked)[PATTERN] ?? 'unmatched';
 }
