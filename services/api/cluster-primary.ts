@@ -24,6 +24,12 @@ export async function runPrimary(config: Config, logger: Logger, shutdown: Shutd
   let crashesInARow = 0;
   const startedAt = new Map<number, number>();
 
+  // The workers accept connections themselves from the shared listening socket. Node's default
+  // on Linux (round robin) has the primary accept each one and hand it over: nginx opens a
+  // connection per request, so that cost every request a trip through this process: on 2 cores
+  // two round-robin workers served 11-19 % less than one process, two self-accepting workers as
+  // much as one (docs/performance.md). Set before the first fork, which freezes it.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const fork = (): Worker => {
     const worker = cluster.fork();
     startedAt.set(worker.id, Date.now());
