@@ -1,25 +1,16 @@
 import express from 'express';
-import { Redis } from 'ioredis';
-import { Pool } from 'pg';
 import { presentProductDetail } from '../../services/api/routes/product.presenter';
 import { findProductDetail } from '../../services/core/repositories/product-detail.repository';
+import { floorDeps } from './floor-deps';
 
 // The floor under GET /api/products/{id}: what any implementation of that read pays on this stack
 // (Express, ioredis, pg, behind the same nginx), with none of Ferry's middleware. Per request one
 // Redis round trip (a shared per-client counter, as a rate limit across replicas needs), the same
 // prepared PostgreSQL statement on Ferry's database and the same JSON answer. Prints its port.
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-redis.defineCommand('hit', {
-  numberOfKeys: 1,
-  lua: `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return {n, redis.call('PTTL', KEYS[1])}`,
-});
-const hit = (redis as unknown as { hit(key: string, ms: number): Promise<[number, number]> }).hit.bind(redis);
-const key = `${process.env.REDIS_PREFIX ?? 'ferry-bench'}:floor`;
-
+const { pool, redis, hit } = floorDeps();
 const server = express()
   .get('/api/products/:id', async (req, res) => {
-    await hit(key, 60000);
+    await hit();
     const detail = await findProductDetail(pool, req.params.id);
     if (!detail) {
       res.status(404).json({ error: { code: 'product_not_found' } });

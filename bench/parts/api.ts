@@ -53,7 +53,9 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
   await seedProducts(ferry.db.pool, 0, 10_000);
   const floor = await startBaseline('floor-server.js', { DATABASE_URL: ferry.db.url, REDIS_PREFIX: `${ferry.redisPrefix}:floor` });
   const nginxHello = await nginxFor(hello.port, cert);
+  const floorHttp = await startBaseline('floor-http-server.js', { DATABASE_URL: ferry.db.url, REDIS_PREFIX: `${ferry.redisPrefix}:floor` });
   const nginxFloor = await nginxFor(floor.port, cert);
+  const nginxFloorHttp = await nginxFor(floorHttp.port, cert);
   const nginxFerry = await nginxFor(Number(new URL(ferry.url).port), cert);
   const rows: Row[] = [];
   let peak;
@@ -63,6 +65,7 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     const targets: [string, string, NginxUnderTest, () => Promise<number | undefined>][] = [
       ['Express "hello" (baseline)', '/api/hello', nginxHello, helloCpu],
       ['floor: Express + 1 Redis + the same PG read and JSON', '/api/products/seed-4321', nginxFloor, () => cpuSeconds(floor.child.pid)],
+      ['floor without Express (node:http)', '/api/products/seed-4321', nginxFloorHttp, () => cpuSeconds(floorHttp.child.pid)],
       ['GET /api/products/{id}', '/api/products/seed-4321', nginxFerry, ferryCpu],
       ['GET /api/monitoring/publish/status', '/api/monitoring/publish/status', nginxFerry, ferryCpu],
       ['GET /api/monitoring/publish/failed', '/api/monitoring/publish/failed?limit=50', nginxFerry, ferryCpu],
@@ -85,9 +88,11 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     }
     peak = await ferry.peakRss();
   } finally {
-    await Promise.all([nginxHello.stop(), nginxFloor.stop(), nginxFerry.stop()]);
-    floor.child.kill('SIGTERM');
-    await new Promise((r) => floor.child.once('exit', r));
+    await Promise.all([nginxHello.stop(), nginxFloor.stop(), nginxFloorHttp.stop(), nginxFerry.stop()]);
+    for (const f of [floor, floorHttp]) {
+      f.child.kill('SIGTERM');
+      await new Promise((r) => f.child.once('exit', r));
+    }
     await ferry.stop();
     hello.child.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -98,8 +103,8 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     rps_ratio: Number(r.rps_32_conn) / Number(base.rps_32_conn),
     p99_ratio_at_500_rps: Number(r.p99_ms_at_500_rps) / Number(base.p99_ms_at_500_rps),
   }));
-  const floorRow = withRatios[1]!;
-  const ferryRows = withRatios.slice(2);
+  const [floorRow, floorHttpRow] = [withRatios[1]!, withRatios[2]!];
+  const ferryRows = withRatios.slice(3);
   const product = ferryRows[0]!;
   return {
     part: 'api',
@@ -108,7 +113,8 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     rows: withRatios,
     peak_rss: peak,
     notes: [
-      `the floor (the product read's round trips and answer, no Ferry middleware) is at ${floorRow.rps_ratio.toFixed(2)} × the bare route; ` +
+      `the floor (the product read's round trips and answer, no Ferry middleware) is at ${floorRow.rps_ratio.toFixed(2)} × the bare route ` +
+        `(${floorHttpRow.rps_ratio.toFixed(2)} × without Express); ` +
         `Ferry's product read at ${(product.rps_ratio / floorRow.rps_ratio).toFixed(2)} × the floor's throughput`,
     ],
     targets: [
