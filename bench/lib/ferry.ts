@@ -5,7 +5,8 @@ import { apiNodeFlags } from '../../test/support/compose';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { freePort, startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
-import { medianOf, since, sq, timeShell } from './measure';
+import { settlePageCache } from './files';
+import { medianOf, since, sq } from './measure';
 
 /**
  * Peak resident set size (VmHWM) of a live process, in bytes, with its children's added: an api
@@ -171,10 +172,10 @@ export async function medianPublishSeconds(ferry: Ferry, src: string, repeat: nu
   return medianOf(repeat, (i) => stageColdCopy(ferry, src, i), (i) => publishSeconds(ferry, i));
 }
 
-/** Links `src` into the stage as large-<i>.fits and leaves it cold: read once, nothing dirty. */
+/** Links `src` into the stage as large-<i>.fits and settles the page cache as the tools' runs are (settlePageCache). */
 export async function stageColdCopy(ferry: Ferry, src: string, i: number): Promise<void> {
   await fs.link(src, path.join(ferry.stageRoot, `large-${i}.fits`));
-  await timeShell(`cat ${sq(src)} > /dev/null; sync`);
+  await settlePageCache(`cat ${sq(src)} > /dev/null`);
 }
 
 /** Seconds from registering large-<i>.fits to its publication, the (i + 1)-th of this Ferry. */

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { timeShell } from './measure';
 
 /** Writes `bytes` of random data: a 16 MiB random block repeated, each copy stamped so none repeats exactly. */
 export async function writeRandomFile(file: string, bytes: number): Promise<void> {
@@ -33,6 +34,20 @@ export async function writeTree(dir: string, count: number, size: number): Promi
 /** Drops the page cache where allowed (root on Linux); reports whether it did. */
 export async function dropCaches(): Promise<boolean> {
   return fs.writeFile('/proc/sys/vm/drop_caches', '3\n').then(() => true, () => false);
+}
+
+/**
+ * Settles the page cache before a timed run: nothing dirty, every clean page dropped where allowed
+ * (root), then `warm` (a shell command that reads the source) puts the source back in the cache.
+ * Every contender then starts from the same cache: before, Ferry's earlier publications stayed
+ * cached from one run to the next while the tools' outputs were deleted before each of theirs. On
+ * this virtual machine where a run's pages come from matters: the first touch of guest memory
+ * costs a fault in the host, about 2.6 s of system time per GiB (docs/performance.md).
+ */
+export async function settlePageCache(warm: string): Promise<void> {
+  await timeShell('sync');
+  await dropCaches();
+  await timeShell(`${warm}; sync`);
 }
 
 export async function emptyDir(dir: string): Promise<void> {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { emptyDir, writeTree } from '../lib/files';
+import { emptyDir, settlePageCache, writeTree } from '../lib/files';
 import { startFerry } from '../lib/ferry';
 import { medianOf, since, sq, timeShell } from '../lib/measure';
 import { withRatios, type BenchContext, type PartResult, type Row } from '../lib/result';
@@ -11,7 +11,7 @@ export async function directoryProduct(ctx: BenchContext): Promise<PartResult> {
   const src = path.join(dir, 'pool', 'product.ms');
   const dst = path.join(dir, 'dst');
   await writeTree(src, files, 128 * 1024);
-  const settle = () => timeShell(`tar -cf - -C ${sq(src)} . > /dev/null; sync`);
+  const settle = () => settlePageCache(`tar -cf - -C ${sq(src)} . > /dev/null`);
   const rows: Row[] = [];
   for (const [name, script] of [
     ['rsync -a --checksum', `rsync -a --checksum ${sq(src)} ${sq(dst)}/ && sync`],

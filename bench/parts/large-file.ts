@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { emptyDir, writeRandomFile } from '../lib/files';
+import { emptyDir, settlePageCache, writeRandomFile } from '../lib/files';
 import { medianPublishSeconds, startFerry } from '../lib/ferry';
 import { have, medianOf, sq, timeShell } from '../lib/measure';
 import { measureShaRates } from '../lib/sha-rates';
@@ -13,8 +13,8 @@ export async function largeFile(ctx: BenchContext): Promise<PartResult> {
   const src = path.join(dir, 'pool', 'large.fits');
   const dst = path.join(dir, 'dst');
   await writeRandomFile(src, bytes);
-  // Every contender starts with the source in the page cache and nothing dirty.
-  const settle = () => timeShell(`cat ${sq(src)} > /dev/null; sync`);
+  // Every contender starts with the source in the page cache, nothing dirty and nothing else cached.
+  const settle = () => settlePageCache(`cat ${sq(src)} > /dev/null`);
   const out = sq(path.join(dst, 'large.fits'));
   const rows: Row[] = [];
   const tool = async (name: string, script: string, verifies: 'no' | 'yes') => {
