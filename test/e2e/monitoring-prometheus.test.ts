@@ -288,6 +288,12 @@ describe('Prometheus on live Ferry data', () => {
     const current = async () => ((await query('ALERTS')).data?.result ?? []).map((s) => s.metric).filter((m) => !shared.includes(m.component ?? ''));
     // The alert groups run after the recording groups they read: wait for the evaluation that sees the ratio.
     await waitFor(async () => ((await current()).some((m) => m.alertname === 'PublishSuccessRateLow') ? true : undefined), 20000, 'PublishSuccessRateLow pending', 500);
+    // While the four jobs waited, the backlog grew, and PublishQueueBacklogGrowing may have gone
+    // pending; a scrape on a busy machine can still carry those counts. Once the scraped queue is
+    // empty, the next evaluations must clear it: its condition needs jobs waiting.
+    const backlog = 'sum(max by (state) (ferry_queue_jobs{state=~"wait|waiting|prioritized|delayed"}))';
+    await waitFor(async () => (Number((await query(backlog)).data?.result[0]?.value[1] ?? 0) === 0 ? true : undefined), 30000, 'the scraped queue empty', 500);
+    await waitFor(async () => ((await current()).some((m) => m.alertname === 'PublishQueueBacklogGrowing') ? undefined : true), 15000, 'PublishQueueBacklogGrowing cleared', 500);
     const alerts = await current();
     const unexpected = alerts
       .filter((m) => !(m.alertname === 'ServiceDown' && ['cadvisor', 'alertmanager'].includes(m.job ?? '')))
