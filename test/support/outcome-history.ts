@@ -3,6 +3,7 @@ import type { Queryable } from '../../services/core/db/pool';
 import { latestOutcomes } from '../../services/core/repositories/lifecycle-stats.repository';
 import type { ProductStatus } from '../../services/core/repositories/product.types';
 import { seedProduct } from './products';
+import { seededRandom } from './seeded-random';
 
 const HOUR = 3_600_000;
 
@@ -47,18 +48,6 @@ export async function outcomeHoursDrift(db: Queryable): Promise<unknown[]> {
       WHERE (k.products, k.successes) IS DISTINCT FROM (r.products, r.successes)`,
   );
   return res.rows;
-}
-
-/** A small seeded generator (mulberry32), so a failing history can be written again. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface PlannedEvent {

@@ -1,4 +1,5 @@
 import { createTestDatabase, planWithoutSeqScans, type TestDatabase } from '../../../test/support/database';
+import { seededRandom } from '../../../test/support/seeded-random';
 import { searchProducts, type Cone } from './sky-search.repository';
 
 jest.setTimeout(120_000);
@@ -6,18 +7,6 @@ jest.setTimeout(120_000);
 const N = 20_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
-
-/** A small deterministic generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seeded { data_id: string; ra: number | null; dec: number | null; start: number; end: number }
 
@@ -34,7 +23,7 @@ describe('search by observation time and cone', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const rand = rng(17);
+    const rand = seededRandom(17);
     for (let i = 0; i < N; i++) {
       // Uniform on the sphere, a few without a position; some near the poles and RA 0/360.
       const positioned = i % 50 !== 0;
