@@ -123,6 +123,13 @@ export async function prepareRegistration(
   deps: Pick<RegistryDeps, 'config' | 'pool'>, input: RegisterProductInput, existing: ProductRow | undefined,
 ): Promise<PreparedRegistration> {
   checkRegistrationInput(deps, input);
+  return prepareCheckedRegistration(deps, input, existing);
+}
+
+/** prepareRegistration after checkRegistrationInput has passed (a batch runs that check first, to tell its refusals apart). */
+export async function prepareCheckedRegistration(
+  deps: Pick<RegistryDeps, 'config' | 'pool'>, input: RegisterProductInput, existing: ProductRow | undefined,
+): Promise<PreparedRegistration> {
   if (existing) return { outcome: 'answered', result: await sameOrConflict(deps, deps.pool, existing, input) };
   const source = await resolveStagePath(deps.config.paths.stageRoot, input.stage_path).catch(async (err: unknown) => {
     // A concurrent registration of the same product may have won meanwhile, and the worker may

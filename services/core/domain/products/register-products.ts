@@ -4,7 +4,7 @@ import { findProductsByDataIds } from '../../repositories/product.repository';
 import type { RegistryDeps } from '../registry-deps';
 import { enqueueManySafely } from './enqueue-safely';
 import { insertRegistrations, refusedOrThrow, type BatchOutcome, type CheckedItem } from './insert-registrations';
-import { checkRegistrationInput, prepareRegistration, type RegisterProductInput } from './register-product';
+import { checkRegistrationInput, prepareCheckedRegistration, type RegisterProductInput } from './register-product';
 
 export type { BatchOutcome } from './insert-registrations';
 
@@ -33,7 +33,7 @@ export async function registerProducts(deps: RegistryDeps, inputs: readonly Regi
       return;
     }
     try {
-      const prepared = await prepareRegistration(deps, input, existing.get(input.data_id));
+      const prepared = await prepareCheckedRegistration(deps, input, existing.get(input.data_id));
       items[index] = { input, prepared: prepared.outcome === 'answered' ? { outcome: 'registered', result: prepared.result } : prepared, afterDataIdCheck: true };
     } catch (err) {
       items[index] = { input, prepared: refusedOrThrow(err), afterDataIdCheck: true };
