@@ -292,7 +292,10 @@ describe('Prometheus on live Ferry data', () => {
     // pending; a scrape on a busy machine can still carry those counts. Once the scraped queue is
     // empty, the next evaluations must clear it: its condition needs jobs waiting.
     const backlog = 'sum(max by (state) (ferry_queue_jobs{state=~"wait|waiting|prioritized|delayed"}))';
-    await waitFor(async () => (Number((await query(backlog)).data?.result[0]?.value[1] ?? 0) === 0 ? true : undefined), 30000, 'the scraped queue empty', 500);
+    await waitFor(async () => (Number((await query(backlog)).data?.result[0]?.value[1] ?? 0) === 0 ? true : undefined), 30000, 'the scraped queue empty', 500).catch(async (e) => {
+      const held = (await query('ferry_queue_jobs > 0')).data?.result.map((x) => `${x.metric.job}/${x.metric.state}=${x.value[1]}`);
+      throw new Error(`${String(e)}; jobs per target and state: ${JSON.stringify(held)}`);
+    });
     await waitFor(async () => ((await current()).some((m) => m.alertname === 'PublishQueueBacklogGrowing') ? undefined : true), 15000, 'PublishQueueBacklogGrowing cleared', 500);
     const alerts = await current();
     const unexpected = alerts

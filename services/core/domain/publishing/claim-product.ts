@@ -7,6 +7,13 @@ import type { ProductRow } from '../../repositories/product.types';
 import { endExpiredLease } from './end-expired-lease';
 import type { PublishingDeps } from './publishing.types';
 
+/**
+ * How soon a job that met a row leased by someone else looks again, at most. A group leases its
+ * members while their own jobs may already be running; those jobs must not sit in the queue for a
+ * whole lease (a minute by default) after the group published them in a second or two.
+ */
+export const LEASED_RECHECK_MS = 2000;
+
 /** What a claim found. Only `claimed` lets the caller move bytes. */
 export type ClaimResult =
   | { outcome: 'claimed'; product: ProductRow; token: string; reclaimedToken?: string }
@@ -21,7 +28,8 @@ export type ClaimResult =
 /**
  * Claims a product for publishing in one short transaction: SELECT … FOR UPDATE, then `publishing`
  * with a fresh lease token and expiry, the attempt counted, and a `claimed` event. No lock is held
- * after it returns. A row still leased by someone else is `not_due` until its lease expires; an
+ * after it returns. A row still leased by someone else is `not_due` until its lease expires, or
+ * LEASED_RECHECK_MS if that is sooner (its holder may finish long before the expiry); an
  * expired lease is taken over (`lease_reclaimed` event) and its token returned so the caller can
  * remove the dead worker's temporary copy. A pause of the service or the product's data type is
  * checked by the claiming statement itself (`paused`), so no claim starts after a pause committed.
@@ -42,7 +50,10 @@ export async function claimProduct(deps: PublishingDeps, dataId: string, now = n
     let reclaimedToken: string | undefined;
     if (row.status === 'publishing') {
       const ended = await endExpiredLease(deps, tx, row, now);
-      if (!ended) return { outcome: 'not_due', product: row, until: row.lease_expires_at! };
+      if (!ended) {
+        const recheck = new Date(now.getTime() + LEASED_RECHECK_MS);
+        return { outcome: 'not_due', product: row, until: row.lease_expires_at! < recheck ? row.lease_expires_at! : recheck };
+      }
       reclaimedToken = row.lease_token!;
       if (ended.status === 'failed') return { outcome: 'failed', product: ended, reclaimedToken };
     } else {

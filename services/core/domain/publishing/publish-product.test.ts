@@ -6,7 +6,7 @@ import { waitFor } from '../../../../test/support/wait-for';
 import { LeaseLostError } from '../../errors/publish-error';
 import { directoryDigest } from '../../publish/manifest';
 import { tempRoot } from '../../publish/temp-area';
-import { claimProduct } from './claim-product';
+import { claimProduct, LEASED_RECHECK_MS } from './claim-product';
 import { commitPublish } from './commit-publish';
 import { BandwidthLimiter } from '../../../worker/bandwidth-limiter';
 import { publishProduct } from './publish-product';
@@ -208,6 +208,22 @@ describe('publishProduct', () => {
     const d = fx.deps();
     const results = await Promise.all([claimProduct(d, 'race'), claimProduct(d, 'race')]);
     expect(results.map((r) => r.outcome).sort()).toEqual(['claimed', 'not_due']);
+  });
+
+  it('has a claim that meets a live lease look again within seconds, not at the lease expiry', async () => {
+    // A group leases its members while their own jobs run: those jobs must not wait out the lease.
+    await stageProduct(fx.db.pool, fx.roots.stageRoot, 'leased.fits', 'x', { dataId: 'leased' });
+    const d = fx.deps();
+    expect((await claimProduct(d, 'leased')).outcome).toBe('claimed');
+    const now = new Date();
+    // The default lease: a minute.
+    await fx.db.pool.query(`UPDATE products SET lease_expires_at = $1 WHERE data_id = 'leased'`, [new Date(now.getTime() + 60_000)]);
+    const again = await claimProduct(d, 'leased', now);
+    expect(again.outcome === 'not_due' && again.until.getTime()).toBe(now.getTime() + LEASED_RECHECK_MS);
+    // A lease about to end is looked at when it ends.
+    await fx.db.pool.query(`UPDATE products SET lease_expires_at = $1 WHERE data_id = 'leased'`, [new Date(now.getTime() + 500)]);
+    const soon = await claimProduct(d, 'leased', now);
+    expect(soon.outcome === 'not_due' && soon.until.getTime()).toBe(now.getTime() + 500);
   });
 
   it('stops a stalled worker whose lease expired from committing after another worker finished', async () => {
