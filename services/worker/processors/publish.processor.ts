@@ -80,7 +80,7 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
         log.info('publish started', { kind: product.kind, destination: product.destination_path });
       },
       onWarning: (message, err) => log.warn(message, err ? { err } : {}),
-      // The other members' queued jobs would only meet a leased product and wait out its lease: drop
+      // The other members' queued jobs would only meet a leased product and look again every few seconds: drop
       // them at once, so the next job in the queue is one for a product still due.
       onGroupClaimed: async (ids) => deps.forgetJobs?.(ids.filter((id) => id !== dataId)),
     };
