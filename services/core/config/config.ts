@@ -29,6 +29,8 @@ export interface Config {
     readonly backoffBaseSeconds: number;
     readonly backoffMaxSeconds: number;
     readonly freeSpaceMarginBytes: number;
+    /** Files of at least this many bytes are written around the page cache (PUBLISH_DIRECT_IO_MIN_MB); 0 = never. */
+    readonly directMinBytes: number;
     readonly reconcileIntervalSeconds: number;
     /** Bandwidth shared by all copies of a worker, bytes per second; 0 = unlimited (a run-time setting overrides it). */
     readonly maxBytesPerSec: number;

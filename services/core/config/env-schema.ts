@@ -63,6 +63,10 @@ export const envSchema = z.object({
   // Most products one group takes.
   PUBLISH_GROUP_SIZE: int(1, 1000).default(64),
   PUBLISH_FREE_SPACE_MARGIN_MB: int(0, 10_000_000).default(1024),
+  // Files of at least this many MiB are written around the page cache (O_DIRECT, where the file
+  // system takes it); 0 = never. Below a few tens of MiB the cache costs little and direct writes
+  // would wait on the disk one by one.
+  PUBLISH_DIRECT_IO_MIN_MB: int(0, 10_000_000).default(64),
   // Mode bits a published file or directory never keeps (octal): setuid, setgid, sticky, group/other write.
   PUBLISH_MODE_DROP_BITS: z
     .string()

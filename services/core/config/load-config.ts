@@ -63,6 +63,7 @@ function shape(e: Env, role: ConfigRole, productTypes: ProductTypesResult): Conf
       backoffBaseSeconds: e.PUBLISH_BACKOFF_BASE_SECONDS,
       backoffMaxSeconds: e.PUBLISH_BACKOFF_MAX_SECONDS,
       freeSpaceMarginBytes: e.PUBLISH_FREE_SPACE_MARGIN_MB * 1024 * 1024,
+      directMinBytes: e.PUBLISH_DIRECT_IO_MIN_MB * 1024 * 1024,
       reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
       maxBytesPerSec: e.PUBLISH_MAX_BYTES_PER_SEC,
       controlRefreshSeconds: e.PUBLISH_CONTROL_REFRESH_SECONDS,

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import { constants as C } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestRoots, writeFile, type TestRoots } from '../../../test/support/dirs';
@@ -24,14 +26,64 @@ describe('copyAndHash', () => {
     await roots.cleanup();
   });
 
-  async function roundTrip(name: string, content: Buffer, chunkBytes?: number) {
+  async function roundTrip(name: string, content: Buffer, chunkBytes?: number, directMinBytes?: number) {
     await writeFile(roots.stageRoot, name, content);
     const dest = path.join(roots.productsRoot, name);
     const snap = await scanTree(stage, name, 'file', name);
     const moved: number[] = [];
-    const r = await copyAndHash(stage, name, { dir: products, name }, snap.entries[0]!, { onBytes: (n) => moved.push(n), chunkBytes });
+    const r = await copyAndHash(stage, name, { dir: products, name }, snap.entries[0]!, { onBytes: (n) => moved.push(n), chunkBytes, directMinBytes });
     return { r, dest, moved };
   }
+
+  /** Bytes of the file held in the page cache, as util-linux's fincore counts them. */
+  function cachedBytes(file: string): number {
+    return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
+  }
+
+  /** Whether the products root's file system takes O_DIRECT (else the copy must fall back to the page cache). */
+  async function takesDirect(): Promise<boolean> {
+    const probe = path.join(roots.productsRoot, '.direct-probe');
+    await fs.writeFile(probe, '');
+    try {
+      await (await fs.open(probe, C.O_WRONLY | C.O_DIRECT)).close();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await fs.rm(probe);
+    }
+  }
+
+  it('writes a large file around the page cache: same bytes and digest, only the partial last block cached', async () => {
+    const size = 3 * 4 * MiB + 2 * 4096 + 17;
+    const content = crypto.randomBytes(size);
+    const { r, dest, moved } = await roundTrip('direct.bin', content, undefined, 8 * MiB);
+    expect(r).toEqual({ sha256: crypto.createHash('sha256').update(content).digest('hex'), size });
+    // 4 MiB direct chunks, the last one short.
+    expect(moved).toEqual([4 * MiB, 4 * MiB, 4 * MiB, 2 * 4096 + 17]);
+    // Before anything reads it back: with O_DIRECT only the last, partial block went through the
+    // cache; where the file system refuses O_DIRECT, all of it did.
+    expect(cachedBytes(dest)).toBe((await takesDirect()) ? 4096 : size + 4096 - (size % 4096));
+    expect((await fs.readFile(dest)).equals(content)).toBe(true);
+  });
+
+  it('writes a file below the direct threshold, or with direct writes off, through the page cache', async () => {
+    const content = crypto.randomBytes(8 * MiB + 5);
+    const below = await roundTrip('below.bin', content, undefined, 8 * MiB + 6);
+    const off = await roundTrip('off.bin', content, undefined, 0);
+    for (const { r, dest } of [below, off]) {
+      expect(r.sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
+      expect(cachedBytes(dest)).toBe(8 * MiB + 4096);
+    }
+  });
+
+  it('writes directly in whole blocks when a bandwidth limit asks for chunks that are not', async () => {
+    const content = crypto.randomBytes(MiB + 3);
+    const { r, dest, moved } = await roundTrip('odd-chunks.bin', content, 100_000, 1);
+    expect(r.sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
+    expect(new Set(moved.slice(0, -1))).toEqual(new Set([98_304]));
+    expect((await fs.readFile(dest)).equals(content)).toBe(true);
+  });
 
   it.each([
     ['an empty file', 0],

@@ -96,6 +96,21 @@ export async function createFileAt(dir: FileHandle, name: string): Promise<FileH
   return fs.open(at(dir, name), FILE_CREATE_FLAGS, 0o600);
 }
 
+/**
+ * The same open file again, opened to write around the page cache (O_DIRECT), or undefined where
+ * the file system refuses that (EINVAL). Reopening through the handle's own /proc link reaches that
+ * very file, whatever its path now names; creating it with O_DIRECT instead could leave a created
+ * file behind on a file system that then refuses the flag.
+ */
+export async function reopenDirect(fh: FileHandle): Promise<FileHandle | undefined> {
+  try {
+    return await fs.open(`/proc/self/fd/${fh.fd}`, C.O_WRONLY | C.O_DIRECT);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+    throw err;
+  }
+}
+
 /** fstat of a handle, which must be the recorded entry: anything else is `source_changed`. */
 export async function checkHandle(fh: FileHandle, expect: Identity, label: string): Promise<Stats> {
   const st = await fh.stat();

@@ -192,7 +192,10 @@ async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease:
 export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease: Lease, opts: StageOptions): Promise<StagedCopy> {
   const { signal, onBytes, hooks } = opts;
   const { stageRoot, productsRoot } = deps.config.paths;
-  const ctl = { signal, onBytes, pace: hooks.pace, chunkBytes: hooks.chunkBytes?.(), dropModeBits: deps.config.publish.dropModeBits, syncLater: opts.syncLater };
+  const ctl = {
+    signal, onBytes, pace: hooks.pace, chunkBytes: hooks.chunkBytes?.(), dropModeBits: deps.config.publish.dropModeBits,
+    directMinBytes: deps.config.publish.directMinBytes, syncLater: opts.syncLater,
+  };
   const paths = productPaths(product.destination_path);
   const label = `STAGE_ROOT/${paths.relative}`;
   const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths);
