@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { astroFixtures, type AstroFixtures } from '../../../test/support/astro-fixtures';
 import { loadConfig } from '../config';
@@ -21,13 +23,19 @@ const defs = loadConfig('worker', {
  * Ferry's judgement of one fixture: the type's validators before the copy, then the checksum
  * observer fed by the same copy code the worker uses (hashing only, no destination).
  */
-async function judge(fx: AstroFixtures, name: string, def: ProductTypeDefinition, chunkBytes = 4096 + 3): Promise<{ verdict: 'accept' | 'refuse'; why: string; extracted: Record<string, unknown> | null }> {
+async function judge(fx: AstroFixtures, name: string, def: ProductTypeDefinition, chunkBytes = 4096 + 3, copyTo?: string): Promise<{ verdict: 'accept' | 'refuse'; why: string; extracted: Record<string, unknown> | null }> {
   const root = await openRoot(fx.dir);
   try {
     const snap = await scanTree(root, name, def.kind ?? 'file', name);
     const { extracted, observer } = await validateSource(def, { dir: root, name, label: name }, name, snap);
     if (snap.kind === 'file') {
-      await copyAndHash(root, name, undefined, snap.entries[0]!, { observer, chunkBytes });
+      const out = copyTo ? await openRoot(copyTo) : undefined;
+      try {
+        // With a destination, every file is written directly (O_DIRECT), several writes in flight.
+        await copyAndHash(root, name, out && { dir: out, name }, snap.entries[0]!, { observer, chunkBytes, directMinBytes: 1 });
+      } finally {
+        await out?.close();
+      }
     }
     const problems = observer?.problems() ?? [];
     return problems.length > 0 ? { verdict: 'refuse', why: problems.join('; '), extracted } : { verdict: 'accept', why: '', extracted };
@@ -69,6 +77,19 @@ describe('product type validators against the field\'s own libraries', () => {
     }
     expect(onesSumThreadRunning()).toBe(true);
     expect((await judge(fx, 'large-summed-corrupt-data.fits', defs.image!, 8 * 1024 * 1024)).why).toMatch(/primary HDU: DATASUM is \d+ but the data sum to \d+/);
+  });
+
+  it('judges the same while the copy writes its buffers around the page cache, three writes in flight', async () => {
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-fits-direct-'));
+    try {
+      for (const name of ['large-summed.fits', 'large-summed-corrupt-data.fits']) {
+        const got = await judge(fx, name, defs.image!, 1024 * 1024, out);
+        expect({ name, verdict: got.verdict }).toEqual({ name, verdict: fx.manifest[name]!.verdict });
+        expect((await fs.readFile(path.join(out, name))).equals(await fs.readFile(path.join(fx.dir, name)))).toBe(true);
+      }
+    } finally {
+      await fs.rm(out, { recursive: true, force: true });
+    }
   });
 
   it('names what is wrong with a refused FITS file', async () => {
