@@ -174,7 +174,8 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     const want = Math.min(chunk, expected.size + 1);
     const ring = direct ? DIRECT_WRITES + 1 : 2;
     const allocate = observer ? (n: number) => observer.allocate(n) : direct ? allocateAligned : (n: number) => Buffer.allocUnsafe(n);
-    const bufs = Array.from({ length: ring }, () => allocate(want));
+    // Allocated as the copy first needs each: a file that fits in one read uses one buffer.
+    const bufs: Buffer[] = [allocate(want)];
     let total = 0;
     let turn = 0;
     reading = later(input.read(bufs[0]!, 0, want, 0));
@@ -188,7 +189,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
       const next = (turn + 1) % ring;
       await busy[next];
       busy[next] = undefined;
-      if (bytesRead === want) reading = later(input.read(bufs[next]!, 0, want, total + bytesRead));
+      if (bytesRead === want) reading = later(input.read((bufs[next] ??= allocate(want)), 0, want, total + bytesRead));
       const steps: Promise<void>[] = [];
       if (output) steps.push(direct ? writeDirect(direct, output, piece, total) : writeAll(output, piece, total));
       // Started before the hash, so a check on another thread runs while this thread hashes.

@@ -3,7 +3,7 @@ import { PublishError } from '../errors/publish-error';
 import type { ManifestEntry, ProductKind } from '../repositories/product.types';
 import { copyAndHash, checkAborted, DEFAULT_DROP_MODE_BITS, sanitizeMode, type CopyControl, type CopyTarget } from './copy-and-hash';
 import { at, closeAll, isNotDirectory, openDirAt } from './dir-handle';
-import { syncHandle } from './fsync';
+import { syncFileAt, syncHandle } from './fsync';
 import { directoryDigest, sortManifest } from './manifest';
 import { mapLimit } from './map-limit';
 import type { TreeSnapshot } from './scan-source';
@@ -24,7 +24,16 @@ export interface TreeDigest {
  * fsync; several in flight share the file system's journal commits.
  */
 const FILES_IN_FLIGHT = 16;
-/** Their read/write chunk: two buffers per file in flight, so at most 32 MiB per directory product. */
+/**
+ * fsyncs in flight once every file is copied. Copied without their own fsync, then synced together,
+ * the files reach the disk in a few journal commits instead of one or more per file.
+ */
+const SYNCS_IN_FLIGHT = 32;
+/**
+ * Their read/write chunk: up to two buffers per file in flight (one when the file fits in one read;
+ * four for a file written around the page cache), so at most 32 MiB per directory product unless
+ * several of its files are that large.
+ */
 const DIRECTORY_FILE_CHUNK = 1024 * 1024;
 
 /** Where a product is read from: its name inside an open directory, and how messages name it. */
@@ -49,8 +58,9 @@ function parentRel(rel: string): string {
  * byte on the way; with dest undefined it only hashes (used to compare an existing destination).
  * Every source directory and file is opened through its parent's handle without following links
  * and must be the entry the scan recorded, so a path swapped for a symlink mid-copy is never
- * followed (`source_changed`). Files are copied FILES_IN_FLIGHT at a time, each fsynced as it is
- * closed; then directories get their (sanitised) mode and mtime and are fsynced children-first.
+ * followed (`source_changed`). Files are copied FILES_IN_FLIGHT at a time without their own fsync,
+ * then fsynced SYNCS_IN_FLIGHT at a time; then directories get their (sanitised) mode and mtime and
+ * are fsynced children-first.
  */
 export async function copyTree(src: CopySource, dest: CopyTarget | undefined, snap: TreeSnapshot, ctl: CopyControl = {}): Promise<TreeDigest> {
   if (snap.kind === 'file') {
@@ -86,10 +96,16 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
       checkAborted(ctl.signal);
       const dir = srcDirs.get(parentRel(e.rel))!;
       const target = dest ? { dir: destDirs.get(parentRel(e.rel))!, name: baseName(e.rel) } : undefined;
-      const r = await copyAndHash(dir, baseName(e.rel), target, e, { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK) }, labelOf(e.rel));
+      const chunkBytes = Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK);
+      const r = await copyAndHash(dir, baseName(e.rel), target, e, { ...ctl, chunkBytes, syncLater: true }, labelOf(e.rel));
       return { path: e.rel, size: r.size, sha256: r.sha256 };
     });
     if (dest) {
+      // Every file on disk before the directories that name them are synced.
+      await mapLimit(files, SYNCS_IN_FLIGHT, async (e) => {
+        checkAborted(ctl.signal);
+        await syncFileAt(destDirs.get(parentRel(e.rel))!, baseName(e.rel), labelOf(e.rel));
+      });
       // Reverse walk order puts every directory after its children: its mtime is set once nothing
       // more is created inside it, its fsync makes the entries inside it durable, and a mode without
       // search permission is set only after nothing below needs to be opened.

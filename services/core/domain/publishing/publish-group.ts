@@ -1,9 +1,9 @@
-import fs, { constants as C, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { withTransaction } from '../../db/transaction';
 import { LeaseLostError, PublishError } from '../../errors/publish-error';
 import { classifyError } from '../../publish/classify-error';
-import { at, closeAll } from '../../publish/dir-handle';
-import { syncHandle } from '../../publish/fsync';
+import { closeAll } from '../../publish/dir-handle';
+import { syncFileAt, syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { removeLeaseTempDir } from '../../publish/temp-area';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
@@ -123,7 +123,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     });
     // The group's durability step: every copy on disk before any of them becomes visible.
     await each(SYNCS_IN_FLIGHT, async (m) => {
-      if (!m.staged!.existing) await syncCopy(m.staged!.temp!, m.staged!.paths.name, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);
+      if (!m.staged!.existing) await syncFileAt(m.staged!.temp!, m.staged!.paths.name, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);
     });
     await each(COPIES_IN_FLIGHT, async (m) => {
       if (m.staged!.existing) {
@@ -167,16 +167,6 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
       await closeAll(m.staged?.handles ?? []);
       await m.staged?.source.close();
     }
-  }
-}
-
-/** fsync of a finished copy, reopened through its temp dir's handle without following a link. */
-async function syncCopy(dir: FileHandle, name: string, label: string): Promise<void> {
-  const fh = await fs.open(at(dir, name), C.O_RDONLY | C.O_NOFOLLOW);
-  try {
-    await syncHandle(fh, label);
-  } finally {
-    await fh.close();
   }
 }
 
