@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { seedProduct } from '../../../test/support/products';
@@ -5,11 +6,15 @@ import { findProductDetail } from '../repositories/product-detail.repository';
 import { findTokenByHash, insertToken } from '../repositories/token.repository';
 import { listFailedDetailed } from '../repositories/lifecycle.repository';
 import { readPublishFigures } from '../repositories/publish-status.repository';
+import { extendLease } from '../repositories/lease.repository';
+import { findProductByDataId, lockDestinations } from '../repositories/product.repository';
+import { recordClaimed, recordPublished, recordRegistered, recordSourceRemoved } from '../repositories/product-state';
 import { prepared } from './prepared';
 
 // A rolling upgrade migrates while the old replicas still serve, each holding its prepared
-// statements on every pool connection: those statements must survive a column being added.
-describe('prepared hot reads', () => {
+// statements on every pool connection: those statements (the api's hot reads, and every step of a
+// publish) must survive a column being added.
+describe('prepared hot statements', () => {
   let db: TestDatabase;
   // One connection held throughout, so every call below reuses the statements prepared on it (the
   // pool would replace a connection whose query failed, hiding a broken statement).
@@ -31,12 +36,34 @@ describe('prepared hot reads', () => {
     return { detail: detail?.product.data_id, token: token?.name, failed: failed.map((f) => f.data_id), failedCount: figures.counts.failed };
   };
 
-  it('keep answering after a migration adds columns to the tables they read', async () => {
+  // A product's whole publish, statement by statement as the api and worker run them.
+  const publishPath = async (id: string) => {
+    const dest = `${id}.fits`;
+    await conn.query('BEGIN');
+    await lockDestinations(conn, [{ dest, dataId: id }]);
+    const row = await recordRegistered(conn, {
+      data_id: id, data_type: 'image', stage_path: dest, destination_path: dest, kind: 'file', size_bytes: 1, file_count: 1, expected_sha256: null, metadata: {},
+    });
+    await conn.query('COMMIT');
+    const lease = { token: crypto.randomUUID(), owner: 'w', seconds: 60 };
+    const claimed = await recordClaimed(conn, { dataId: id, dueBy: new Date(Date.now() + 1000) }, lease);
+    const extended = await extendLease(conn, claimed!.id, lease.token, 60);
+    const published = await recordPublished(conn, claimed!.id, lease.token, {
+      published_path: dest, size_bytes: 1, file_count: 1, checksum_sha256: 'b'.repeat(64), manifest: null, source_cleanup_pending: true,
+    }, { attempt: 1, durationMs: 1, worker: 'w' });
+    const removed = await recordSourceRemoved(conn, claimed!.id, { worker: 'w' });
+    const found = await findProductByDataId(conn, id);
+    return [row?.status, claimed?.status, extended, published?.status, removed, found?.status];
+  };
+
+  it('keep answering and writing after a migration adds columns to the tables they use', async () => {
     await seedProduct(db.pool, { data_id: 'p-1', status: 'published', published_path: 'p-1.fits' });
     await seedProduct(db.pool, { data_id: 'p-2', status: 'failed', publish_attempts: 5 });
     await insertToken(db.pool, { name: 'pipeline', token_sha256: 'a'.repeat(64), scopes: ['read'] });
     const before = await hotReads();
     expect(before).toEqual({ detail: 'p-1', token: 'pipeline', failed: ['p-2'], failedCount: 1 });
+    const published = ['staging', 'publishing', true, 'published', true, 'published'];
+    expect(await publishPath('w-1')).toEqual(published);
 
     // A prepared SELECT * on the same connection is what breaks (so this test can tell).
     const star = prepared('SELECT * FROM products WHERE data_id = $1', ['p-1']);
@@ -47,6 +74,7 @@ describe('prepared hot reads', () => {
     await expect(conn.query(star)).rejects.toThrow(/cached plan must not change result type/);
 
     expect(await hotReads()).toEqual(before);
+    expect(await publishPath('w-2')).toEqual(published);
   });
 
   it('names a statement after its text, so each shape of a filtered query is prepared once', () => {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/pool';
 import { prepared } from '../db/prepared';
-import { PRODUCT_COLUMNS, type ProductEventRow, type ProductRow } from './product.types';
+import { productColumns, type ProductEventRow, type ProductRow } from './product.types';
 
 /** One product as its detail views show it: the row, every event oldest first, its inputs' data_ids and its successor. */
 export interface ProductDetail {
@@ -24,7 +24,7 @@ type DetailRow = ProductRow & {
  * otherwise have parsed). Prepared, so it names the product's columns.
  */
 const DETAIL_SQL = `
-SELECT ${PRODUCT_COLUMNS.map((c) => `p.${c}`).join(', ')},
+SELECT ${productColumns('p')},
   COALESCE((SELECT json_agg(e ORDER BY e.id) FROM product_events e WHERE e.product_id = p.id), '[]'::json) AS detail_events,
   ARRAY(SELECT q.data_id FROM product_inputs i JOIN products q ON q.id = i.input_id WHERE i.product_id = p.id ORDER BY q.data_id) AS detail_inputs,
   (SELECT s.data_id FROM products s WHERE s.supersedes = p.data_id) AS detail_superseded_by

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool';
-import type { ProductRow, ProductKind, ProductStatus } from './product.types';
+import { prepared } from '../db/prepared';
+import { productColumns, type ProductRow, type ProductKind, type ProductStatus } from './product.types';
 
 export interface NewProduct {
   data_id: string;
@@ -19,7 +20,7 @@ export interface NewProduct {
 
 /** The product with this data_id, or undefined. */
 export async function findProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1', [dataId]);
+  const res = await db.query<ProductRow>(prepared(`SELECT ${productColumns()} FROM products WHERE data_id = $1`, [dataId]));
   return res.rows[0];
 }
 
@@ -32,7 +33,7 @@ export async function findProductsByDataIds(db: Queryable, dataIds: readonly str
 
 /** Like findProductByDataId, locking the row for the rest of the transaction. */
 export async function lockProductByDataId(db: Queryable, dataId: string): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = $1 FOR UPDATE', [dataId]);
+  const res = await db.query<ProductRow>(prepared(`SELECT ${productColumns()} FROM products WHERE data_id = $1 FOR UPDATE`, [dataId]));
   return res.rows[0];
 }
 
@@ -59,7 +60,7 @@ export interface RegistrationKey {
  */
 export async function lockDestinations(db: Queryable, keys: readonly RegistrationKey[]): Promise<void> {
   const { paths, self: exclusive } = flattenAncestors(keys.map((k) => k.dest));
-  await db.query(
+  await db.query(prepared(
     `SELECT count(CASE WHEN l.exclusive THEN pg_advisory_xact_lock(l.key) ELSE pg_advisory_xact_lock_shared(l.key) END)
        FROM (SELECT k.key, bool_or(k.exclusive) AS exclusive
                FROM (SELECT hashtextextended(p, 0) AS key, x AS exclusive FROM unnest($1::text[], $2::boolean[]) AS u(p, x)
@@ -67,7 +68,7 @@ export async function lockDestinations(db: Queryable, keys: readonly Registratio
               GROUP BY k.key
               ORDER BY k.key) l`,
     [paths, exclusive, keys.map((k) => k.dataId)],
-  );
+  ));
 }
 
 /** The advisory lock key of bulk state changes (a fixed value no hashtextextended key is likely to meet). */

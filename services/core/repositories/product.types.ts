@@ -82,6 +82,11 @@ const PRODUCT_COLUMN_SET: Record<keyof ProductRow, true> = {
 };
 export const PRODUCT_COLUMNS = Object.keys(PRODUCT_COLUMN_SET) as ReadonlyArray<keyof ProductRow>;
 
+/** PRODUCT_COLUMNS as a select list, each prefixed with `alias.` when one is given. */
+export function productColumns(alias?: string): string {
+  return PRODUCT_COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+}
+
 /** A product_events row: one state change of one product. */
 export interface ProductEventRow {
   id: number;

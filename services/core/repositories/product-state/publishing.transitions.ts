@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/pool';
-import type { ManifestEntry, ProductRow } from '../product.types';
+import { prepared } from '../../db/prepared';
+import { productColumns, type ManifestEntry, type ProductRow } from '../product.types';
 import { pausedCondition } from '../publishing-control.repository';
 import { eventInsert, leaseExpired } from './event-insert';
 
@@ -38,7 +39,7 @@ const groupMember = (dueBy: string, maxBytes: string) => `status = 'staging' AND
  * lets a job whose product is already claimed or published skip the group claim's turn.
  */
 export async function isGroupCandidate(db: Queryable, g: Omit<GroupClaimTarget['group'], 'limit'>): Promise<boolean> {
-  const res = await db.query(`SELECT 1 FROM products WHERE data_id = $1 AND ${groupMember('$2', '$3')}`, [g.dataId, g.dueBy, g.maxBytes]);
+  const res = await db.query(prepared(`SELECT 1 FROM products WHERE data_id = $1 AND ${groupMember('$2', '$3')}`, [g.dataId, g.dueBy, g.maxBytes]));
   return res.rowCount === 1;
 }
 
@@ -56,7 +57,7 @@ export async function recordClaimed(db: Queryable, target: ClaimTarget | GroupCl
               due_at = NULL, publish_attempts = publish_attempts + 1, updated_at = now()`;
   if ('group' in target) {
     const g = target.group;
-    const res = await db.query<ProductRow>(
+    const res = await db.query<ProductRow>(prepared(
       `WITH own AS (
          SELECT id FROM products WHERE data_id = $1 AND ${groupMember('$4', '$5')} FOR UPDATE SKIP LOCKED
        ), others AS (
@@ -67,25 +68,25 @@ export async function recordClaimed(db: Queryable, target: ClaimTarget | GroupCl
           WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM others)
           RETURNING *
        ), e AS (${eventInsert('claimed', 'c', { attempt: 'publish_attempts', worker: '$2' })})
-       SELECT * FROM c ORDER BY data_id = $1 DESC, id`,
+       SELECT ${productColumns()} FROM c ORDER BY data_id = $1 DESC, id`,
       [g.dataId, lease.owner, lease.seconds, g.dueBy, g.maxBytes, Math.max(0, g.limit - 1)],
-    );
+    ));
     return res.rows;
   }
   const token = (lease as NewLease).token;
   const where = 'id' in target
     ? `id = $4 AND status = 'staging' AND ${notPaused}`
     : `data_id = $4 AND status = 'staging' AND NOT held AND COALESCE(due_at, '-infinity') <= $5 AND ${notPaused}`;
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH c AS (
        UPDATE products
           SET status = 'publishing', lease_token = $1, ${leaseColumns}
         WHERE ${where}
         RETURNING *
      ), e AS (${eventInsert('claimed', 'c', { attempt: 'publish_attempts', worker: '$2' })})
-     SELECT * FROM c`,
+     SELECT ${productColumns()} FROM c`,
     'id' in target ? [token, lease.owner, lease.seconds, target.id] : [token, lease.owner, lease.seconds, target.dataId, target.dueBy],
-  );
+  ));
   return res.rows[0];
 }
 
@@ -105,16 +106,16 @@ export interface ValidatedFields {
  * longer holds this lease (nothing written).
  */
 export async function recordValidated(db: Queryable, id: number, token: string, f: ValidatedFields, ev: { attempt: number; worker: string }): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH v AS (
        UPDATE products
           SET extracted = $3::jsonb, obs_start = $4, obs_end = $5, ra_deg = $6, dec_deg = $7, freq_hz = $8, updated_at = now()
         WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
         RETURNING *
      ), e AS (${eventInsert('validated', 'v', { attempt: '$9', worker: '$10' })})
-     SELECT * FROM v`,
+     SELECT ${productColumns()} FROM v`,
     [id, token, f.extracted === null ? null : JSON.stringify(f.extracted), f.obs_start, f.obs_end, f.ra_deg, f.dec_deg, f.freq_hz, ev.attempt, ev.worker],
-  );
+  ));
   return res.rows[0];
 }
 
@@ -130,15 +131,15 @@ export interface LeaseEnd {
  * holds that token or the lease has not expired.
  */
 export async function recordLeaseReclaimed(db: Queryable, id: number, token: string, now: Date, end: LeaseEnd): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH r AS (
        UPDATE products SET status = 'staging', due_at = now(), publish_error = $4, error_class = 'lease_expired', ${NO_LEASE}
         WHERE id = $1 AND lease_token = $2 AND status = 'publishing' AND ${leaseExpired('$3')}
         RETURNING *
      ), e AS (${eventInsert('lease_reclaimed', 'r', { attempt: 'publish_attempts', errorClass: `'lease_expired'`, error: '$4', worker: '$5' })})
-     SELECT * FROM r`,
+     SELECT ${productColumns()} FROM r`,
     [id, token, now, end.error, end.worker],
-  );
+  ));
   return res.rows[0];
 }
 
@@ -147,7 +148,7 @@ export async function recordLeaseReclaimed(db: Queryable, id: number, token: str
  * with the attempt refunded (a deploy is not the product's fault). undefined when the lease was lost.
  */
 export async function recordLeaseReleased(db: Queryable, id: number, token: string, end: LeaseEnd): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH old AS (SELECT id, publish_attempts FROM products WHERE id = $1 AND lease_token = $2 AND status = 'publishing' FOR UPDATE),
      r AS (
        UPDATE products p SET status = 'staging', due_at = now(), publish_error = NULL, error_class = NULL,
@@ -155,9 +156,9 @@ export async function recordLeaseReleased(db: Queryable, id: number, token: stri
          FROM old WHERE p.id = old.id
        RETURNING p.*, old.publish_attempts AS attempt_before
      ), e AS (${eventInsert('lease_released', 'r', { attempt: 'attempt_before', errorClass: `'shutdown'`, error: '$3', worker: '$4' })})
-     SELECT * FROM r`,
+     SELECT ${productColumns()} FROM r`,
     [id, token, end.error, end.worker],
-  );
+  ));
   return res.rows[0];
 }
 
@@ -168,15 +169,15 @@ export interface AttemptFailure extends LeaseEnd {
 
 /** publishing → staging, `retry_scheduled`: the attempt failed and the product is due again at `dueAt`. */
 export async function recordRetryScheduled(db: Queryable, id: number, token: string, dueAt: Date, f: AttemptFailure): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH r AS (
        UPDATE products SET status = 'staging', due_at = $3, publish_error = $4, error_class = $5, ${NO_LEASE}
         WHERE id = $1 AND lease_token = $2 AND status = 'publishing'
         RETURNING *
      ), e AS (${eventInsert('retry_scheduled', 'r', { attempt: 'publish_attempts', errorClass: '$5', error: '$4', worker: '$6' })})
-     SELECT * FROM r`,
+     SELECT ${productColumns()} FROM r`,
     [id, token, dueAt, f.error, f.errorClass, f.worker],
-  );
+  ));
   return res.rows[0];
 }
 
@@ -186,15 +187,15 @@ export async function recordRetryScheduled(db: Queryable, id: number, token: str
  * the row no longer holds that token (or its lease has not expired).
  */
 export async function recordFailed(db: Queryable, id: number, token: string, f: AttemptFailure & { expiredBy?: Date }): Promise<ProductRow | undefined> {
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH r AS (
        UPDATE products SET status = 'failed', due_at = NULL, publish_error = $3, error_class = $4, ${NO_LEASE}
         WHERE id = $1 AND lease_token = $2 AND status = 'publishing' AND ($6::timestamptz IS NULL OR ${leaseExpired('$6')})
         RETURNING *
      ), e AS (${eventInsert('failed', 'r', { attempt: 'publish_attempts', errorClass: '$4', error: '$3', worker: '$5' })})
-     SELECT * FROM r`,
+     SELECT ${productColumns()} FROM r`,
     [id, token, f.error, f.errorClass, f.worker, f.expiredBy ?? null],
-  );
+  ));
   return res.rows[0];
 }
 
@@ -240,7 +241,7 @@ export async function recordPublished(
     : args;
   if (commits.length === 0) return [];
   const f = (pick: (c: PublishedCommit) => unknown) => commits.map(pick);
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH v AS (
        SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::integer[], $6::text[], $7::jsonb[], $8::boolean[], $9::integer[])
          AS v(id, token, published_path, size_bytes, file_count, checksum_sha256, manifest, source_removal_pending, attempt)
@@ -255,11 +256,11 @@ export async function recordPublished(
      ), e AS (${eventInsert('published', '(SELECT p.id, p.data_id, p.size_bytes, v.attempt FROM p JOIN v ON v.id = p.id ORDER BY p.id) p', {
        attempt: 'attempt', bytes: 'size_bytes', durationMs: '$10', worker: '$11',
      })})
-     SELECT * FROM p`,
+     SELECT ${productColumns()} FROM p`,
     [f((c) => c.id), f((c) => c.token), f((c) => c.fields.published_path), f((c) => c.fields.size_bytes), f((c) => c.fields.file_count),
       f((c) => c.fields.checksum_sha256), f((c) => (c.fields.manifest === null ? null : JSON.stringify(c.fields.manifest))),
       f((c) => c.fields.source_cleanup_pending), f((c) => c.attempt), Math.round(ev.durationMs), ev.worker],
-  );
+  ));
   return args.length === 4 ? res.rows[0] : res.rows;
 }
 
@@ -272,7 +273,7 @@ export async function recordSourceRemoved(db: Queryable, id: number, ev: { worke
 export async function recordSourceRemoved(db: Queryable, ids: readonly number[], ev: { worker: string }): Promise<number[]>;
 export async function recordSourceRemoved(db: Queryable, idOrIds: number | readonly number[], ev: { worker: string }): Promise<boolean | number[]> {
   const ids = typeof idOrIds === 'number' ? [idOrIds] : idOrIds;
-  const res = ids.length === 0 ? { rows: [] } : await db.query<{ id: number }>(
+  const res = ids.length === 0 ? { rows: [] } : await db.query<{ id: number }>(prepared(
     `WITH m AS (
        UPDATE products SET source_removal_pending = false
         WHERE id = ANY($1::bigint[]) AND status = 'published' AND source_removal_pending
@@ -280,7 +281,7 @@ export async function recordSourceRemoved(db: Queryable, idOrIds: number | reado
      ), e AS (${eventInsert('source_removed', '(SELECT * FROM m ORDER BY id) m', { attempt: 'publish_attempts', worker: '$2' })})
      SELECT id FROM m`,
     [ids, ev.worker],
-  );
+  ));
   return typeof idOrIds === 'number' ? res.rows.length === 1 : res.rows.map((r) => r.id);
 }
 

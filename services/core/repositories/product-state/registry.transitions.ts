@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/pool';
 import { flattenAncestors, nestedUnder, type NewProduct } from '../product.repository';
-import type { ProductRow } from '../product.types';
+import { prepared } from '../../db/prepared';
+import { productColumns, type ProductRow } from '../product.types';
 import { eventInsert } from './event-insert';
 
 /**
@@ -19,7 +20,7 @@ export async function recordRegistered(db: Queryable, arg: NewProduct | readonly
   if (ps.length === 0) return [];
   const ancestors = flattenAncestors(ps.map((p) => p.destination_path));
   const col = <K extends keyof NewProduct>(k: K) => ps.map((p) => p[k]);
-  const res = await db.query<ProductRow>(
+  const res = await db.query<ProductRow>(prepared(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::product_kind[], $6::bigint[], $7::integer[], $8::text[],
                             $9::jsonb[], $10::boolean[], $11::text[])
@@ -44,11 +45,11 @@ export async function recordRegistered(db: Queryable, arg: NewProduct | readonly
        // A correction says in its first event which product it replaces.
        detail: "CASE WHEN supersedes IS NULL THEN NULL ELSE jsonb_build_object('supersedes', supersedes) END",
      })})
-     SELECT * FROM ins`,
+     SELECT ${productColumns()} FROM ins`,
     [col('data_id'), col('data_type'), col('stage_path'), col('destination_path'), col('kind'), col('size_bytes'), col('file_count'),
       col('expected_sha256'), ps.map((p) => JSON.stringify(p.metadata)), ps.map((p) => p.due ?? true), ps.map((p) => p.supersedes ?? null),
       ancestors.of.map((i) => i + 1), ancestors.paths],
-  );
+  ));
   const byDataId = new Map(res.rows.map((r) => [r.data_id, r]));
   const rows = ps.map((p) => byDataId.get(p.data_id));
   return Array.isArray(arg) ? rows : rows[0];
