@@ -19,10 +19,7 @@ export interface TreeDigest {
   manifest: ManifestEntry[] | null;
 }
 
-/**
- * Files of a directory product copied at once. Each copy waits on the thread pool and on its own
- * fsync; several in flight share the file system's journal commits.
- */
+/** Files of a directory product copied at once: each copy waits on the thread pool for its reads and writes. */
 const FILES_IN_FLIGHT = 16;
 /**
  * fsyncs in flight once every file is copied. Copied without their own fsync, then synced together,
