@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { productColumns } from '../../services/core/repositories/product.types';
 import { version } from '../../services/core/version';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
@@ -133,8 +134,8 @@ describe('api process (dist/, API_WORKERS=2)', () => {
     // shows in pg_stat_activity as a connection's latest query.
     await waitFor(async () => (await db.pool.query(
       `SELECT 1 FROM pg_stat_activity
-        WHERE datname = current_database() AND query = 'SELECT * FROM products WHERE data_id = $1' AND query_start > $1`,
-      [before],
+        WHERE datname = current_database() AND query = $2 AND query_start > $1`,
+      [before, `SELECT ${productColumns()} FROM products WHERE data_id = $1`],
     )).rowCount! > 0, 10000, 'the retry request to reach the api');
     api.child.kill('SIGTERM');
     const res = await slow;
