@@ -5,7 +5,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestRoots, writeFile, type TestRoots } from '../../../test/support/dirs';
 import { PublishError } from '../errors/publish-error';
-import { copyAndHash } from './copy-and-hash';
+import { copyAndHash, type CopyObserver } from './copy-and-hash';
 import { openRoot } from './dir-handle';
 import { scanTree } from './scan-source';
 
@@ -75,6 +75,24 @@ describe('copyAndHash', () => {
       expect(r.sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
       expect(cachedBytes(dest)).toBe(8 * MiB + 4096);
     }
+  });
+
+  it('goes on through the page cache when the file system refuses a direct write (EINVAL)', async () => {
+    // Buffers 16 bytes off a page boundary: the kernel refuses O_DIRECT writes from them, as a file
+    // system needing more alignment than the copy gives would.
+    const misaligned: CopyObserver = {
+      allocate: (n) => Buffer.from(new WebAssembly.Memory({ initial: Math.ceil((n + 16) / 65536) }).buffer, 16, n),
+      observe: async () => undefined,
+    };
+    const content = crypto.randomBytes(3 * 4 * MiB + 5);
+    await writeFile(roots.stageRoot, 'refused.bin', content);
+    const snap = await scanTree(stage, 'refused.bin', 'file', 'refused.bin');
+    const r = await copyAndHash(stage, 'refused.bin', { dir: products, name: 'refused.bin' }, snap.entries[0]!, { directMinBytes: 1, observer: misaligned });
+    expect(r.sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
+    const dest = path.join(roots.productsRoot, 'refused.bin');
+    // All of it went through the cache (where O_DIRECT is taken at all), and all of it arrived.
+    if (await takesDirect()) expect(cachedBytes(dest)).toBe(3 * 4 * MiB + 4096);
+    expect((await fs.readFile(dest)).equals(content)).toBe(true);
   });
 
   it('writes directly in whole blocks when a bandwidth limit asks for chunks that are not', async () => {

@@ -96,13 +96,32 @@ async function writeAll(output: FileHandle, piece: Buffer, position: number): Pr
   while (off < piece.length) off += (await output.write(piece, off, piece.length - off, position + off)).bytesWritten;
 }
 
+/** A copy's handle for writes around the page cache, until the file system refuses one. */
+interface DirectOutput {
+  fh: FileHandle;
+  refused: boolean;
+}
+
 /**
  * A piece written around the page cache in whole blocks; a last partial block (only the file's end
- * has one) through the page cache, on the ordinary handle.
+ * has one) through the page cache, on the ordinary handle. A file system can take O_DIRECT at open
+ * and still refuse the writes (EINVAL: alignment it needs beyond what the copy gives): that piece,
+ * and the rest of the copy, then go through the page cache.
  */
-async function writeDirect(direct: FileHandle, buffered: FileHandle, piece: Buffer, position: number): Promise<void> {
+async function writeDirect(direct: DirectOutput, buffered: FileHandle, piece: Buffer, position: number): Promise<void> {
   const whole = piece.length - (piece.length % DIRECT_BLOCK);
-  if (whole > 0) await writeAll(direct, piece.subarray(0, whole), position);
+  if (whole > 0) {
+    const to = direct.refused ? buffered : direct.fh;
+    try {
+      await writeAll(to, piece.subarray(0, whole), position);
+    } catch (err) {
+      // Several direct writes are in flight: each one refused goes again through the cache.
+      if (to === buffered || (err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      direct.refused = true;
+      // Rewrites whatever part a refused write had written, with the same bytes.
+      await writeAll(buffered, piece.subarray(0, whole), position);
+    }
+  }
   if (whole < piece.length) await writeAll(buffered, piece.subarray(whole), position + whole);
 }
 
@@ -156,7 +175,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
   const observer = ctl.observer;
   const { fh: input } = await openFileAt(srcDir, name, expected, label);
   let output: FileHandle | undefined;
-  let direct: FileHandle | undefined;
+  let direct: DirectOutput | undefined;
   let reading: Promise<{ bytesRead: number }> | undefined;
   let flushing: Promise<void> | undefined;
   // Per buffer: its write and its check, both done before the buffer is read into again.
@@ -166,7 +185,8 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     if (dest) {
       output = await createFileAt(dest.dir, dest.name);
       const directMin = ctl.directMinBytes ?? DEFAULT_DIRECT_MIN_BYTES;
-      if (directMin > 0 && expected.size >= directMin) direct = await reopenDirect(output);
+      const fh = directMin > 0 && expected.size >= directMin ? await reopenDirect(output) : undefined;
+      if (fh) direct = { fh, refused: false };
     }
     const chunk = direct ? wholeBlocks(Math.min(ctl.chunkBytes ?? DIRECT_CHUNK, DIRECT_CHUNK)) : ctl.chunkBytes ?? CHUNK;
     // One byte more than expected: a short read then means end of file without a second read, and
@@ -195,7 +215,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
       // Started before the hash, so a check on another thread runs while this thread hashes.
       if (observer) steps.push(observer.observe(piece));
       busy[turn] = later(allSettledOrThrow(steps));
-      if (output && !direct && total - flushedUpTo >= WRITE_BACK_EVERY) {
+      if (output && (!direct || direct.refused) && total - flushedUpTo >= WRITE_BACK_EVERY) {
         // One write-back in flight at a time; it covers every chunk whose write has completed.
         await flushing;
         flushing = later(dataSync(output, label));
@@ -227,7 +247,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     // Nothing may still use a handle (or a buffer) when it is closed.
     await Promise.allSettled([reading, flushing, ...busy]);
     await input.close();
-    await direct?.close();
+    await direct?.fh.close();
     await output?.close();
   }
 }
