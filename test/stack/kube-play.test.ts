@@ -15,6 +15,7 @@ import { REPO_ROOT } from '../support/repo-root';
 import { waitFor } from '../support/wait-for';
 import { note, run } from './support/docker-engine';
 import { jobAsPod, KIND_HANDLING, kubePlayUnavailable, podman, removeByPrefix } from './support/kube-play';
+import { holdContainerLab } from './support/lab-lock';
 
 jest.setTimeout(1_800_000);
 
@@ -78,16 +79,26 @@ function kubePlaySuite(): void {
     const network = `ferry-kube-test-${id}`;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-kube-test-'));
     let failed = false;
+    let releaseLab: (() => Promise<void>) | undefined;
+
+    // The compose stack test shares the engine and its DNS: one of the two at a time.
+    beforeAll(async () => {
+      releaseLab = await holdContainerLab();
+    });
 
     afterAll(async () => {
-      if (failed) {
-        for (const c of (await podman(['ps', '-a', '--format', '{{.Names}}'], { allowFailure: true })).stdout.split('\n').filter((n) => n.startsWith(prefix))) {
-          const logs = await podman(['logs', '--tail', '30', c], { allowFailure: true });
-          note(`logs of ${c}:\n${logs.stdout}${logs.stderr}`);
+      try {
+        if (failed) {
+          for (const c of (await podman(['ps', '-a', '--format', '{{.Names}}'], { allowFailure: true })).stdout.split('\n').filter((n) => n.startsWith(prefix))) {
+            const logs = await podman(['logs', '--tail', '30', c], { allowFailure: true });
+            note(`logs of ${c}:\n${logs.stdout}${logs.stderr}`);
+          }
         }
+        note(`removed: ${(await removeByPrefix(prefix, network)).join(', ') || 'nothing'}`);
+        fs.rmSync(dir, { recursive: true, force: true });
+      } finally {
+        await releaseLab?.();
       }
-      note(`removed: ${(await removeByPrefix(prefix, network)).join(', ') || 'nothing'}`);
-      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it('runs the rendered trial overlay\'s workloads and publishes a product through nginx', async () => {
