@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { note, probeEngine, run, type Engine } from './support/docker-engine';
 import { pathWithoutNode } from './support/host-without-node';
-import { holdContainerLab } from './support/lab-lock';
+import { kubePlayTrial } from './support/kube-play-trial';
 import { securityReport, type ComposeModel } from './support/security-checks';
 import { ConsoleSession, formCsrf, redirectPath } from './support/console-session';
 import { StackClient, type StackResponse } from './support/stack-client';
@@ -34,6 +34,10 @@ const HOW_TO_RUN = [
   '                 && DOCKER_HOST=unix:///run/podman/podman.sock npm run test:stack',
   'See docs/stack-test.md.',
 ].join('\n');
+
+// First the Kubernetes trial overlay under podman kube play, then the compose stack, one after the
+// other in this one file (see kubePlayTrial).
+kubePlayTrial();
 
 const probe = probeEngine(REPO_ROOT);
 
@@ -177,25 +181,12 @@ function stackSuite(engine: Engine): void {
       return bad;
     }
 
-    let releaseLab: (() => Promise<void>) | undefined;
-
     beforeAll(async () => {
       note(`engine: ${engine.description}, Compose ${engine.composeVersion}`);
-      // The kube play test shares the engine and its DNS: one of the two at a time.
-      releaseLab = await holdContainerLab();
-      note('holding the container lab');
       ws = await createWorkspace(REPO_ROOT, engine);
     }, 10 * MIN);
 
     afterAll(async () => {
-      try {
-        await tearDown();
-      } finally {
-        await releaseLab?.();
-      }
-    }, 5 * MIN);
-
-    async function tearDown(): Promise<void> {
       if (!ws) return;
       if (failed) {
         process.stderr.write(`\n[stack] FAILED: every container's logs and docker compose ps, saved when each step failed, are in ${runOutput}\n\n`);
@@ -207,7 +198,7 @@ function stackSuite(engine: Engine): void {
       await ws.project.destroy();
       fs.rmSync(ws.base, { recursive: true, force: true });
       note(`cleaned up; the whole stack test took ${Math.round((Date.now() - suiteStart) / 1000)} s`);
-    }
+    }, 5 * MIN);
 
     it('1. brings every service up healthy with deploy/up.sh within 3 minutes, from a copy with no .env.production and no certificate', step(async () => {
       expect(fs.existsSync(path.join(ws.project.dir, '.env.production'))).toBe(false);

@@ -10,14 +10,11 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { KUBERNETES_DIR, workloads, type K8sObject } from '../support/kubernetes-policy';
-import { REPO_ROOT } from '../support/repo-root';
-import { waitFor } from '../support/wait-for';
-import { note, run } from './support/docker-engine';
-import { jobAsPod, KIND_HANDLING, kubePlayUnavailable, podman, removeByPrefix } from './support/kube-play';
-import { holdContainerLab } from './support/lab-lock';
-
-jest.setTimeout(1_800_000);
+import { KUBERNETES_DIR, workloads, type K8sObject } from '../../support/kubernetes-policy';
+import { REPO_ROOT } from '../../support/repo-root';
+import { waitFor } from '../../support/wait-for';
+import { note, run } from './docker-engine';
+import { jobAsPod, KIND_HANDLING, kubePlayUnavailable, podman, removeByPrefix } from './kube-play';
 
 const IN_CI = /^(1|true|yes)$/i.test(process.env.CI ?? '');
 /** Built from services/Dockerfile by this test under its own name (the build cache makes repeats quick). */
@@ -25,21 +22,29 @@ const IMAGE = 'localhost/ferry-kube-test:latest';
 const DOMAIN = 'ferry.example.org';
 const why = kubePlayUnavailable();
 
-if (why) {
-  process.stderr.write(`\n${'!'.repeat(90)}\n!! KUBE PLAY TEST ${IN_CI ? 'FAILED' : 'SKIPPED'}: ${why}\n!! It runs the Kubernetes trial overlay with podman kube play (the container lab has podman).\n${'!'.repeat(90)}\n`);
-  if (IN_CI) {
-    describe('the Kubernetes trial overlay under podman kube play', () => {
-      it('has podman to run on in CI', () => {
-        throw new Error(`CI=true but ${why}`);
+/**
+ * Registers the Kubernetes trial overlay's suite (or, without podman, its skip notice; in CI a
+ * failure). The compose stack test's file runs it first: the two share the container engine and
+ * its DNS, and while kube play created its network and pods beside a running compose stack, that
+ * stack's new PostgreSQL connections timed out for 20 s.
+ */
+export function kubePlayTrial(): void {
+  if (why) {
+    process.stderr.write(`\n${'!'.repeat(90)}\n!! KUBE PLAY TEST ${IN_CI ? 'FAILED' : 'SKIPPED'}: ${why}\n!! It runs the Kubernetes trial overlay with podman kube play (the container lab has podman).\n${'!'.repeat(90)}\n`);
+    if (IN_CI) {
+      describe('the Kubernetes trial overlay under podman kube play', () => {
+        it('has podman to run on in CI', () => {
+          throw new Error(`CI=true but ${why}`);
+        });
       });
-    });
+    } else {
+      describe.skip(`the Kubernetes trial overlay under podman kube play (skipped: ${why})`, () => {
+        it('publishes a product', () => undefined);
+      });
+    }
   } else {
-    describe.skip(`the Kubernetes trial overlay under podman kube play (skipped: ${why})`, () => {
-      it('publishes a product', () => undefined);
-    });
+    kubePlaySuite();
   }
-} else {
-  kubePlaySuite();
 }
 
 /** One HTTPS request to nginx at ip:8443 for DOMAIN, trusting only the test's certificate. */
@@ -79,26 +84,16 @@ function kubePlaySuite(): void {
     const network = `ferry-kube-test-${id}`;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-kube-test-'));
     let failed = false;
-    let releaseLab: (() => Promise<void>) | undefined;
-
-    // The compose stack test shares the engine and its DNS: one of the two at a time.
-    beforeAll(async () => {
-      releaseLab = await holdContainerLab();
-    });
 
     afterAll(async () => {
-      try {
-        if (failed) {
-          for (const c of (await podman(['ps', '-a', '--format', '{{.Names}}'], { allowFailure: true })).stdout.split('\n').filter((n) => n.startsWith(prefix))) {
-            const logs = await podman(['logs', '--tail', '30', c], { allowFailure: true });
-            note(`logs of ${c}:\n${logs.stdout}${logs.stderr}`);
-          }
+      if (failed) {
+        for (const c of (await podman(['ps', '-a', '--format', '{{.Names}}'], { allowFailure: true })).stdout.split('\n').filter((n) => n.startsWith(prefix))) {
+          const logs = await podman(['logs', '--tail', '30', c], { allowFailure: true });
+          note(`logs of ${c}:\n${logs.stdout}${logs.stderr}`);
         }
-        note(`removed: ${(await removeByPrefix(prefix, network)).join(', ') || 'nothing'}`);
-        fs.rmSync(dir, { recursive: true, force: true });
-      } finally {
-        await releaseLab?.();
       }
+      note(`removed: ${(await removeByPrefix(prefix, network)).join(', ') || 'nothing'}`);
+      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it('runs the rendered trial overlay\'s workloads and publishes a product through nginx', async () => {
@@ -108,7 +103,7 @@ function kubePlaySuite(): void {
         failed = true;
         throw err;
       }
-    });
+    }, 30 * 60_000);
 
     async function scenario(): Promise<void> {
       note(`building ${IMAGE} from services/Dockerfile`);
