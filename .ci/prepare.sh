@@ -36,6 +36,13 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   log "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 fi
+# Two jest workers, each test file with pools of its own, beside the Ferry processes the e2e tests
+# start: more connections at once than PostgreSQL's default of 100.
+if [ "$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW max_connections')" -lt 400 ]; then
+  log "raising PostgreSQL's max_connections to 400"
+  psql -h 127.0.0.1 -U postgres -qc 'ALTER SYSTEM SET max_connections = 400'
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
+fi
 if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   log "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
