@@ -89,12 +89,12 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
         destDirs.set(e.rel, await openDirAt(dParent, dName));
       }
     }
+    const fileCtl: CopyControl = { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK), syncLater: true };
     const manifest: ManifestEntry[] = await mapLimit(files, FILES_IN_FLIGHT, async (e) => {
       checkAborted(ctl.signal);
       const dir = srcDirs.get(parentRel(e.rel))!;
       const target = dest ? { dir: destDirs.get(parentRel(e.rel))!, name: baseName(e.rel) } : undefined;
-      const chunkBytes = Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK);
-      const r = await copyAndHash(dir, baseName(e.rel), target, e, { ...ctl, chunkBytes, syncLater: true }, labelOf(e.rel));
+      const r = await copyAndHash(dir, baseName(e.rel), target, e, fileCtl, labelOf(e.rel));
       return { path: e.rel, size: r.size, sha256: r.sha256 };
     });
     if (dest) {

@@ -82,9 +82,14 @@ const PRODUCT_COLUMN_SET: Record<keyof ProductRow, true> = {
 };
 export const PRODUCT_COLUMNS = Object.keys(PRODUCT_COLUMN_SET) as ReadonlyArray<keyof ProductRow>;
 
-/** PRODUCT_COLUMNS as a select list, each prefixed with `alias.` when one is given. */
+const PRODUCT_COLUMN_LIST = PRODUCT_COLUMNS.join(', ');
+
+/**
+ * PRODUCT_COLUMNS as a select list, each prefixed with `alias.` when one is given. The plain list
+ * is built once: the publish path's statements ask for it on every call.
+ */
 export function productColumns(alias?: string): string {
-  return PRODUCT_COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+  return alias ? PRODUCT_COLUMNS.map((c) => `${alias}.${c}`).join(', ') : PRODUCT_COLUMN_LIST;
 }
 
 /** A product_events row: one state change of one product. */
