@@ -133,6 +133,24 @@ describe('copyAndHash', () => {
     await fs.rm(path.join(roots.productsRoot, 'grows.bin'));
   });
 
+  it.each([
+    ['cut short', (src: string) => fs.truncate(src, 5 * MiB + 3)],
+    ['grown', (src: string) => fs.appendFile(src, 'more')],
+  ])('reports source_changed when a file written directly is %s in the middle of its copy', async (how, change) => {
+    const name = `direct-${how.replace(' ', '-')}.bin`;
+    const src = await writeFile(roots.stageRoot, name, crypto.randomBytes(4 * 4 * MiB));
+    const snap = await scanTree(stage, name, 'file', name);
+    let chunks = 0;
+    // After the first chunk, while the next reads and the direct writes are in flight.
+    const pace = async () => {
+      if (++chunks === 1) await change(src);
+    };
+    const err = await copyAndHash(stage, name, { dir: products, name }, snap.entries[0]!, { directMinBytes: 1, pace }).catch((e: unknown) => e);
+    expect(chunks).toBeGreaterThan(1);
+    expect((err as PublishError).errorClass).toBe('source_changed');
+    await fs.rm(path.join(roots.productsRoot, name));
+  });
+
   it('stops at the abort signal with its reason', async () => {
     await writeFile(roots.stageRoot, 'aborted.bin', crypto.randomBytes(2 * MiB));
     const snap = await scanTree(stage, 'aborted.bin', 'file', 'aborted.bin');
