@@ -1,7 +1,11 @@
 import fs, { type FileHandle } from 'node:fs/promises';
 import { at, lstatAt, openRoot, removeTreeAt, sameIdentity, type Identity } from './dir-handle';
 import { syncHandle } from './fsync';
+import { mapLimit } from './map-limit';
 import { openScratch } from './temp-area';
+
+/** Entries renamed or deleted at once: each step is a short metadata operation. */
+const TRASH_IN_FLIGHT = 8;
 
 /** The trash name of a product's source inside STAGE_ROOT/.ferry-tmp. */
 export function sourceTrashName(productId: number): string {
@@ -28,22 +32,59 @@ export interface StageEntry {
  * deletes only that.
  */
 export async function trashStageEntry(stageRoot: string, trashName: string, entry: StageEntry | undefined): Promise<void> {
+  const [result] = await trashStageEntries(stageRoot, [{ trashName, entry }]);
+  if (result) throw result;
+}
+
+/**
+ * trashStageEntry for many entries (a group's sources) with one root and scratch handle: each is
+ * renamed into the trash as its own step, every distinct parent is then fsynced once, and only
+ * then is each trash deleted. Returns each item's error (undefined when removed), in order; an
+ * error opening the trash fails them all.
+ */
+export async function trashStageEntries(
+  stageRoot: string, items: ReadonlyArray<{ trashName: string; entry: StageEntry | undefined }>,
+): Promise<Array<unknown>> {
+  const errors: unknown[] = items.map(() => undefined);
+  if (items.length === 0) return errors;
   const root = await openRoot(stageRoot);
   try {
     const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
     try {
-      const st = entry ? await lstatAt(entry.parent, entry.name) : undefined;
-      if (entry && st && (!entry.identity || sameIdentity(st, entry.identity))) {
+      const moved = new Map<FileHandle, { relative: string; items: number[] }>();
+      await forEach(items, errors, async ({ trashName, entry }, i) => {
+        const st = entry ? await lstatAt(entry.parent, entry.name) : undefined;
+        if (!entry || !st || (entry.identity && !sameIdentity(st, entry.identity))) return;
         await removeTreeAt(scratch, trashName);
         await fs.rename(at(entry.parent, entry.name), at(scratch, trashName));
-        await syncHandle(entry.parent, `STAGE_ROOT/${entry.relative}`);
-      }
-      // Anything else now at the entry's name is not the one to remove: left alone.
-      await removeTreeAt(scratch, trashName);
+        const dir = moved.get(entry.parent) ?? { relative: entry.relative, items: [] };
+        dir.items.push(i);
+        moved.set(entry.parent, dir);
+      });
+      // Each parent's new listing made durable once, before any trash is deleted.
+      await Promise.all([...moved].map(async ([parent, dir]) => {
+        try {
+          await syncHandle(parent, `STAGE_ROOT/${dir.relative}`);
+        } catch (err) {
+          for (const i of dir.items) errors[i] ??= err;
+        }
+      }));
+      // Anything else now at an entry's name is not the one to remove: left alone.
+      await forEach(items, errors, ({ trashName }) => removeTreeAt(scratch, trashName));
     } finally {
       await scratch.close();
     }
+  } catch (err) {
+    return errors.map((e) => e ?? err);
   } finally {
     await root.close();
   }
+  return errors;
+}
+
+/** Runs step for each item not yet failed, a few at a time, keeping each one's error. */
+async function forEach<T>(items: readonly T[], errors: unknown[], step: (item: T, i: number) => Promise<void>): Promise<void> {
+  await mapLimit(items, TRASH_IN_FLIGHT, async (item, i) => {
+    if (errors[i] === undefined) await step(item, i).catch((err: unknown) => { errors[i] = err; });
+  });
 }

@@ -49,11 +49,29 @@ export async function openScratch(root: FileHandle, rootName: RootName, create: 
 export async function createLeaseTempDir(productsRoot: FileHandle, leaseToken: string): Promise<{ scratch: FileHandle; lease: FileHandle }> {
   const scratch = (await openScratch(productsRoot, 'PRODUCTS_ROOT', true))!;
   try {
-    await fs.mkdir(at(scratch, leaseToken), { mode: 0o700 });
-    return { scratch, lease: await openDirAt(scratch, leaseToken) };
+    return { scratch, lease: await createLeaseDirIn(scratch, leaseToken) };
   } catch (err) {
     await scratch.close();
     throw err;
+  }
+}
+
+/** createLeaseTempDir inside a scratch folder already open (a group opens it once for all its members). */
+export async function createLeaseDirIn(scratch: FileHandle, leaseToken: string): Promise<FileHandle> {
+  await fs.mkdir(at(scratch, leaseToken), { mode: 0o700 });
+  return openDirAt(scratch, leaseToken);
+}
+
+/**
+ * Removes a lease's temp dir inside an open scratch folder. After a placed copy it is empty, and
+ * one rmdir (which never follows a link) removes it; anything else is removed handle by handle.
+ */
+export async function removeLeaseDirIn(scratch: FileHandle, leaseToken: string): Promise<void> {
+  try {
+    await fs.rmdir(at(scratch, leaseToken));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    await removeTreeAt(scratch, leaseToken);
   }
 }
 
@@ -64,7 +82,7 @@ export async function removeLeaseTempDir(productsRoot: string, leaseToken: strin
     const scratch = await openScratch(root, 'PRODUCTS_ROOT', false);
     if (!scratch) return;
     try {
-      await removeTreeAt(scratch, leaseToken);
+      await removeLeaseDirIn(scratch, leaseToken);
     } finally {
       await scratch.close();
     }

@@ -13,6 +13,23 @@ export async function extendLease(db: Queryable, id: number, token: string, leas
   return res.rowCount === 1;
 }
 
+/**
+ * extendLease for many leases in one statement (a group's last check before its copies become
+ * visible): the ids of the rows that still hold their token, each pushed forward.
+ */
+export async function extendLeases(db: Queryable, leases: ReadonlyArray<{ id: number; token: string }>, leaseSeconds: number): Promise<Set<number>> {
+  if (leases.length === 0) return new Set();
+  const res = await db.query<{ id: string | number }>(prepared(
+    `UPDATE products p
+        SET lease_expires_at = now() + make_interval(secs => $3)
+       FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
+      WHERE p.id = l.id AND p.lease_token = l.token AND p.status = 'publishing'
+      RETURNING p.id`,
+    [leases.map((l) => l.id), leases.map((l) => l.token), leaseSeconds],
+  ));
+  return new Set(res.rows.map((r) => Number(r.id)));
+}
+
 /** Locks the row if (and only if) it still holds this lease. */
 export async function lockLeasedProduct(db: Queryable, id: number, token: string): Promise<ProductRow | undefined> {
   const res = await db.query<ProductRow>(

@@ -139,4 +139,57 @@ describe('publishGroup', () => {
     expect(await statusOf('a')).toBe('published');
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
+  it('publishes members spread over several directories, new and nested, each parent opened once for the group', async () => {
+    const rels = ['n/a/x.fits', 'n/a/y.fits', 'n/b/z.fits', 'top.fits', 'n/a/deeper/w.fits'];
+    for (const [i, rel] of rels.entries()) await stage(rel, `spread ${i}`, `spread-${i}`);
+
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'spread-0');
+
+    expect(group!.map((m) => m.result.outcome)).toEqual(Array(rels.length).fill('published'));
+    for (const [i, rel] of rels.entries()) {
+      expect(await fs.readFile(path.join(fx.roots.productsRoot, rel), 'utf8')).toBe(`spread ${i}`);
+      await expect(fs.access(path.join(fx.roots.stageRoot, rel))).rejects.toThrow();
+      expect(await eventNames(fx.db.pool, `spread-${i}`)).toEqual(['claimed', 'published', 'source_removed']);
+    }
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
+    // The sources went through the stage's trash, and none is left there.
+    expect(await listTree(tempRoot(fx.roots.stageRoot))).toEqual([]);
+  });
+
+  it('removes only the entries scanned: a source swapped after the commit is left in place', async () => {
+    await stage('s/keep.fits', 'published one', 'keep');
+    await stage('s/swap.fits', 'published two', 'swap');
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'keep', {
+      testHook: async (point, dataId) => {
+        if (point !== 'before-source-removal' || dataId !== 'swap') return;
+        // A stage writer puts a new file at the published source's name (made first, so it cannot reuse the inode).
+        await fs.writeFile(path.join(fx.roots.stageRoot, 's/new.tmp'), 'a new file, not the product');
+        await fs.rename(path.join(fx.roots.stageRoot, 's/new.tmp'), path.join(fx.roots.stageRoot, 's/swap.fits'));
+      },
+    });
+    expect(group!.map((m) => m.result.outcome)).toEqual(['published', 'published']);
+    await expect(fs.access(path.join(fx.roots.stageRoot, 's/keep.fits'))).rejects.toThrow();
+    expect(await fs.readFile(path.join(fx.roots.stageRoot, 's/swap.fits'), 'utf8')).toBe('a new file, not the product');
+    expect(await fs.readFile(path.join(fx.roots.productsRoot, 's/swap.fits'), 'utf8')).toBe('published two');
+    expect(await listTree(tempRoot(fx.roots.stageRoot))).toEqual([]);
+  });
+
+  it('fails every member alone, following nothing, when PRODUCTS_ROOT/.ferry-tmp is a symlink', async () => {
+    await stage('t/one.fits', 'one', 'one');
+    await stage('t/two.fits', 'two', 'two');
+    const elsewhere = path.join(fx.roots.stageRoot, 'planted');
+    await fs.mkdir(elsewhere);
+    await fs.rm(tempRoot(fx.roots.productsRoot), { recursive: true, force: true });
+    await fs.symlink(elsewhere, tempRoot(fx.roots.productsRoot));
+    try {
+      const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'copy' }), 'one');
+      expect(group!.map((m) => m.result.outcome)).toEqual(['retry', 'retry']);
+      const rows = await fx.db.pool.query<{ error_class: string }>("SELECT error_class FROM products WHERE data_id IN ('one', 'two')");
+      expect(rows.rows.map((r) => r.error_class)).toEqual(['io_error', 'io_error']);
+      expect(await fs.readdir(elsewhere)).toEqual([]);
+      await expect(fs.access(path.join(fx.roots.productsRoot, 't'))).rejects.toThrow();
+    } finally {
+      await fs.rm(tempRoot(fx.roots.productsRoot));
+    }
+  });
 });

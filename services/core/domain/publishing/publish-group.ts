@@ -5,7 +5,9 @@ import { classifyError } from '../../publish/classify-error';
 import { closeAll } from '../../publish/dir-handle';
 import { syncFileAt, syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
-import { removeLeaseTempDir } from '../../publish/temp-area';
+import { GroupDirs } from '../../publish/group-dirs';
+import { removeLeaseDirIn, removeLeaseTempDir } from '../../publish/temp-area';
+import { extendLeases } from '../../repositories/lease.repository';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
 import { isGroupCandidate, recordClaimed, recordPublished, recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
@@ -14,7 +16,7 @@ import { placeStaged, stageCopy, type PublishContext, type PublishResult, type S
 import type { Lease, PublishingDeps } from './publishing.types';
 import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
-import { removeSourceFiles } from './remove-source';
+import { removeGroupSourceFiles } from './remove-source';
 
 /** Copies of a group made at once: each is small, so the wait is per-file latency, not bandwidth. */
 const COPIES_IN_FLIGHT = 8;
@@ -98,8 +100,10 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     ctx.onClaimed?.(m.lease, m.product);
     m.keeper.start();
   }
+  // PRODUCTS_ROOT's handles, opened once for all members; the leases are checked together before placing.
+  let group: { dirs: GroupDirs; leaseChecked: boolean } | undefined;
   const opts = (m: Member) => ({
-    signal: m.abort.signal, hooks: ctx, syncLater: true,
+    signal: m.abort.signal, hooks: ctx, syncLater: true, group,
     onBytes: (n: number) => {
       // The group's progress keeps every member's lease: the members waiting for a copy slot (or
       // for a bandwidth limit shared by all) move no bytes of their own, and a keeper that saw no
@@ -117,7 +121,15 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
       m.error = err;
     }
   });
+  const removeTemp = (m: Member) => (group ? removeLeaseDirIn(group.dirs.scratch, m.lease.token) : removeLeaseTempDir(deps.config.paths.productsRoot, m.lease.token))
+    .catch((err) => ctx.onWarning?.('temp cleanup failed', err));
   try {
+    try {
+      group = { dirs: await GroupDirs.open(deps.config.paths.productsRoot), leaseChecked: false };
+    } catch (err) {
+      // As each member's own temp dir would have failed: every one fails alone, recorded as such.
+      for (const m of members) m.error = err;
+    }
     await each(COPIES_IN_FLIGHT, async (m) => {
       m.staged = await stageCopy(deps, m.product, m.lease, opts(m));
     });
@@ -125,6 +137,9 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     await each(SYNCS_IN_FLIGHT, async (m) => {
       if (!m.staged!.existing) await syncFileAt(m.staged!.temp!, m.staged!.paths.name, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);
     });
+    // The last lease check before anything becomes visible, for every member in one statement.
+    await checkLeases(deps, members.filter(alive));
+    if (group) group.leaseChecked = true;
     await each(COPIES_IN_FLIGHT, async (m) => {
       if (m.staged!.existing) {
         m.reusedExisting = true;
@@ -136,33 +151,34 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     });
     await syncParents(members);
     // Temp dirs go while the leases are still held (after the commit nothing would remember the tokens).
-    await mapLimit(members, COPIES_IN_FLIGHT, (m) => removeLeaseTempDir(deps.config.paths.productsRoot, m.lease.token)
-      .catch((err) => ctx.onWarning?.('temp cleanup failed', err)));
+    await mapLimit(members, COPIES_IN_FLIGHT, removeTemp);
     await Promise.all(members.map((m) => m.keeper.stop()));
     await commitGroup(deps, members.filter(alive), Date.now() - started);
     if (deps.config.publish.mode === 'move') {
-      // Each removal waits on its own directory fsync: several in flight overlap them. The markers
-      // are cleared together afterwards; one left set (a removal failed, or a crash before the
-      // statement) is finished by the reconciler, as on the single path.
+      // The sources go together: each renamed into the trash, each stage directory fsynced once,
+      // then the trash deleted. The markers are cleared together afterwards; one left set (a
+      // removal failed, or a crash before the statement) is finished by the reconciler, as on the
+      // single path.
+      const committed = members.filter((x) => x.row);
+      for (const m of committed) await ctx.testHook?.('before-source-removal', m.lease.dataId);
+      const errors = await removeGroupSourceFiles(deps, committed.map((m) => ({
+        row: m.row!, source: { parent: m.staged!.source.parent, name: m.staged!.paths.name, identity: m.staged!.before.entries[0]! },
+      })));
       const removed: number[] = [];
-      await mapLimit(members.filter((x) => x.row), COPIES_IN_FLIGHT, async (m) => {
-        await ctx.testHook?.('before-source-removal', m.lease.dataId);
-        const verified = { parent: m.staged!.source.parent, name: m.staged!.paths.name, identity: m.staged!.before.entries[0]! };
-        await removeSourceFiles(deps, m.row!, verified).then(
-          () => removed.push(m.row!.id),
-          (err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err),
-        );
+      committed.forEach((m, i) => {
+        if (errors[i] === undefined) removed.push(m.row!.id);
+        else ctx.onWarning?.('source removal failed; the reconciler finishes it', errors[i]);
       });
       await recordSourceRemoved(deps.pool, removed, { worker: deps.config.instance })
         .catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
     }
     const results: GroupMemberResult[] = [];
-    for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started) });
+    for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started, removeTemp) });
     return results;
   } finally {
     ctx.shutdownSignal?.removeEventListener('abort', onShutdown);
     await Promise.all(members.map((m) => m.keeper.stop()));
-    await closeAll(members.map((m) => m.parent));
+    await group?.dirs.close();
     for (const m of members) {
       await closeAll(m.staged?.handles ?? []);
       await m.staged?.source.close();
@@ -175,13 +191,17 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
  * product's new name is durable before its commit. A failed fsync fails the products placed in it.
  */
 async function syncParents(members: Member[]): Promise<void> {
-  const byDir = new Map<string, { fh: FileHandle; label: string; members: Member[] }>();
+  // Members in one directory share its handle (GroupDirs); two paths to one directory are told apart by (dev, ino).
+  const byHandle = new Map<FileHandle, Member[]>();
   for (const m of members) {
-    if (!m.parent || !alive(m)) continue;
-    const st = await m.parent.stat();
+    if (m.parent && alive(m)) byHandle.set(m.parent, [...(byHandle.get(m.parent) ?? []), m]);
+  }
+  const byDir = new Map<string, { fh: FileHandle; label: string; members: Member[] }>();
+  for (const [fh, ms] of byHandle) {
+    const st = await fh.stat();
     const key = `${st.dev}:${st.ino}`;
-    const entry = byDir.get(key) ?? { fh: m.parent, label: `PRODUCTS_ROOT/${m.staged!.paths.relative}`, members: [] };
-    entry.members.push(m);
+    const entry = byDir.get(key) ?? { fh, label: `PRODUCTS_ROOT/${ms[0]!.staged!.paths.relative}`, members: [] };
+    entry.members.push(...ms);
     byDir.set(key, entry);
   }
   await mapLimit([...byDir.values()], SYNCS_IN_FLIGHT, async (d) => {
@@ -191,6 +211,17 @@ async function syncParents(members: Member[]): Promise<void> {
       for (const m of d.members) m.error = err;
     }
   });
+}
+
+/** Extends every member's lease in one statement; a member whose lease is gone drops out, lost. */
+async function checkLeases(deps: PublishingDeps, members: Member[]): Promise<void> {
+  if (members.length === 0) return;
+  const held = await extendLeases(deps.pool, members.map((m) => ({ id: m.lease.productId, token: m.lease.token })), deps.config.publish.leaseSeconds);
+  for (const m of members) {
+    if (held.has(m.lease.productId)) continue;
+    m.leaseLost = true;
+    m.error = new LeaseLostError();
+  }
 }
 
 /**
@@ -223,12 +254,14 @@ async function commitGroup(deps: PublishingDeps, members: Member[], durationMs: 
 }
 
 /** A product's result, its failure recorded exactly as the single path records one. */
-async function outcomeOf(deps: PublishingDeps, m: Member, ctx: GroupContext, started: number): Promise<PublishResult> {
+async function outcomeOf(
+  deps: PublishingDeps, m: Member, ctx: GroupContext, started: number, removeTemp: (m: Member) => Promise<void>,
+): Promise<PublishResult> {
   const { lease } = m;
   if (m.row) {
     return { outcome: 'published', lease, digest: m.staged!.digest, durationMs: Date.now() - started, reusedExisting: m.reusedExisting ?? false, reclaimed: false };
   }
-  await removeLeaseTempDir(deps.config.paths.productsRoot, lease.token).catch((err) => ctx.onWarning?.('temp cleanup failed', err));
+  await removeTemp(m);
   if (m.leaseLost || m.error instanceof LeaseLostError) return { outcome: 'lease_lost', lease, reclaimed: false };
   if (ctx.shutdownSignal?.aborted) {
     await releaseLease(deps, lease, 'worker shut down before the copy finished');

@@ -7,7 +7,8 @@ import { ensureFreeSpace } from '../../publish/free-space';
 import { ensureParentDirs, placeNoClobber } from '../../publish/place-product';
 import { openProductParent, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
 import { scanTree, snapshotDifference, type TreeSnapshot } from '../../publish/scan-source';
-import { createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
+import { createLeaseDirIn, createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
+import type { GroupDirs } from '../../publish/group-dirs';
 import type { ProductRow } from '../../repositories/product.types';
 import { claimProduct } from './claim-product';
 import { commitPublish } from './commit-publish';
@@ -159,6 +160,7 @@ export interface StagedCopy {
   /** PRODUCTS_ROOT, and the lease's temp dir holding the copy (absent when existing). */
   products: FileHandle;
   temp?: FileHandle;
+  /** What the caller closes when done with the copy (never a group's shared handles). */
   handles: Array<FileHandle | undefined>;
 }
 
@@ -168,6 +170,8 @@ export interface StageOptions {
   onBytes: (n: number) => void;
   hooks: PublishContext;
   syncLater?: boolean;
+  /** A group's shared PRODUCTS_ROOT handles (the group closes them), and whether it checked every lease just before placing. */
+  group?: { dirs: GroupDirs; leaseChecked: boolean };
 }
 
 async function copyVerifyPlace(deps: PublishingDeps, product: ProductRow, lease: Lease, signal: AbortSignal, onBytes: (n: number) => void, hooks: PublishContext): Promise<Placed> {
@@ -206,13 +210,16 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
     const src = { dir: source.parent, name: paths.name, label };
     // The type's validators, before anything is copied; FITS checksums are checked on the copy's bytes.
     const observer = await validateProduct(deps, product, lease, src, before);
-    const products = await openRoot(productsRoot);
-    handles.push(products);
+    const shared = opts.group?.dirs;
+    const products = shared?.products ?? await openRoot(productsRoot);
+    if (!shared) handles.push(products);
 
     // A destination already there: same content completes the publish (a crash after the rename),
     // anything else is a conflict and stays untouched.
-    const existingParent = await openFinalParent(products, paths);
-    handles.push(existingParent);
+    const existingParent = shared
+      ? await shared.existingParent(paths.parents, () => openFinalParent(products, paths))
+      : await openFinalParent(products, paths);
+    if (!shared) handles.push(existingParent);
     if (existingParent && (await lstatAt(existingParent, paths.name))) {
       const digest = await copyTree(src, undefined, before, { signal, onBytes });
       await assertSameAsExisting(existingParent, paths, product, digest, signal, onBytes);
@@ -221,8 +228,8 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
     }
 
     await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
-    const temp = await createLeaseTempDir(products, lease.token);
-    handles.push(temp.scratch, temp.lease);
+    const temp = shared ? { lease: await createLeaseDirIn(shared.scratch, lease.token) } : await createLeaseTempDir(products, lease.token);
+    handles.push('scratch' in temp ? temp.scratch : undefined, temp.lease);
     const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observer });
     await hooks.testHook?.('after-copy', product.data_id);
     await verifyUnchanged(stageRoot, paths, product, before);
@@ -246,10 +253,11 @@ export async function placeStaged(
 ): Promise<{ reusedExisting: boolean; parent?: FileHandle }> {
   const { paths, digest } = staged;
   // Last check before the product becomes visible: a worker that lost its lease must not place it.
-  if (!(await extendLease(deps, lease))) throw new LeaseLostError();
+  if (!opts.group?.leaseChecked && !(await extendLease(deps, lease))) throw new LeaseLostError();
+  const shared = opts.group?.dirs;
   let finalParent: FileHandle;
   try {
-    finalParent = await ensureParentDirs(staged.products, paths.parents);
+    finalParent = shared ? await shared.placeParent(paths.parents) : await ensureParentDirs(staged.products, paths.parents);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new PublishError('conflict', `a parent of PRODUCTS_ROOT/${paths.relative} is not a directory`);
     throw err;
@@ -264,7 +272,7 @@ export async function placeStaged(
     keep = !syncDirs;
     return { reusedExisting: false, parent: keep ? finalParent : undefined };
   } finally {
-    if (!keep) await finalParent.close();
+    if (!keep && !shared) await finalParent.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Identity } from '../../publish/dir-handle';
-import { sourceTrashName, trashStageEntry } from '../../publish/stage-trash';
+import { sourceTrashName, trashStageEntries, trashStageEntry } from '../../publish/stage-trash';
 import { recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import type { PublishingDeps } from './publishing.types';
@@ -34,4 +34,16 @@ export async function removeSource(deps: PublishingDeps, row: ProductRow, source
 export async function removeSourceFiles(deps: PublishingDeps, row: ProductRow, source: VerifiedSource | undefined): Promise<void> {
   // Only the entry scanned (its dev, ino) goes: anything else now at the source's name is left alone.
   await trashStageEntry(deps.config.paths.stageRoot, sourceTrashName(row.id), source && { ...source, relative: row.destination_path });
+}
+
+/**
+ * removeSourceFiles for a group's products at once (one trash handle, each parent fsynced once):
+ * each product's error, undefined where its source is gone. Their markers are the caller's.
+ */
+export async function removeGroupSourceFiles(
+  deps: PublishingDeps, sources: ReadonlyArray<{ row: ProductRow; source: VerifiedSource }>,
+): Promise<unknown[]> {
+  return trashStageEntries(deps.config.paths.stageRoot, sources.map(({ row, source }) => ({
+    trashName: sourceTrashName(row.id), entry: { ...source, relative: row.destination_path },
+  }))).catch((err: unknown) => sources.map(() => err));
 }
