@@ -51,18 +51,21 @@ export async function trashStageEntries(
   try {
     const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
     try {
-      const moved = new Map<FileHandle, { relative: string; items: number[] }>();
+      // By (dev, ino): each product walked to its parent with a handle of its own.
+      const moved = new Map<string, { parent: FileHandle; relative: string; items: number[] }>();
       await forEach(items, errors, async ({ trashName, entry }, i) => {
         const st = entry ? await lstatAt(entry.parent, entry.name) : undefined;
         if (!entry || !st || (entry.identity && !sameIdentity(st, entry.identity))) return;
         await removeTreeAt(scratch, trashName);
         await fs.rename(at(entry.parent, entry.name), at(scratch, trashName));
-        const dir = moved.get(entry.parent) ?? { relative: entry.relative, items: [] };
+        const parentSt = await entry.parent.stat();
+        const key = `${parentSt.dev}:${parentSt.ino}`;
+        const dir = moved.get(key) ?? { parent: entry.parent, relative: entry.relative, items: [] };
         dir.items.push(i);
-        moved.set(entry.parent, dir);
+        moved.set(key, dir);
       });
       // Each parent's new listing made durable once, before any trash is deleted.
-      await Promise.all([...moved].map(async ([parent, dir]) => {
+      await Promise.all([...moved.values()].map(async ({ parent, ...dir }) => {
         try {
           await syncHandle(parent, `STAGE_ROOT/${dir.relative}`);
         } catch (err) {
