@@ -62,8 +62,8 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
     rows.push({ name, seconds, products_per_s: count / seconds });
   }
 
-  // One by one: each product its own registration, and (groups off) its own claim, fsyncs and commit.
-  const single = await ferryRun(ctx, dir, 'one by one', { PUBLISH_GROUP_MAX_BYTES: '0' }, async (ferry, files) => {
+  // One by one: each product its own registration request, 32 at a time.
+  const oneByOne = async (ferry: Ferry, files: string[]) => {
     const latencies: number[] = [];
     await inPool(files.map((f, i) => ({ f, i })), 32, async ({ f, i }) => {
       const r0 = process.hrtime.bigint();
@@ -71,8 +71,13 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
       latencies.push(since(r0) * 1000);
     });
     return latencies;
-  });
+  };
+  // As deployed (the target's row): the worker publishes due small files in groups whichever way they were registered.
+  const single = await ferryRun(ctx, dir, 'one by one', {}, oneByOne);
   rows.push(single.row);
+  // For comparison: groups off, so each product also has its own claim, fsyncs and commit.
+  const ungrouped = await ferryRun(ctx, dir, 'one by one, groups off', { PUBLISH_GROUP_MAX_BYTES: '0' }, oneByOne);
+  rows.push(ungrouped.row);
   // Batches: BATCH products per registration request, published in groups (one claim, one durability step, one commit each).
   const batched = await ferryRun(ctx, dir, `batch of ${BATCH} + groups`, { PUBLISH_GROUP_MAX_BYTES: String(4 * 1024 * 1024) }, async (ferry, files) => {
     const latencies: number[] = [];
@@ -87,7 +92,11 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
     return latencies;
   });
   rows.push(batched.row);
-  const peak = { api: Math.max(single.peak.api ?? 0, batched.peak.api ?? 0) || undefined, worker: Math.max(single.peak.worker ?? 0, batched.peak.worker ?? 0) || undefined };
+  const runs = [single, ungrouped, batched];
+  const peak = {
+    api: Math.max(...runs.map((r) => r.peak.api ?? 0)) || undefined,
+    worker: Math.max(...runs.map((r) => r.peak.worker ?? 0)) || undefined,
+  };
 
   const base = rows[0]!;
   const ferryRow = single.row;
@@ -100,7 +109,7 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
     rows: withRatios(rows, base),
     peak_rss: peak,
     targets: [
-      { name: '≥ 500 products/s end to end one by one', ok: Number(ferryRow.products_per_s) >= 500 },
+      { name: '≥ 500 products/s end to end one by one (default settings)', ok: Number(ferryRow.products_per_s) >= 500 },
       { name: '≥ 2,000 products/s end to end through the batch endpoint', ok: Number(batchRow.products_per_s) >= 2000 },
       ...(rclone ? [{ name: 'faster than rclone move --checksum on the same tree', ok: ferryRow.seconds! < rclone.seconds! }] : []),
     ],
