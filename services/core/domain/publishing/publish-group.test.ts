@@ -192,4 +192,25 @@ describe('publishGroup', () => {
       await fs.rm(tempRoot(fx.roots.productsRoot));
     }
   });
+  it('fails each member alone, placing nothing and throwing nothing, when the group lease check cannot reach PostgreSQL', async () => {
+    await stage('u/one.fits', 'one', 'u-one');
+    await stage('u/two.fits', 'two', 'u-two');
+    const d = fx.deps({ PUBLISH_MODE: 'copy' });
+    // The pool as the group sees it: the one statement that checks every lease fails, as on a cut link.
+    const pool = new Proxy(d.pool, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+        return (q: unknown, ...rest: unknown[]) => {
+          const text = typeof q === 'string' ? q : (q as { text: string }).text;
+          if (text.includes('AS l(id, token)')) return Promise.reject(new Error('Connection terminated unexpectedly'));
+          return (target.query as (...a: unknown[]) => unknown)(q, ...rest);
+        };
+      },
+    });
+    const group = await publishGroup({ ...d, pool }, 'u-one');
+    expect(group!.map((m) => m.result.outcome)).toEqual(['retry', 'retry']);
+    for (const rel of ['u/one.fits', 'u/two.fits']) await expect(fs.access(path.join(fx.roots.productsRoot, rel))).rejects.toThrow();
+    expect(await statusOf('u-one')).toBe('staging');
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
+  });
 });

@@ -213,10 +213,20 @@ async function syncParents(members: Member[]): Promise<void> {
   });
 }
 
-/** Extends every member's lease in one statement; a member whose lease is gone drops out, lost. */
+/**
+ * Extends every member's lease in one statement; a member whose lease is gone drops out, lost. A
+ * failed statement (PostgreSQL unreachable) fails each member alone, as its own check would have:
+ * its failure is then recorded, or found lost, like any other.
+ */
 async function checkLeases(deps: PublishingDeps, members: Member[]): Promise<void> {
   if (members.length === 0) return;
-  const held = await extendLeases(deps.pool, members.map((m) => ({ id: m.lease.productId, token: m.lease.token })), deps.config.publish.leaseSeconds);
+  let held: Set<number>;
+  try {
+    held = await extendLeases(deps.pool, members.map((m) => ({ id: m.lease.productId, token: m.lease.token })), deps.config.publish.leaseSeconds);
+  } catch (err) {
+    for (const m of members) m.error = err;
+    return;
+  }
   for (const m of members) {
     if (held.has(m.lease.productId)) continue;
     m.leaseLost = true;
