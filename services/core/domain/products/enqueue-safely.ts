@@ -19,6 +19,6 @@ export async function enqueueManySafely(deps: Pick<RegistryDeps, 'queue' | 'logg
   try {
     await enqueueNewProducts(deps.queue, dataIds);
   } catch (err) {
-    deps.logger.warn('enqueue failed; the reconciler will enqueue the products', { count: dataIds.length, err });
+    deps.logger.warn('enqueue failed; the reconciler will enqueue the products', { count: dataIds.length, data_id: dataIds[0], err });
   }
 }

@@ -13,7 +13,7 @@ import type { RegistryDeps } from '../registry-deps';
 import { checkLineage } from './check-lineage';
 import { checkProductType } from './check-product-type';
 import { checkSupersedes, supersedesItself } from './check-supersedes';
-import { enqueueSafely } from './enqueue-safely';
+import { enqueueManySafely } from './enqueue-safely';
 
 /** What a producer registers. */
 export interface RegisterProductInput {
@@ -192,6 +192,7 @@ export async function registerProduct(deps: RegistryDeps, input: RegisterProduct
   const prepared = await prepareRegistration(deps, input, await findProductByDataId(deps.pool, input.data_id));
   if (prepared.outcome === 'answered') return prepared.result;
   const result = await withTransaction(deps.pool, (tx) => insertRegistration(deps, tx, prepared));
-  if (result.created && prepared.autoPublish) await enqueueSafely(deps, result.product.data_id);
+  // A row that did not exist a moment ago: one round trip adds its job (a stray job of that id is the reconciler's).
+  if (result.created && prepared.autoPublish) await enqueueManySafely(deps, [result.product.data_id]);
   return result;
 }
