@@ -4,13 +4,7 @@ import type { ProductRow } from './product.types';
 
 /** Pushes the lease expiry forward; false when the row no longer holds this token. */
 export async function extendLease(db: Queryable, id: number, token: string, leaseSeconds: number): Promise<boolean> {
-  const res = await db.query(prepared(
-    `UPDATE products
-        SET lease_expires_at = now() + make_interval(secs => $3)
-      WHERE id = $1 AND lease_token = $2 AND status = 'publishing'`,
-    [id, token, leaseSeconds],
-  ));
-  return res.rowCount === 1;
+  return (await extendLeases(db, [{ id, token }], leaseSeconds)).has(id);
 }
 
 /**
