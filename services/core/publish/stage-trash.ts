@@ -1,6 +1,6 @@
 import fs, { type FileHandle } from 'node:fs/promises';
 import { at, lstatAt, openRoot, removeTreeAt, sameIdentity, type Identity } from './dir-handle';
-import { syncHandle } from './fsync';
+import { syncDirsOnce } from './fsync';
 import { mapLimit } from './map-limit';
 import { openScratch } from './temp-area';
 
@@ -51,27 +51,20 @@ export async function trashStageEntries(
   try {
     const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
     try {
-      // By (dev, ino): each product walked to its parent with a handle of its own.
-      const moved = new Map<string, { parent: FileHandle; relative: string; items: number[] }>();
+      const moved: Array<{ fh: FileHandle; label: string; item: number }> = [];
       await forEach(items, errors, async ({ trashName, entry }, i) => {
         const st = entry ? await lstatAt(entry.parent, entry.name) : undefined;
         if (!entry || !st || (entry.identity && !sameIdentity(st, entry.identity))) return;
         await removeTreeAt(scratch, trashName);
         await fs.rename(at(entry.parent, entry.name), at(scratch, trashName));
-        const parentSt = await entry.parent.stat();
-        const key = `${parentSt.dev}:${parentSt.ino}`;
-        const dir = moved.get(key) ?? { parent: entry.parent, relative: entry.relative, items: [] };
-        dir.items.push(i);
-        moved.set(key, dir);
+        moved.push({ fh: entry.parent, label: `STAGE_ROOT/${entry.relative}`, item: i });
       });
-      // Each parent's new listing made durable once, before any trash is deleted.
-      await Promise.all([...moved.values()].map(async ({ parent, ...dir }) => {
-        try {
-          await syncHandle(parent, `STAGE_ROOT/${dir.relative}`);
-        } catch (err) {
-          for (const i of dir.items) errors[i] ??= err;
-        }
-      }));
+      // Each parent's new listing made durable once (each product walked to it with a handle of
+      // its own), before any trash is deleted.
+      const synced = await syncDirsOnce(moved, TRASH_IN_FLIGHT);
+      moved.forEach(({ item }, j) => {
+        errors[item] ??= synced[j];
+      });
       // Anything else now at an entry's name is not the one to remove: left alone.
       await forEach(items, errors, ({ trashName }) => removeTreeAt(scratch, trashName));
     } finally {

@@ -3,10 +3,10 @@ import { withTransaction } from '../../db/transaction';
 import { LeaseLostError, PublishError } from '../../errors/publish-error';
 import { classifyError } from '../../publish/classify-error';
 import { closeAll } from '../../publish/dir-handle';
-import { syncFileAt, syncHandle } from '../../publish/fsync';
+import { syncDirsOnce, syncFileAt } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { GroupDirs } from '../../publish/group-dirs';
-import { removeLeaseDirIn, removeLeaseTempDir } from '../../publish/temp-area';
+import { removeLeaseDirIn } from '../../publish/temp-area';
 import { extendLeases } from '../../repositories/lease.repository';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
 import { isGroupCandidate, recordClaimed, recordPublished, recordSourceRemoved } from '../../repositories/product-state';
@@ -121,8 +121,10 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
       m.error = err;
     }
   });
-  const removeTemp = (m: Member) => (group ? removeLeaseDirIn(group.dirs.scratch, m.lease.token) : removeLeaseTempDir(deps.config.paths.productsRoot, m.lease.token))
-    .catch((err) => ctx.onWarning?.('temp cleanup failed', err));
+  // Without the group's handles (opening them failed) no member got as far as a temp dir.
+  const removeTemp = async (m: Member) => {
+    if (group) await removeLeaseDirIn(group.dirs.scratch, m.lease.token).catch((err) => ctx.onWarning?.('temp cleanup failed', err));
+  };
   try {
     try {
       group = { dirs: await GroupDirs.open(deps.config.paths.productsRoot), leaseChecked: false };
@@ -191,25 +193,10 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
  * product's new name is durable before its commit. A failed fsync fails the products placed in it.
  */
 async function syncParents(members: Member[]): Promise<void> {
-  // Members in one directory share its handle (GroupDirs); two paths to one directory are told apart by (dev, ino).
-  const byHandle = new Map<FileHandle, Member[]>();
-  for (const m of members) {
-    if (m.parent && alive(m)) byHandle.set(m.parent, [...(byHandle.get(m.parent) ?? []), m]);
-  }
-  const byDir = new Map<string, { fh: FileHandle; label: string; members: Member[] }>();
-  for (const [fh, ms] of byHandle) {
-    const st = await fh.stat();
-    const key = `${st.dev}:${st.ino}`;
-    const entry = byDir.get(key) ?? { fh, label: `PRODUCTS_ROOT/${ms[0]!.staged!.paths.relative}`, members: [] };
-    entry.members.push(...ms);
-    byDir.set(key, entry);
-  }
-  await mapLimit([...byDir.values()], SYNCS_IN_FLIGHT, async (d) => {
-    try {
-      await syncHandle(d.fh, d.label);
-    } catch (err) {
-      for (const m of d.members) m.error = err;
-    }
+  const placed = members.filter((m) => m.parent && alive(m));
+  const errors = await syncDirsOnce(placed.map((m) => ({ fh: m.parent!, label: `PRODUCTS_ROOT/${m.staged!.paths.relative}` })), SYNCS_IN_FLIGHT);
+  placed.forEach((m, i) => {
+    if (errors[i] !== undefined) m.error = errors[i];
   });
 }
 
