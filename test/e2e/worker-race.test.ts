@@ -35,7 +35,9 @@ describe('two worker processes racing', () => {
     for (const id of ids) await stageProduct(db.pool, roots.stageRoot, `race/${id}.fits`, `content of ${id}`, { dataId: id });
     for (const name of ['alpha', 'beta']) {
       workers.push(spawnWorker(testEnv({ databaseUrl: db.url, redisPrefix: prefix, stageRoot: roots.stageRoot, productsRoot: roots.productsRoot }, {
-        FERRY_INSTANCE: name, METRICS_PORT: '0', LOG_LEVEL: 'info', PUBLISH_CONCURRENCY: '4', PUBLISH_MODE: 'move',
+        // Groups of 8: at the default 64, one worker's first four jobs can claim all 200 products
+        // before the other worker's first job arrives, and there is no race left to test.
+        FERRY_INSTANCE: name, METRICS_PORT: '0', LOG_LEVEL: 'info', PUBLISH_CONCURRENCY: '4', PUBLISH_MODE: 'move', PUBLISH_GROUP_SIZE: '8',
         RECONCILE_INTERVAL_SECONDS: '0.5', WORKER_HEARTBEAT_FILE: path.join(roots.base, `${name}.heartbeat`),
       })));
     }
