@@ -1,32 +1,52 @@
 import type { FileHandle } from 'node:fs/promises';
 import { closeAll, openRoot } from './dir-handle';
+import { availableBytes, checkFreeSpace } from './free-space';
 import { ensureParentDirs } from './place-product';
 import { openScratch } from './temp-area';
 
 /**
- * The PRODUCTS_ROOT directories a group's members share, each opened once for the whole group:
- * the root, its scratch folder, and each distinct final parent (found, or created when placing).
- * A group's products mostly sit in one or a few directories, and opening, stat-ing and closing
- * the same ones for every member cost more of the worker than copying 64 KiB does. Each handle is
- * opened exactly as the single path opens it (through its parent's handle, never following a
- * link), so sharing changes how often, not how. The stage side is not shared: every member walks
- * to its own source from STAGE_ROOT, before and after its copy, as on the single path.
+ * The directories a group's members share, each opened once for the whole group: PRODUCTS_ROOT,
+ * its scratch folder, each distinct final parent (found, or created when placing), and STAGE_ROOT
+ * itself. A group's products mostly sit in one or a few directories, and opening, stat-ing and
+ * closing the same ones for every member cost more of the worker than copying 64 KiB does. Each
+ * handle is opened exactly as the single path opens it (through its parent's handle, never
+ * following a link), so sharing changes how often, not how. Below STAGE_ROOT nothing is shared:
+ * every member walks to its own source from the root, before and after its copy, as on the single
+ * path. PRODUCTS_ROOT's free space is read once too, and each member's copy reserves its size
+ * from it, so the group's copies together leave the margin.
  */
 export class GroupDirs {
   private readonly existing = new Map<string, Promise<FileHandle | undefined>>();
   private readonly placed = new Map<string, Promise<FileHandle>>();
+  private free?: Promise<number>;
+  private reserved = 0;
 
-  private constructor(readonly products: FileHandle, readonly scratch: FileHandle) {}
+  private constructor(
+    private readonly productsRoot: string, readonly stage: FileHandle, readonly products: FileHandle, readonly scratch: FileHandle,
+  ) {}
 
-  /** Opens PRODUCTS_ROOT and its scratch folder (created if missing). */
-  static async open(productsRoot: string): Promise<GroupDirs> {
-    const products = await openRoot(productsRoot);
+  /** Opens STAGE_ROOT, PRODUCTS_ROOT and PRODUCTS_ROOT's scratch folder (created if missing). */
+  static async open(roots: { stageRoot: string; productsRoot: string }): Promise<GroupDirs> {
+    const opened: FileHandle[] = [];
     try {
-      return new GroupDirs(products, (await openScratch(products, 'PRODUCTS_ROOT', true))!);
+      const stage = await openRoot(roots.stageRoot).then((fh) => (opened.push(fh), fh));
+      const products = await openRoot(roots.productsRoot).then((fh) => (opened.push(fh), fh));
+      return new GroupDirs(roots.productsRoot, stage, products, (await openScratch(products, 'PRODUCTS_ROOT', true))!);
     } catch (err) {
-      await products.close();
+      await closeAll(opened);
       throw err;
     }
+  }
+
+  /**
+   * ensureFreeSpace for one member's copy of `size` bytes: PRODUCTS_ROOT's free space is read once
+   * per group, less what the members before it reserved; refused as no_space like a single copy.
+   */
+  async reserveSpace(size: number, margin: number): Promise<void> {
+    this.free ??= availableBytes(this.productsRoot);
+    const free = await this.free;
+    checkFreeSpace(free - this.reserved, this.productsRoot, size, margin);
+    this.reserved += size;
   }
 
   /** A product's final parent as it is now (undefined when missing), opened once per group; `open` walks to it. */
@@ -42,7 +62,7 @@ export class GroupDirs {
   /** Closes every handle the group opened, once each. */
   async close(): Promise<void> {
     const opened = await Promise.all([...this.existing.values(), ...this.placed.values()].map((p) => p.catch(() => undefined)));
-    await closeAll([...opened, this.scratch, this.products]);
+    await closeAll([...opened, this.scratch, this.products, this.stage]);
   }
 
   private once<T>(cache: Map<string, Promise<T>>, parents: readonly string[], open: () => Promise<T>): Promise<T> {

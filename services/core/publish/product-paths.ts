@@ -44,9 +44,8 @@ export function productPaths(destinationPath: string): ProductPaths {
   return { relative: rel, parents: parts.slice(0, -1), name: parts[parts.length - 1]! };
 }
 
-/** A root's handle and the handle of a product's parent directory inside it; close() closes both. */
+/** The handle of a product's parent directory inside a root; close() closes what was opened for it. */
 export interface OpenedParent {
-  root: FileHandle;
   parent: FileHandle;
   close(): Promise<void>;
 }
@@ -54,14 +53,18 @@ export interface OpenedParent {
 /**
  * Opens a root and walks to a product's parent directory, one component at a time, never following
  * a symlink. A missing component is `missingClass`; a symlink or a file in the way is `path_invalid`.
+ * With `root`, the walk starts at that open handle of the root (a group opens it once for all its
+ * members; each still walks every component itself), and close() leaves it open.
  */
-export async function openProductParent(rootPath: string, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error' = 'source_missing'): Promise<OpenedParent> {
-  const root = await openRoot(rootPath);
+export async function openProductParent(
+  rootPath: string, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error' = 'source_missing', root?: FileHandle,
+): Promise<OpenedParent> {
+  const own = root ? undefined : await openRoot(rootPath);
   try {
-    const parent = await walkDirs(root, paths.parents);
-    return { root, parent, close: async () => { await parent.close(); await root.close(); } };
+    const parent = await walkDirs((root ?? own)!, paths.parents);
+    return { parent, close: async () => { await parent.close(); await own?.close(); } };
   } catch (err) {
-    await root.close();
+    await own?.close();
     const label = `${rootName}/${paths.relative}`;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError(missingClass, `${label} does not exist`, { cause: err });
     if (isNotDirectory(err)) throw new PublishError('path_invalid', `a parent of ${label} is a symlink or not a directory`, { cause: err });

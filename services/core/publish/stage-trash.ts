@@ -52,12 +52,13 @@ export async function trashStageEntries(
     const scratch = (await openScratch(root, 'STAGE_ROOT', true))!;
     try {
       const moved: Array<{ fh: FileHandle; label: string; item: number }> = [];
+      const files = new Set<number>();
       await forEach(items, errors, async ({ trashName, entry }, i) => {
         const st = entry ? await lstatAt(entry.parent, entry.name) : undefined;
         if (!entry || !st || (entry.identity && !sameIdentity(st, entry.identity))) return;
-        await removeTreeAt(scratch, trashName);
-        await fs.rename(at(entry.parent, entry.name), at(scratch, trashName));
+        await renameReplacingTrash(at(entry.parent, entry.name), scratch, trashName);
         moved.push({ fh: entry.parent, label: `STAGE_ROOT/${entry.relative}`, item: i });
+        if (!st.isDirectory()) files.add(i);
       });
       // Each parent's new listing made durable once (each product walked to it with a handle of
       // its own), before any trash is deleted.
@@ -66,7 +67,7 @@ export async function trashStageEntries(
         errors[item] ??= synced[j];
       });
       // Anything else now at an entry's name is not the one to remove: left alone.
-      await forEach(items, errors, ({ trashName }) => removeTreeAt(scratch, trashName));
+      await forEach(items, errors, ({ trashName }, i) => (files.has(i) ? unlinkTrash(scratch, trashName) : removeTreeAt(scratch, trashName)));
     } finally {
       await scratch.close();
     }
@@ -76,6 +77,40 @@ export async function trashStageEntries(
     await root.close();
   }
   return errors;
+}
+
+/** Errors of a rename onto an existing entry it cannot replace (a directory not empty, or of the other kind). */
+const IN_THE_WAY = new Set(['EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR']);
+
+/**
+ * Renames `from` into the trash as `trashName`. A trash of that name left by a crashed run is
+ * usually not there: the rename is tried first (replacing a leftover file or empty directory
+ * outright, never following a link), and only a leftover in its way is deleted before a second try.
+ */
+async function renameReplacingTrash(from: string, scratch: FileHandle, trashName: string): Promise<void> {
+  try {
+    await fs.rename(from, at(scratch, trashName));
+  } catch (err) {
+    if (!IN_THE_WAY.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    await removeTreeAt(scratch, trashName);
+    await fs.rename(from, at(scratch, trashName));
+  }
+}
+
+/**
+ * Deletes a trash that was a file (or link) when it was renamed in: one unlink, which never follows
+ * a link. Something else there by now (a directory swapped in before the rename) is removed handle
+ * by handle instead.
+ */
+async function unlinkTrash(scratch: FileHandle, trashName: string): Promise<void> {
+  try {
+    await fs.unlink(at(scratch, trashName));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EISDIR' && code !== 'EPERM') throw err;
+    await removeTreeAt(scratch, trashName);
+  }
 }
 
 /** Runs step for each item not yet failed, a few at a time, keeping each one's error. */

@@ -100,7 +100,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     ctx.onClaimed?.(m.lease, m.product);
     m.keeper.start();
   }
-  // PRODUCTS_ROOT's handles, opened once for all members; the leases are checked together before placing.
+  // The roots' handles, opened once for all members; the leases are checked together before placing.
   let group: { dirs: GroupDirs; leaseChecked: boolean } | undefined;
   const opts = (m: Member) => ({
     signal: m.abort.signal, hooks: ctx, syncLater: true, group,
@@ -127,7 +127,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
   };
   try {
     try {
-      group = { dirs: await GroupDirs.open(deps.config.paths.productsRoot), leaseChecked: false };
+      group = { dirs: await GroupDirs.open(deps.config.paths), leaseChecked: false };
     } catch (err) {
       // As each member's own temp dir would have failed: every one fails alone, recorded as such.
       for (const m of members) m.error = err;

@@ -170,7 +170,7 @@ export interface StageOptions {
   onBytes: (n: number) => void;
   hooks: PublishContext;
   syncLater?: boolean;
-  /** A group's shared PRODUCTS_ROOT handles (the group closes them), and whether it checked every lease just before placing. */
+  /** A group's shared root handles (the group closes them), and whether it checked every lease just before placing. */
   group?: { dirs: GroupDirs; leaseChecked: boolean };
 }
 
@@ -202,7 +202,8 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
   };
   const paths = productPaths(product.destination_path);
   const label = `STAGE_ROOT/${paths.relative}`;
-  const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths);
+  const shared = opts.group?.dirs;
+  const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'source_missing', shared?.stage);
   const handles: Array<FileHandle | undefined> = [];
   try {
     const before = await scanTree(source.parent, paths.name, product.kind, label);
@@ -210,7 +211,6 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
     const src = { dir: source.parent, name: paths.name, label };
     // The type's validators, before anything is copied; FITS checksums are checked on the copy's bytes.
     const observer = await validateProduct(deps, product, lease, src, before);
-    const shared = opts.group?.dirs;
     const products = shared?.products ?? await openRoot(productsRoot);
     if (!shared) handles.push(products);
 
@@ -227,12 +227,13 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
       return { digest, existing: true, paths, before, source, products, handles };
     }
 
-    await ensureFreeSpace(productsRoot, before.totalSize, deps.config.publish.freeSpaceMarginBytes);
+    const margin = deps.config.publish.freeSpaceMarginBytes;
+    await (shared ? shared.reserveSpace(before.totalSize, margin) : ensureFreeSpace(productsRoot, before.totalSize, margin));
     const temp = shared ? { lease: await createLeaseDirIn(shared.scratch, lease.token) } : await createLeaseTempDir(products, lease.token);
     handles.push('scratch' in temp ? temp.scratch : undefined, temp.lease);
     const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observer });
     await hooks.testHook?.('after-copy', product.data_id);
-    await verifyUnchanged(stageRoot, paths, product, before);
+    await verifyUnchanged(stageRoot, paths, product, before, shared?.stage);
     assertChecksums(observer);
     checkExpected(product, digest);
     return { digest, existing: false, paths, before, source, products, temp: temp.lease, handles };
@@ -288,14 +289,15 @@ async function openFinalParent(products: FileHandle, paths: ProductPaths): Promi
 }
 
 /**
- * The post-copy verify: walks to the source again from STAGE_ROOT and requires the same entries
- * (dev, ino), sizes and times as the scan; any difference is `source_changed` (retryable).
+ * The post-copy verify: walks to the source again from STAGE_ROOT (`root`: a group's open handle of
+ * it) and requires the same entries (dev, ino), sizes and times as the scan; any difference is
+ * `source_changed` (retryable).
  */
-async function verifyUnchanged(stageRoot: string, paths: ProductPaths, product: ProductRow, before: TreeSnapshot): Promise<void> {
+async function verifyUnchanged(stageRoot: string, paths: ProductPaths, product: ProductRow, before: TreeSnapshot, root?: FileHandle): Promise<void> {
   const changed = (why: string) => new PublishError('source_changed', `source changed during the copy: ${why}`);
   let again: OpenedParent;
   try {
-    again = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'io_error');
+    again = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'io_error', root);
   } catch (err) {
     throw err instanceof PublishError ? changed(err.message) : err;
   }
