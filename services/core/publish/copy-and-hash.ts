@@ -61,6 +61,11 @@ export interface CopyControl {
    * before any of them is placed); the copy is still complete, with its mode and mtime, when it returns.
    */
   syncLater?: boolean;
+  /**
+   * With syncLater, a single file's copy hands its open handle here when it succeeds, instead of
+   * closing it: the caller fsyncs the copy through it (no second open by name) and closes it.
+   */
+  keepOutput?: (output: FileHandle) => void;
 }
 
 /** A type's streaming check over the bytes a copy moves (FITS checksums). */
@@ -181,6 +186,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
   // Per buffer: its write and its check, both done before the buffer is read into again.
   const busy: Array<Promise<void> | undefined> = [];
   let flushedUpTo = 0;
+  let handedOver = false;
   try {
     if (dest) {
       output = await createFileAt(dest.dir, dest.name);
@@ -241,6 +247,10 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
       await Promise.all([output.chmod(sanitizeMode(expected.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS)), output.utimes(expected.atime, expected.mtime)]);
       // Through either handle, fsync makes the file's data and metadata durable.
       if (!ctl.syncLater) await syncHandle(output, label);
+      else if (ctl.keepOutput) {
+        ctl.keepOutput(output);
+        handedOver = true;
+      }
     }
     return { sha256: hash.digest('hex'), size: total };
   } finally {
@@ -248,6 +258,6 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     await Promise.allSettled([reading, flushing, ...busy]);
     await input.close();
     await direct?.fh.close();
-    await output?.close();
+    if (!handedOver) await output?.close();
   }
 }

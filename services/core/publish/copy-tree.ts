@@ -89,7 +89,7 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
         destDirs.set(e.rel, await openDirAt(dParent, dName));
       }
     }
-    const fileCtl: CopyControl = { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK), syncLater: true };
+    const fileCtl: CopyControl = { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK), syncLater: true, keepOutput: undefined };
     const manifest: ManifestEntry[] = await mapLimit(files, FILES_IN_FLIGHT, async (e) => {
       checkAborted(ctl.signal);
       const dir = srcDirs.get(parentRel(e.rel))!;

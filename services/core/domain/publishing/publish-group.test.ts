@@ -139,6 +139,34 @@ describe('publishGroup', () => {
     expect(await statusOf('a')).toBe('published');
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
+  it("fsyncs every member's copy through the copy's own handle before any member is placed", async () => {
+    for (let i = 0; i < 4; i++) await stage(`sync/s-${i}.fits`, `synced ${i}`, `s-${i}`);
+    // What each fsync'd handle named at that moment, how it was opened, and whether any product was visible yet.
+    const synced: Array<{ target: string; writable: boolean; placed: number }> = [];
+    const probe = await fs.open(path.join(fx.roots.stageRoot, 'sync/s-0.fits'));
+    const proto = Object.getPrototypeOf(probe) as { sync(this: { fd: number }): Promise<void> };
+    await probe.close();
+    const original = proto.sync;
+    const sync = jest.spyOn(proto, 'sync').mockImplementation(async function (this: { fd: number }) {
+      const target = await fs.readlink(`/proc/self/fd/${this.fd}`);
+      // fdinfo's flags are octal; the access mode is their low two bits (1: O_WRONLY, the copy's own handle).
+      const flags = /flags:\s+(\d+)/.exec(await fs.readFile(`/proc/self/fdinfo/${this.fd}`, 'utf8'))![1]!;
+      const writable = (parseInt(flags, 8) & 3) === 1;
+      const placed = (await fs.readdir(path.join(fx.roots.productsRoot, 'sync')).catch(() => [])).length;
+      synced.push({ target, writable, placed });
+      return original.call(this);
+    });
+    try {
+      const group = await publishGroup(fx.deps(), 's-0');
+      expect(group!.map((m) => m.result.outcome)).toEqual(Array(4).fill('published'));
+    } finally {
+      sync.mockRestore();
+    }
+    const copies = synced.filter((s) => s.target.includes('/.ferry-tmp/'));
+    expect(copies.map((s) => path.basename(s.target)).sort()).toEqual(['s-0.fits', 's-1.fits', 's-2.fits', 's-3.fits']);
+    expect(copies.every((s) => s.writable && s.placed === 0)).toBe(true);
+  });
+
   it('publishes members spread over several directories, new and nested, each parent opened once for the group', async () => {
     const rels = ['n/a/x.fits', 'n/a/y.fits', 'n/b/z.fits', 'top.fits', 'n/a/deeper/w.fits'];
     for (const [i, rel] of rels.entries()) await stage(rel, `spread ${i}`, `spread-${i}`);

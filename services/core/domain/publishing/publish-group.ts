@@ -3,7 +3,7 @@ import { withTransaction } from '../../db/transaction';
 import { LeaseLostError, PublishError } from '../../errors/publish-error';
 import { classifyError } from '../../publish/classify-error';
 import { closeAll } from '../../publish/dir-handle';
-import { syncDirsOnce, syncFileAt } from '../../publish/fsync';
+import { syncDirsOnce, syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { GroupDirs } from '../../publish/group-dirs';
 import { removeLeaseDirIn } from '../../publish/temp-area';
@@ -137,7 +137,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     });
     // The group's durability step: every copy on disk before any of them becomes visible.
     await each(SYNCS_IN_FLIGHT, async (m) => {
-      if (!m.staged!.existing) await syncFileAt(m.staged!.temp!, m.staged!.paths.name, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);
+      if (!m.staged!.existing) await syncHandle(m.staged!.written!, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);
     });
     // The last lease check before anything becomes visible, for every member in one statement.
     await checkLeases(deps, members.filter(alive));

@@ -160,6 +160,8 @@ export interface StagedCopy {
   /** PRODUCTS_ROOT, and the lease's temp dir holding the copy (absent when existing). */
   products: FileHandle;
   temp?: FileHandle;
+  /** With syncLater, the copy's own open handle (also in `handles`), for the caller's fsync. */
+  written?: FileHandle;
   /** What the caller closes when done with the copy (never a group's shared handles). */
   handles: Array<FileHandle | undefined>;
 }
@@ -231,12 +233,17 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
     await (shared ? shared.reserveSpace(before.totalSize, margin) : ensureFreeSpace(productsRoot, before.totalSize, margin));
     const temp = shared ? { lease: await createLeaseDirIn(shared.scratch, lease.token) } : await createLeaseTempDir(products, lease.token);
     handles.push('scratch' in temp ? temp.scratch : undefined, temp.lease);
-    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observer });
+    let written: FileHandle | undefined;
+    const keepOutput = opts.syncLater ? (fh: FileHandle) => {
+      written = fh;
+      handles.push(fh);
+    } : undefined;
+    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observer, keepOutput });
     await hooks.testHook?.('after-copy', product.data_id);
     await verifyUnchanged(stageRoot, paths, product, before, shared?.stage);
     assertChecksums(observer);
     checkExpected(product, digest);
-    return { digest, existing: false, paths, before, source, products, temp: temp.lease, handles };
+    return { digest, existing: false, paths, before, source, products, temp: temp.lease, written, handles };
   } catch (err) {
     await closeAll(handles);
     await source.close();
