@@ -10,7 +10,7 @@ describe('GroupDirs', () => {
   afterEach(() => roots.cleanup());
 
   it("counts the space its members' copies reserved: together they must leave the margin, though nothing is written yet", async () => {
-    const dirs = await GroupDirs.open(roots);
+    const dirs = await GroupDirs.open(roots, '0b7e3c1e-1111-4222-8333-444455556666');
     try {
       const half = Math.floor((await availableBytes(roots.productsRoot)) / 2);
       const margin = 1024 * 1024;

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { closeAll, openRoot } from './dir-handle';
 import { availableBytes, checkFreeSpace } from './free-space';
 import { ensureParentDirs } from './place-product';
-import { openScratch } from './temp-area';
+import { createLeaseDirIn, openScratch } from './temp-area';
 
 /**
  * The directories a group's members share, each opened once for the whole group: PRODUCTS_ROOT,
@@ -14,6 +14,13 @@ import { openScratch } from './temp-area';
  * every member walks to its own source from the root, before and after its copy, as on the single
  * path. PRODUCTS_ROOT's free space is read once too, and each member's copy reserves its size
  * from it, so the group's copies together leave the margin.
+ *
+ * The members' copies share one temp dir, named after the first member's lease (a new directory
+ * costs the file system an inode, as much as a small copy's own file). The group removes it, with
+ * any copy a failed member left there, before it commits, while every lease is still held. Should
+ * the first member's lease be taken over meanwhile, the new holder removes the directory as the
+ * old lease's leftovers: the members not yet placed then fail to place and are retried, and no
+ * placed product is touched (placing links the copy under its final name).
  */
 export class GroupDirs {
   private readonly existing = new Map<string, Promise<FileHandle | undefined>>();
@@ -22,16 +29,25 @@ export class GroupDirs {
   private reserved = 0;
 
   private constructor(
-    private readonly productsRoot: string, readonly stage: FileHandle, readonly products: FileHandle, readonly scratch: FileHandle,
+    private readonly productsRoot: string, readonly tempToken: string,
+    readonly stage: FileHandle, readonly products: FileHandle, readonly scratch: FileHandle, readonly temp: FileHandle,
   ) {}
 
-  /** Opens STAGE_ROOT, PRODUCTS_ROOT and PRODUCTS_ROOT's scratch folder (created if missing). */
-  static async open(roots: { stageRoot: string; productsRoot: string }): Promise<GroupDirs> {
+  /**
+   * Opens STAGE_ROOT, PRODUCTS_ROOT and PRODUCTS_ROOT's scratch folder (created if missing), and
+   * creates the group's temp dir there, named `tempToken` (the first member's lease token).
+   */
+  static async open(roots: { stageRoot: string; productsRoot: string }, tempToken: string): Promise<GroupDirs> {
     const opened: FileHandle[] = [];
+    const keep = (fh: FileHandle) => {
+      opened.push(fh);
+      return fh;
+    };
     try {
-      const stage = await openRoot(roots.stageRoot).then((fh) => (opened.push(fh), fh));
-      const products = await openRoot(roots.productsRoot).then((fh) => (opened.push(fh), fh));
-      return new GroupDirs(roots.productsRoot, stage, products, (await openScratch(products, 'PRODUCTS_ROOT', true))!);
+      const stage = keep(await openRoot(roots.stageRoot));
+      const products = keep(await openRoot(roots.productsRoot));
+      const scratch = keep((await openScratch(products, 'PRODUCTS_ROOT', true))!);
+      return new GroupDirs(roots.productsRoot, tempToken, stage, products, scratch, await createLeaseDirIn(scratch, tempToken));
     } catch (err) {
       await closeAll(opened);
       throw err;
@@ -62,7 +78,7 @@ export class GroupDirs {
   /** Closes every handle the group opened, once each. */
   async close(): Promise<void> {
     const opened = await Promise.all([...this.existing.values(), ...this.placed.values()].map((p) => p.catch(() => undefined)));
-    await closeAll([...opened, this.scratch, this.products, this.stage]);
+    await closeAll([...opened, this.temp, this.scratch, this.products, this.stage]);
   }
 
   private once<T>(cache: Map<string, Promise<T>>, parents: readonly string[], open: () => Promise<T>): Promise<T> {

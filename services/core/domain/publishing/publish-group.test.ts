@@ -6,6 +6,7 @@ import { usePublishingTest } from '../../../../test/support/publishing-test';
 import { tempRoot } from '../../publish/temp-area';
 import { insertPause } from '../../repositories/publishing-control.repository';
 import { publishGroup } from './publish-group';
+import { findOrphanTemporaries } from './remove-orphan-temporaries';
 
 jest.setTimeout(30000);
 
@@ -156,19 +157,16 @@ describe('publishGroup', () => {
       synced.push({ target, writable, placed });
       return original.call(this);
     });
-    try {
-      const group = await publishGroup(fx.deps(), 's-0');
-      expect(group!.map((m) => m.result.outcome)).toEqual(Array(4).fill('published'));
-    } finally {
-      sync.mockRestore();
-    }
+    const group = await publishGroup(fx.deps(), 's-0').finally(() => sync.mockRestore());
+    expect(group!.map((m) => m.result.outcome)).toEqual(Array(4).fill('published'));
+    // Each member's copy, named by its product's id in the group's temp dir.
     const copies = synced.filter((s) => s.target.includes('/.ferry-tmp/'));
-    expect(copies.map((s) => path.basename(s.target)).sort()).toEqual(['s-0.fits', 's-1.fits', 's-2.fits', 's-3.fits']);
+    expect(copies.map((s) => path.basename(s.target)).sort()).toEqual(group!.map((m) => String(m.product.id)).sort());
     expect(copies.every((s) => s.writable && s.placed === 0)).toBe(true);
   });
 
-  it('publishes members spread over several directories, new and nested, each parent opened once for the group', async () => {
-    const rels = ['n/a/x.fits', 'n/a/y.fits', 'n/b/z.fits', 'top.fits', 'n/a/deeper/w.fits'];
+  it('publishes members spread over several directories, new and nested, two of the same name, each parent opened once for the group', async () => {
+    const rels = ['n/a/x.fits', 'n/a/y.fits', 'n/b/z.fits', 'top.fits', 'n/a/deeper/w.fits', 'n/b/x.fits'];
     for (const [i, rel] of rels.entries()) await stage(rel, `spread ${i}`, `spread-${i}`);
 
     const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'spread-0');
@@ -182,6 +180,29 @@ describe('publishGroup', () => {
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
     // The sources went through the stage's trash, and none is left there.
     expect(await listTree(tempRoot(fx.roots.stageRoot))).toEqual([]);
+  });
+
+  it("copies into one temp dir named after the first member's lease, which no orphan sweep takes while the group runs", async () => {
+    for (let i = 0; i < 3; i++) await stage(`t/m-${i}.fits`, `member ${i}`, `m-${i}`);
+    const seen: Array<{ entries: string[]; orphans: string[]; copies: string[] }> = [];
+    const group = await publishGroup(fx.deps(), 'm-0', {
+      testHook: async (point) => {
+        if (point !== 'after-copy') return;
+        const entries = await fs.readdir(tempRoot(fx.roots.productsRoot));
+        seen.push({
+          entries, orphans: await findOrphanTemporaries(fx.db.pool, fx.roots.productsRoot),
+          copies: await fs.readdir(path.join(tempRoot(fx.roots.productsRoot), entries[0]!)),
+        });
+      },
+    });
+    expect(group!.map((m) => m.result.outcome)).toEqual(Array(3).fill('published'));
+    const leader = group![0]!;
+    expect(leader.product.data_id).toBe('m-0');
+    expect(seen).toHaveLength(3);
+    for (const s of seen) expect(s).toMatchObject({ entries: [leader.product.lease_token], orphans: [] });
+    // Each copy is named by its product's id, so members of the same name cannot meet.
+    expect(seen.at(-1)!.copies.sort()).toEqual(group!.map((m) => String(m.product.id)).sort());
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
 
   it('removes only the entries scanned: a source swapped after the commit is left in place', async () => {

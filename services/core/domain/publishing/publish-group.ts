@@ -121,13 +121,13 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
       m.error = err;
     }
   });
-  // Without the group's handles (opening them failed) no member got as far as a temp dir.
-  const removeTemp = async (m: Member) => {
-    if (group) await removeLeaseDirIn(group.dirs.scratch, m.lease.token).catch((err) => ctx.onWarning?.('temp cleanup failed', err));
+  // Without the group's handles (opening them failed) there is no temp dir.
+  const removeTemp = async () => {
+    if (group) await removeLeaseDirIn(group.dirs.scratch, group.dirs.tempToken).catch((err) => ctx.onWarning?.('temp cleanup failed', err));
   };
   try {
     try {
-      group = { dirs: await GroupDirs.open(deps.config.paths), leaseChecked: false };
+      group = { dirs: await GroupDirs.open(deps.config.paths, members[0]!.lease.token), leaseChecked: false };
     } catch (err) {
       // As each member's own temp dir would have failed: every one fails alone, recorded as such.
       for (const m of members) m.error = err;
@@ -152,8 +152,9 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
       m.parent = placed.parent;
     });
     await syncParents(members);
-    // Temp dirs go while the leases are still held (after the commit nothing would remember the tokens).
-    await mapLimit(members, COPIES_IN_FLIGHT, removeTemp);
+    // The temp dir goes while the leases are still held (after the commit nothing would remember
+    // the token), with any copy a failed member left in it.
+    await removeTemp();
     await Promise.all(members.map((m) => m.keeper.stop()));
     await commitGroup(deps, members.filter(alive), Date.now() - started);
     if (deps.config.publish.mode === 'move') {
@@ -175,7 +176,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
         .catch((err) => ctx.onWarning?.('source removal failed; the reconciler finishes it', err));
     }
     const results: GroupMemberResult[] = [];
-    for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started, removeTemp) });
+    for (const m of members) results.push({ product: m.product, result: await outcomeOf(deps, m, ctx, started) });
     return results;
   } finally {
     ctx.shutdownSignal?.removeEventListener('abort', onShutdown);
@@ -252,13 +253,12 @@ async function commitGroup(deps: PublishingDeps, members: Member[], durationMs: 
 
 /** A product's result, its failure recorded exactly as the single path records one. */
 async function outcomeOf(
-  deps: PublishingDeps, m: Member, ctx: GroupContext, started: number, removeTemp: (m: Member) => Promise<void>,
+  deps: PublishingDeps, m: Member, ctx: GroupContext, started: number,
 ): Promise<PublishResult> {
   const { lease } = m;
   if (m.row) {
     return { outcome: 'published', lease, digest: m.staged!.digest, durationMs: Date.now() - started, reusedExisting: m.reusedExisting ?? false, reclaimed: false };
   }
-  await removeTemp(m);
   if (m.leaseLost || m.error instanceof LeaseLostError) return { outcome: 'lease_lost', lease, reclaimed: false };
   if (ctx.shutdownSignal?.aborted) {
     await releaseLease(deps, lease, 'worker shut down before the copy finished');

@@ -7,7 +7,7 @@ import { ensureFreeSpace } from '../../publish/free-space';
 import { ensureParentDirs, placeNoClobber } from '../../publish/place-product';
 import { openProductParent, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
 import { scanTree, snapshotDifference, type TreeSnapshot } from '../../publish/scan-source';
-import { createLeaseDirIn, createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
+import { createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
 import type { GroupDirs } from '../../publish/group-dirs';
 import type { ProductRow } from '../../repositories/product.types';
 import { claimProduct } from './claim-product';
@@ -157,9 +157,9 @@ export interface StagedCopy {
   paths: ProductPaths;
   before: TreeSnapshot;
   source: OpenedParent;
-  /** PRODUCTS_ROOT, and the lease's temp dir holding the copy (absent when existing). */
+  /** PRODUCTS_ROOT, and where the copy waits to be placed (absent when existing): its temp dir and name there. */
   products: FileHandle;
-  temp?: FileHandle;
+  copy?: { dir: FileHandle; name: string };
   /** With syncLater, the copy's own open handle (also in `handles`), for the caller's fsync. */
   written?: FileHandle;
   /** What the caller closes when done with the copy (never a group's shared handles). */
@@ -231,19 +231,26 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
 
     const margin = deps.config.publish.freeSpaceMarginBytes;
     await (shared ? shared.reserveSpace(before.totalSize, margin) : ensureFreeSpace(productsRoot, before.totalSize, margin));
-    const temp = shared ? { lease: await createLeaseDirIn(shared.scratch, lease.token) } : await createLeaseTempDir(products, lease.token);
-    handles.push('scratch' in temp ? temp.scratch : undefined, temp.lease);
+    // A group's members share its temp dir, each copy named by its product's id (two members may
+    // share a base name); a single product has a temp dir of its own and keeps its name there.
+    let copy: { dir: FileHandle; name: string };
+    if (shared) copy = { dir: shared.temp, name: String(product.id) };
+    else {
+      const temp = await createLeaseTempDir(products, lease.token);
+      handles.push(temp.scratch, temp.lease);
+      copy = { dir: temp.lease, name: paths.name };
+    }
     let written: FileHandle | undefined;
     const keepOutput = opts.syncLater ? (fh: FileHandle) => {
       written = fh;
       handles.push(fh);
     } : undefined;
-    const digest = await copyTree(src, { dir: temp.lease, name: paths.name }, before, { ...ctl, observer, keepOutput });
+    const digest = await copyTree(src, copy, before, { ...ctl, observer, keepOutput });
     await hooks.testHook?.('after-copy', product.data_id);
     await verifyUnchanged(stageRoot, paths, product, before, shared?.stage);
     assertChecksums(observer);
     checkExpected(product, digest);
-    return { digest, existing: false, paths, before, source, products, temp: temp.lease, written, handles };
+    return { digest, existing: false, paths, before, source, products, copy, written, handles };
   } catch (err) {
     await closeAll(handles);
     await source.close();
@@ -273,7 +280,7 @@ export async function placeStaged(
   let keep = false;
   try {
     const final = { dir: finalParent, name: paths.name };
-    if ((await placeNoClobber({ dir: staged.temp!, name: paths.name }, final, product.kind, `PRODUCTS_ROOT/${paths.relative}`, syncDirs)) === 'exists') {
+    if ((await placeNoClobber(staged.copy!, final, product.kind, `PRODUCTS_ROOT/${paths.relative}`, syncDirs)) === 'exists') {
       await assertSameAsExisting(finalParent, paths, product, digest, opts.signal, opts.onBytes);
       return { reusedExisting: true };
     }
