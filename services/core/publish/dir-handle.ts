@@ -157,8 +157,18 @@ export async function lstatAt(dir: FileHandle, name: string): Promise<Stats | un
  * Removes `name` inside `dir` and, for a directory, everything below it, through handles only: a
  * symlink met on the way is unlinked, never followed, so nothing outside `dir` can be reached.
  * Directories are made writable by their owner first (a preserved read-only mode would refuse).
+ * `likely` says what the caller expects there: one `unlink` (a file) or `rmdir` (an empty
+ * directory) is tried first, neither of which follows a link; anything else there goes the long way.
  */
-export async function removeTreeAt(dir: FileHandle, name: string): Promise<void> {
+export async function removeTreeAt(dir: FileHandle, name: string, likely?: 'file' | 'empty directory'): Promise<void> {
+  if (likely) {
+    try {
+      await (likely === 'file' ? fs.unlink(at(dir, name)) : fs.rmdir(at(dir, name)));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    }
+  }
   const st = await lstatAt(dir, name);
   if (!st) return;
   if (!st.isDirectory()) {

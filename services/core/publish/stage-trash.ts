@@ -67,7 +67,9 @@ export async function trashStageEntries(
         errors[item] ??= synced[j];
       });
       // Anything else now at an entry's name is not the one to remove: left alone.
-      await forEach(items, errors, ({ trashName }, i) => (files.has(i) ? unlinkTrash(scratch, trashName) : removeTreeAt(scratch, trashName)));
+      // A trash that was a file when it was renamed in goes with one unlink; anything else (or a
+      // directory swapped in before the rename) is removed handle by handle.
+      await forEach(items, errors, ({ trashName }, i) => removeTreeAt(scratch, trashName, files.has(i) ? 'file' : undefined));
     } finally {
       await scratch.close();
     }
@@ -94,22 +96,6 @@ async function renameReplacingTrash(from: string, scratch: FileHandle, trashName
     if (!IN_THE_WAY.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
     await removeTreeAt(scratch, trashName);
     await fs.rename(from, at(scratch, trashName));
-  }
-}
-
-/**
- * Deletes a trash that was a file (or link) when it was renamed in: one unlink, which never follows
- * a link. Something else there by now (a directory swapped in before the rename) is removed handle
- * by handle instead.
- */
-async function unlinkTrash(scratch: FileHandle, trashName: string): Promise<void> {
-  try {
-    await fs.unlink(at(scratch, trashName));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code !== 'EISDIR' && code !== 'EPERM') throw err;
-    await removeTreeAt(scratch, trashName);
   }
 }
 

@@ -67,12 +67,7 @@ export async function createLeaseDirIn(scratch: FileHandle, leaseToken: string):
  * one rmdir (which never follows a link) removes it; anything else is removed handle by handle.
  */
 export async function removeLeaseDirIn(scratch: FileHandle, leaseToken: string): Promise<void> {
-  try {
-    await fs.rmdir(at(scratch, leaseToken));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    await removeTreeAt(scratch, leaseToken);
-  }
+  await removeTreeAt(scratch, leaseToken, 'empty directory');
 }
 
 /** Removes a lease's temp copy (a missing one is fine), through handles only. */
