@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { closeAll, openRoot } from './dir-handle';
 import { availableBytes, checkFreeSpace } from './free-space';
 import { ensureParentDirs } from './place-product';
-import { createLeaseDirIn, openScratch } from './temp-area';
+import { createLeaseDirIn, openScratch, removeLeaseDirIn } from './temp-area';
 
 /**
  * The directories a group's members share, each opened once for the whole group: PRODUCTS_ROOT,
@@ -29,7 +29,7 @@ export class GroupDirs {
   private reserved = 0;
 
   private constructor(
-    private readonly productsRoot: string, readonly tempToken: string,
+    private readonly productsRoot: string, private readonly tempToken: string,
     readonly stage: FileHandle, readonly products: FileHandle, readonly scratch: FileHandle, readonly temp: FileHandle,
   ) {}
 
@@ -73,6 +73,11 @@ export class GroupDirs {
   /** A product's final parent, created where missing (ensureParentDirs), opened once per group. */
   placeParent(parents: readonly string[]): Promise<FileHandle> {
     return this.once(this.placed, parents, () => ensureParentDirs(this.products, parents));
+  }
+
+  /** Removes the group's temp dir, with any copy still in it (placed copies are already linked under their final names). */
+  removeTemp(): Promise<void> {
+    return removeLeaseDirIn(this.scratch, this.tempToken);
   }
 
   /** Closes every handle the group opened, once each. */

@@ -6,7 +6,6 @@ import { closeAll } from '../../publish/dir-handle';
 import { syncDirsOnce, syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { GroupDirs } from '../../publish/group-dirs';
-import { removeLeaseDirIn } from '../../publish/temp-area';
 import { extendLeases } from '../../repositories/lease.repository';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
 import { isGroupCandidate, recordClaimed, recordPublished, recordSourceRemoved } from '../../repositories/product-state';
@@ -121,10 +120,6 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
       m.error = err;
     }
   });
-  // Without the group's handles (opening them failed) there is no temp dir.
-  const removeTemp = async () => {
-    if (group) await removeLeaseDirIn(group.dirs.scratch, group.dirs.tempToken).catch((err) => ctx.onWarning?.('temp cleanup failed', err));
-  };
   try {
     try {
       group = { dirs: await GroupDirs.open(deps.config.paths, members[0]!.lease.token), leaseChecked: false };
@@ -153,8 +148,9 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     });
     await syncParents(members);
     // The temp dir goes while the leases are still held (after the commit nothing would remember
-    // the token), with any copy a failed member left in it.
-    await removeTemp();
+    // the token), with any copy a failed member left in it. Without the group's handles (opening
+    // them failed) there is none.
+    await group?.dirs.removeTemp().catch((err) => ctx.onWarning?.('temp cleanup failed', err));
     await Promise.all(members.map((m) => m.keeper.stop()));
     await commitGroup(deps, members.filter(alive), Date.now() - started);
     if (deps.config.publish.mode === 'move') {
