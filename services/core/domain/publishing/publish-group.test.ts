@@ -140,6 +140,32 @@ describe('publishGroup', () => {
     expect(await statusOf('a')).toBe('published');
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
+
+  it("catches a member's stage directory swapped for a symlink mid-group, though the group shares STAGE_ROOT's handle", async () => {
+    await stage('sw/a/m.fits', 'the real m', 'm');
+    await stage('sw/b/n.fits', 'the real n', 'n');
+    const outside = path.join(fx.roots.base, 'outside');
+    await fs.mkdir(outside);
+    await fs.writeFile(path.join(outside, 'm.fits'), 'not from the stage');
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'm', {
+      // After m's scan, its directory is moved away and a link to a directory outside takes its name.
+      testHook: async (point, dataId) => {
+        if (point !== 'after-scan' || dataId !== 'm') return;
+        await fs.rename(path.join(fx.roots.stageRoot, 'sw/a'), path.join(fx.roots.stageRoot, 'sw/moved'));
+        await fs.symlink(outside, path.join(fx.roots.stageRoot, 'sw/a'));
+      },
+    });
+    const byId = Object.fromEntries(group!.map((g) => [g.product.data_id, g.result]));
+    expect(byId.n!.outcome).toBe('published');
+    expect(byId.m).toMatchObject({ outcome: 'retry', error: { errorClass: 'source_changed' } });
+    await expect(fs.access(path.join(fx.roots.productsRoot, 'sw/a/m.fits'))).rejects.toThrow();
+    // Nothing outside was read into the archive or removed, and the moved source is left alone.
+    expect(await fs.readFile(path.join(outside, 'm.fits'), 'utf8')).toBe('not from the stage');
+    expect(await fs.readFile(path.join(fx.roots.stageRoot, 'sw/moved/m.fits'), 'utf8')).toBe('the real m');
+    expect(await fs.readFile(path.join(fx.roots.productsRoot, 'sw/b/n.fits'), 'utf8')).toBe('the real n');
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
+  });
+
   it("fsyncs every member's copy through the copy's own handle before any member is placed", async () => {
     for (let i = 0; i < 4; i++) await stage(`sync/s-${i}.fits`, `synced ${i}`, `s-${i}`);
     // What each fsync'd handle named at that moment, how it was opened, and whether any product was visible yet.
