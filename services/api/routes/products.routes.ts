@@ -3,6 +3,7 @@ import { getProduct } from '../../core/domain/products/get-product';
 import { listProducts } from '../../core/domain/products/list-products';
 import { registerProduct } from '../../core/domain/products/register-product';
 import { registerProducts } from '../../core/domain/products/register-products';
+import { RegistrationWriter } from '../../core/domain/products/registration-writer';
 import { ValidationError } from '../../core/errors';
 import { requestPublish } from '../../core/domain/products/request-publish';
 import type { RegistryDeps } from '../../core/domain/registry-deps';
@@ -20,10 +21,11 @@ import { presentProduct, presentProductDetail } from './product.presenter';
  */
 export function productsRoutes(deps: RegistryDeps): Router {
   const router = Router();
+  const writer = new RegistrationWriter(deps);
 
   router.post('/', requireScope('publish'), async (req, res) => {
     const body = registerProductSchema.parse(req.body ?? {});
-    const { product, created } = await registerProduct(deps, body);
+    const { product, created } = await registerProduct(deps, writer, body);
     res.status(created ? 201 : 200).json(presentProduct(product));
   });
 

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import type { Queryable } from '../../db/pool';
-import { withTransaction } from '../../db/transaction';
 import { ConflictError, ValidationError } from '../../errors';
 import { resolveStagePath, type StagedSource } from '../../publish/stage-path';
 import { findDestinationOverlap, findProductByDataId, lockDestinations } from '../../repositories/product.repository';
@@ -13,7 +12,7 @@ import type { RegistryDeps } from '../registry-deps';
 import { checkLineage } from './check-lineage';
 import { checkProductType } from './check-product-type';
 import { checkSupersedes, supersedesItself } from './check-supersedes';
-import { enqueueManySafely } from './enqueue-safely';
+import type { RegistrationWriter } from './registration-writer';
 
 /** What a producer registers. */
 export interface RegisterProductInput {
@@ -186,13 +185,11 @@ export async function insertRegistration(
 /**
  * Registers a staged product after every safeguard passed, in one transaction that writes the
  * row and its `registered` event, then enqueues it unless auto_publish is false. Registering
- * the identical product again returns the existing row (created false) and writes nothing.
+ * the identical product again returns the existing row (created false) and writes nothing. The
+ * transaction is `writer`'s, shared with the single registrations that arrived meanwhile.
  */
-export async function registerProduct(deps: RegistryDeps, input: RegisterProductInput): Promise<RegisterProductResult> {
+export async function registerProduct(deps: RegistryDeps, writer: RegistrationWriter, input: RegisterProductInput): Promise<RegisterProductResult> {
   const prepared = await prepareRegistration(deps, input, await findProductByDataId(deps.pool, input.data_id));
   if (prepared.outcome === 'answered') return prepared.result;
-  const result = await withTransaction(deps.pool, (tx) => insertRegistration(deps, tx, prepared));
-  // A row that did not exist a moment ago: one round trip adds its job (a stray job of that id is the reconciler's).
-  if (result.created && prepared.autoPublish) await enqueueManySafely(deps, [result.product.data_id]);
-  return result;
+  return writer.write(prepared);
 }

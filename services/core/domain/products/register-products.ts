@@ -39,6 +39,15 @@ export async function registerProducts(deps: RegistryDeps, inputs: readonly Regi
       items[index] = { input, prepared: refusedOrThrow(err), afterDataIdCheck: true };
     }
   });
+  return writeRegistrations(deps, items);
+}
+
+/**
+ * The writing half of registrations already checked, for a batch or for single registrations
+ * written together (RegistrationWriter): ONE transaction (run again after a deadlock), then the
+ * products created are enqueued after the commit in one round trip.
+ */
+export async function writeRegistrations(deps: RegistryDeps, items: readonly CheckedItem[]): Promise<BatchOutcome[]> {
   let outcomes: BatchOutcome[];
   for (let attempt = 1; ; attempt++) {
     try {

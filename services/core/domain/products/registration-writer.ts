@@ -1,0 +1,74 @@
+import type { RegistryDeps } from '../registry-deps';
+import type { CheckedItem } from './insert-registrations';
+import type { PreparedRegistration, RegisterProductResult } from './register-product';
+import { writeRegistrations } from './register-products';
+
+type Ready = Extract<PreparedRegistration, { outcome: 'ready' }>;
+
+interface Waiting {
+  item: CheckedItem;
+  resolve: (result: RegisterProductResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Writes the registrations of concurrent single requests together, as a database's group commit
+ * does: one transaction at a time per process, and whatever arrived while it ran goes in the next
+ * (up to REGISTER_BATCH_MAX). A lone request is written at once, so waiting only replaces time
+ * spent in another transaction's turn. Each transaction of a single registration costs PostgreSQL
+ * its statements, planning and commit, and the api as many round trips: written together, a
+ * burst of pipeline registrations costs what a batch does (docs/performance.md).
+ *
+ * Each request is answered as it would be alone (writeRegistrations answers each product as
+ * single registrations made one after another would): a refusal is its own, thrown to its request
+ * only. When the shared transaction itself fails, each request in it is written again alone and
+ * gets its own answer. Only the writing half is shared: the checks before it (the stage path, the
+ * type's rules) ran in each request on its own.
+ */
+export class RegistrationWriter {
+  private readonly waiting: Waiting[] = [];
+  private writing = false;
+
+  constructor(private readonly deps: RegistryDeps) {}
+
+  /** Writes one checked registration with whatever others are waiting; resolves once it is committed and enqueued. */
+  write(prepared: Ready): Promise<RegisterProductResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item: { input: prepared.input, prepared, afterDataIdCheck: true }, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const taken = this.waiting.splice(0, this.deps.config.products.batchMax);
+        try {
+          await this.answer(taken);
+        } catch (err) {
+          if (taken.length === 1) {
+            taken[0]!.reject(err);
+            continue;
+          }
+          // One request's write may be what failed (a value PostgreSQL refuses): each is written
+          // again alone, so that no request fails for another's. With the database gone, each
+          // fails as fast as the first did.
+          for (const w of taken) await this.answer([w]).catch(w.reject);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Writes the requests in one transaction and answers each; throws (answering none) when the transaction fails. */
+  private async answer(taken: Waiting[]): Promise<void> {
+    const outcomes = await writeRegistrations(this.deps, taken.map((w) => w.item));
+    taken.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (o.outcome === 'registered') w.resolve(o.result);
+      else w.reject(o.error);
+    });
+  }
+}
