@@ -8,19 +8,17 @@ import type { ProductRow } from '../../repositories/product.types';
 import type { RegistryDeps } from '../registry-deps';
 import { checkLineage } from './check-lineage';
 import {
-  destinationConflict, insertRegistration, sameOrConflict, type PreparedRegistration, type RegisterProductInput, type RegisterProductResult,
+  destinationConflict, insertRegistration, sameOrConflict, type ReadyRegistration, type RegisterProductInput, type RegisterProductResult,
 } from './register-product';
 
 /** One product's outcome in a batch: registered (or found identical), or refused with the error single registration would answer. */
 export type BatchOutcome = { outcome: 'registered'; result: RegisterProductResult } | { outcome: 'refused'; error: AppError };
 
-type Ready = Extract<PreparedRegistration, { outcome: 'ready' }>;
-
 /** A batch's product as the checks outside the transaction left it. */
 export interface CheckedItem {
   input: RegisterProductInput;
   /** Answered or refused already, or ready to write. */
-  prepared: BatchOutcome | Ready;
+  prepared: BatchOutcome | ReadyRegistration;
   /**
    * False when it was refused before its data_id was looked at (checkRegistrationInput): a product
    * of the same data_id registered earlier in the batch does not change that answer, as it does
@@ -36,9 +34,9 @@ export function refusedOrThrow(err: unknown): BatchOutcome {
 }
 
 const registered = (result: RegisterProductResult): BatchOutcome => ({ outcome: 'registered', result });
-const isReady = (p: CheckedItem['prepared']): p is Ready => p.outcome === 'ready';
+const isReady = (p: CheckedItem['prepared']): p is ReadyRegistration => p.outcome === 'ready';
 /** A product with lineage or a correction is checked against rows of its own: it goes through the single registration's steps. */
-const isPlain = (p: Ready) => (p.input.derived_from ?? []).length === 0 && p.input.supersedes === undefined;
+const isPlain = (p: ReadyRegistration) => (p.input.derived_from ?? []).length === 0 && p.input.supersedes === undefined;
 
 /** The 409 insertRegistration gives when its insert meets something the checks did not see. */
 function takenConcurrently(dataId: string): ConflictError {

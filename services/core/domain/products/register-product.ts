@@ -97,6 +97,9 @@ export type PreparedRegistration =
   | { outcome: 'answered'; result: RegisterProductResult }
   | { outcome: 'ready'; input: RegisterProductInput; source: StagedSource; def: ProductTypeDefinition; autoPublish: boolean };
 
+/** A registration that passed every check made outside the transaction: what is written. */
+export type ReadyRegistration = Extract<PreparedRegistration, { outcome: 'ready' }>;
+
 /**
  * The refusals of a registration made before an existing product of its data_id is looked at, so
  * that they never read as a data_id conflict: an unknown type, a product superseding itself.
@@ -150,7 +153,7 @@ export async function prepareCheckedRegistration(
  * product and go on with the others in the same transaction.
  */
 export async function insertRegistration(
-  deps: Pick<RegistryDeps, 'config' | 'pool'>, tx: PoolClient, p: Extract<PreparedRegistration, { outcome: 'ready' }>,
+  deps: Pick<RegistryDeps, 'config' | 'pool'>, tx: PoolClient, p: ReadyRegistration,
 ): Promise<RegisterProductResult> {
   const { input, source, def } = p;
   await lockDestinations(tx, [{ dest: source.relativePath, dataId: input.data_id }]);

@@ -2,10 +2,8 @@ import { createTestApi, type TestApi } from '../../../../test/support/api';
 import { writeFile } from '../../../../test/support/dirs';
 import { ConflictError } from '../../errors';
 import { publishJobId } from '../../jobs/publish-queue';
-import { prepareRegistration, type PreparedRegistration, type RegisterProductInput } from './register-product';
+import { prepareRegistration, type ReadyRegistration, type RegisterProductInput } from './register-product';
 import { RegistrationWriter } from './registration-writer';
-
-type Ready = Extract<PreparedRegistration, { outcome: 'ready' }>;
 
 describe('RegistrationWriter', () => {
   let t: TestApi;
@@ -15,7 +13,7 @@ describe('RegistrationWriter', () => {
   });
   afterAll(() => t.close());
 
-  async function prepare(input: RegisterProductInput): Promise<Ready> {
+  async function prepare(input: RegisterProductInput): Promise<ReadyRegistration> {
     const prepared = await prepareRegistration(t.deps, input, undefined);
     if (prepared.outcome !== 'ready') throw new Error(`${input.data_id} was answered before its write`);
     return prepared;
@@ -62,7 +60,7 @@ describe('RegistrationWriter', () => {
     for (const n of ['first', 'good', 'bad', 'later']) await writeFile(t.roots.stageRoot, `w2/${n}.fits`, n);
     const [first, good, bad, later] = await Promise.all(['first', 'good', 'bad', 'later'].map((n) => prepare({ data_id: `w2-${n}`, data_type: 'image', stage_path: `w2/${n}.fits` })));
     // A value PostgreSQL refuses (the api's schema never lets one through): this write fails in any transaction.
-    const refusedByDatabase: Ready = { ...bad!, source: { ...bad!.source, sizeBytes: 1.5 } };
+    const refusedByDatabase: ReadyRegistration = { ...bad!, source: { ...bad!.source, sizeBytes: 1.5 } };
     const writer = new RegistrationWriter(t.deps);
     const answers = await Promise.allSettled([first!, good!, refusedByDatabase].map((p) => writer.write(p)));
     expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);

@@ -1,9 +1,7 @@
 import type { RegistryDeps } from '../registry-deps';
 import type { CheckedItem } from './insert-registrations';
-import type { PreparedRegistration, RegisterProductResult } from './register-product';
+import type { ReadyRegistration, RegisterProductResult } from './register-product';
 import { writeRegistrations } from './register-products';
-
-type Ready = Extract<PreparedRegistration, { outcome: 'ready' }>;
 
 interface Waiting {
   item: CheckedItem;
@@ -32,7 +30,7 @@ export class RegistrationWriter {
   constructor(private readonly deps: RegistryDeps) {}
 
   /** Writes one checked registration with whatever others are waiting; resolves once it is committed and enqueued. */
-  write(prepared: Ready): Promise<RegisterProductResult> {
+  write(prepared: ReadyRegistration): Promise<RegisterProductResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ item: { input: prepared.input, prepared, afterDataIdCheck: true }, resolve, reject });
       if (!this.writing) void this.drain();
