@@ -14,7 +14,7 @@ export interface Config {
     readonly types: readonly string[];
     /** Each allowed type's definition (docs/product-types.md); opaque ones without PRODUCT_TYPES_CONFIG. */
     readonly definitions: Readonly<Record<string, ProductTypeDefinition>>;
-    /** Most products one batch registration takes (REGISTER_BATCH_MAX). */
+    /** Most products one batch registration takes, and most single registrations written in one transaction (REGISTER_BATCH_MAX). */
     readonly batchMax: number;
   };
   readonly publish: {

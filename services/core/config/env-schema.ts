@@ -45,7 +45,8 @@ export const envSchema = z.object({
     .pipe(z.array(z.string().regex(/^[a-z0-9_-]{1,64}$/, 'types are lower-case [a-z0-9_-]')).min(1)),
   // The product types file (docs/product-types.md); unset = PRODUCT_TYPES are opaque, unchecked types.
   PRODUCT_TYPES_CONFIG: absolutePath.optional(),
-  // Most products one POST /api/products/batch may register (one transaction; larger batches are refused with 413).
+  // Most products one POST /api/products/batch may register (one transaction; larger batches are refused with 413),
+  // and most concurrent single registrations written together in one transaction.
   REGISTER_BATCH_MAX: int(1, 5000).default(500),
 
   PUBLISH_MODE: z.enum(['move', 'copy']).default('move'),
