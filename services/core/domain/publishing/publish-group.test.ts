@@ -10,6 +10,12 @@ import { findOrphanTemporaries } from './remove-orphan-temporaries';
 
 jest.setTimeout(30000);
 
+/** The data roots' files and directories this process holds open now (by /proc's link of each descriptor). */
+async function openUnder(roots: { stageRoot: string; productsRoot: string }): Promise<string[]> {
+  const targets = await Promise.all((await fs.readdir('/proc/self/fd')).map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((t) => t.startsWith(roots.stageRoot) || t.startsWith(roots.productsRoot)).sort();
+}
+
 describe('publishGroup', () => {
   const fx = usePublishingTest({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '8' });
   beforeEach(() => fx.db.pool.query('TRUNCATE products, product_status_counts, publishing_pauses CASCADE'));
@@ -26,7 +32,10 @@ describe('publishGroup', () => {
     await stage('g/later.fits', 'later', 'later');
     await fx.db.pool.query("UPDATE products SET due_at = now() + interval '1 hour' WHERE data_id = 'later'");
 
+    const opened = await openUnder(fx.roots);
     const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'small-3');
+    // Every handle the group opened (roots, parents, sources, copies) is closed before it answers.
+    expect(await openUnder(fx.roots)).toEqual(opened);
 
     expect(group!.map((m) => m.product.data_id)).toEqual(['small-3', 'small-0', 'small-1', 'small-2', 'small-4']);
     expect(group!.map((m) => m.result.outcome)).toEqual(Array(5).fill('published'));
@@ -103,7 +112,9 @@ describe('publishGroup', () => {
     await fs.rm(path.join(fx.roots.stageRoot, 'x/gone.fits'));
     await stage('x/ok-2.fits', 'ok two', 'ok-2');
 
+    const opened = await openUnder(fx.roots);
     const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'copy' }), 'ok-1');
+    expect(await openUnder(fx.roots)).toEqual(opened);
 
     const byId = Object.fromEntries(group!.map((m) => [m.product.data_id, m.result]));
     expect(byId['ok-1']!.outcome).toBe('published');

@@ -177,11 +177,15 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
   } finally {
     ctx.shutdownSignal?.removeEventListener('abort', onShutdown);
     await Promise.all(members.map((m) => m.keeper.stop()));
-    await group?.dirs.close();
-    for (const m of members) {
-      await closeAll(m.staged?.handles ?? []);
-      await m.staged?.source.close();
-    }
+    // Every handle at once: closed member after member, each a trip through libuv's pool, they
+    // kept the group's job for a third of its time (docs/performance.md).
+    await Promise.allSettled([
+      group?.dirs.close(),
+      ...members.map(async (m) => {
+        await closeAll(m.staged?.handles ?? []);
+        await m.staged?.source.close();
+      }),
+    ]);
   }
 }
 
