@@ -10,10 +10,11 @@ import { findOrphanTemporaries } from './remove-orphan-temporaries';
 
 jest.setTimeout(30000);
 
-/** The data roots' files and directories this process holds open now (by /proc's link of each descriptor). */
+/** The data roots' files and directories this process holds open now (by /proc's link of each descriptor, a resolved path). */
 async function openUnder(roots: { stageRoot: string; productsRoot: string }): Promise<string[]> {
+  const under = await Promise.all([roots.stageRoot, roots.productsRoot].map((r) => fs.realpath(r)));
   const targets = await Promise.all((await fs.readdir('/proc/self/fd')).map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
-  return targets.filter((t) => t.startsWith(roots.stageRoot) || t.startsWith(roots.productsRoot)).sort();
+  return targets.filter((t) => under.some((r) => t.startsWith(`${r}/`) || t === r)).sort();
 }
 
 describe('publishGroup', () => {

@@ -178,7 +178,7 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     ctx.shutdownSignal?.removeEventListener('abort', onShutdown);
     await Promise.all(members.map((m) => m.keeper.stop()));
     // Every handle at once: closed member after member, each a trip through libuv's pool, they
-    // kept the group's job for a third of its time (docs/performance.md).
+    // kept the group's job for a quarter of its time (docs/performance.md, seventh pass).
     await Promise.allSettled([
       group?.dirs.close(),
       ...members.map(async (m) => {
