@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { startApiBehindNginx, type ApiBehindNginx } from '../support/api-behind-nginx';
@@ -114,6 +115,26 @@ describe('nginx configuration', () => {
       expect(t.status).toBe(0);
     } finally {
       await n.stop();
+    }
+  });
+
+  it('starts on other ports when one chosen for it is taken before nginx binds it', async () => {
+    const n = await prepareNginx({ cert, key });
+    // Another process takes the status port between the harness choosing it and nginx binding it.
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(n.ports.status, '127.0.0.1', r));
+    const taken = n.ports.status;
+    try {
+      await n.start();
+      expect(n.ports.status).not.toBe(taken);
+      expect(n.env.NGINX_STATUS_PORT).toBe(String(n.ports.status));
+      const status = await new Promise<number>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: n.ports.status, path: '/healthz' }, (res) => { res.resume(); resolve(res.statusCode!); }).on('error', reject);
+      });
+      expect(status).toBe(200);
+    } finally {
+      await n.stop();
+      squatter.close();
     }
   });
 
