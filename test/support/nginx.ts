@@ -41,12 +41,30 @@ export async function prepareNginx(opts: { cert: string; key: string; apiUpstrea
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-nginx-'));
   // Workers run as nobody when the test runs as root: they must reach the temp directories.
   fs.chmodSync(dir, 0o755);
+  const src = path.join(REPO_ROOT, 'nginx');
+  fs.cpSync(path.join(src, 'snippets'), path.join(dir, 'snippets'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'conf.d'));
+  fs.mkdirSync(path.join(dir, 'acme', '.well-known', 'acme-challenge'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'cache'));
+  // Writable paths of the container (tmpfs under /tmp, /run or /var/cache/nginx) move into the
+  // prefix; the access log goes to a file the tests read. Comments are left as they are.
+  const main = fs.readFileSync(path.join(src, 'nginx.conf'), 'utf8').split('\n').map((line) => {
+    if (line.trim().startsWith('#')) return line;
+    return line
+      .replace(/(?<=[\s"'])\/(tmp|run|var\/cache\/nginx)\//g, `${dir}/`)
+      .replace(/access_log \/dev\/stdout /, `access_log ${dir}/access.log `);
+  }).join('\n');
+  if (!main.includes(`pid ${dir}/`)) throw new Error('nginx.conf: the pid file is no longer under /tmp, /run or /var/cache/nginx: update the test harness');
+  if (!main.includes(`include ${dir}/conf.d/*.conf`) && !/include conf\.d\/\*\.conf/.test(main)) throw new Error('nginx.conf: cannot find where the rendered templates are included');
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), main);
+
   const ports = { http: 0, https: 0, status: 0 };
   const env: Record<string, string> = {};
   /**
-   * Chooses free ports and renders the configuration for them. A port found free can be taken by
-   * another process (a test, a container's published port) before nginx binds it, so start()
-   * renders again with new ports when that happens; `ports` and `env` are updated in place.
+   * Chooses free ports and renders the templates (the only files that name them) for them. A port
+   * found free can be taken by another process (a test, a container's published port) before nginx
+   * binds it, so start() renders again with new ports when that happens; `ports` and `env` are
+   * updated in place.
    */
   const render = async () => {
     Object.assign(ports, { http: await freePort(), https: await freePort(), status: await freePort() });
@@ -66,12 +84,6 @@ export async function prepareNginx(opts: { cert: string; key: string; apiUpstrea
       NGINX_RESOLVER: '127.0.0.1',
       ...opts.overrides,
     });
-
-    const src = path.join(REPO_ROOT, 'nginx');
-    fs.cpSync(path.join(src, 'snippets'), path.join(dir, 'snippets'), { recursive: true });
-    fs.mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
-    fs.mkdirSync(path.join(dir, 'acme', '.well-known', 'acme-challenge'), { recursive: true });
-    fs.mkdirSync(path.join(dir, 'cache'), { recursive: true });
     // The rendered templates go where nginx.conf includes them from (NGINX_ENVSUBST_OUTPUT_DIR).
     for (const t of fs.readdirSync(path.join(src, 'templates')).filter((n) => n.endsWith('.template'))) {
       const rendered = renderTemplate(fs.readFileSync(path.join(src, 'templates', t), 'utf8'), env);
@@ -79,17 +91,6 @@ export async function prepareNginx(opts: { cert: string; key: string; apiUpstrea
       if (left) throw new Error(`${t}: ${left[0]} is not set in the compose nginx environment`);
       fs.writeFileSync(path.join(dir, 'conf.d', t.replace(/\.template$/, '')), rendered);
     }
-    // Writable paths of the container (tmpfs under /tmp, /run or /var/cache/nginx) move into the
-    // prefix; the access log goes to a file the tests read. Comments are left as they are.
-    const main = fs.readFileSync(path.join(src, 'nginx.conf'), 'utf8').split('\n').map((line) => {
-      if (line.trim().startsWith('#')) return line;
-      return line
-        .replace(/(?<=[\s"'])\/(tmp|run|var\/cache\/nginx)\//g, `${dir}/`)
-        .replace(/access_log \/dev\/stdout /, `access_log ${dir}/access.log `);
-    }).join('\n');
-    if (!main.includes(`pid ${dir}/`)) throw new Error('nginx.conf: the pid file is no longer under /tmp, /run or /var/cache/nginx: update the test harness');
-    if (!main.includes(`include ${dir}/conf.d/*.conf`) && !/include conf\.d\/\*\.conf/.test(main)) throw new Error('nginx.conf: cannot find where the rendered templates are included');
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), main);
   };
   await render();
 
