@@ -6,7 +6,7 @@ import { findProductDetail } from '../repositories/product-detail.repository';
 import { findTokenByHash, insertToken } from '../repositories/token.repository';
 import { listFailedDetailed } from '../repositories/lifecycle.repository';
 import { readPublishFigures } from '../repositories/publish-status.repository';
-import { extendLease } from '../repositories/lease.repository';
+import { confirmLeases, extendLease } from '../repositories/lease.repository';
 import { findProductByDataId, lockDestinations } from '../repositories/product.repository';
 import { recordClaimed, recordPublished, recordRegistered, recordSourceRemoved } from '../repositories/product-state';
 import { prepared } from './prepared';
@@ -48,12 +48,13 @@ describe('prepared hot statements', () => {
     const lease = { token: crypto.randomUUID(), owner: 'w', seconds: 60 };
     const claimed = await recordClaimed(conn, { dataId: id, dueBy: new Date(Date.now() + 1000) }, lease);
     const extended = await extendLease(conn, claimed!.id, lease.token, 60);
+    const confirmed = (await confirmLeases(conn, [{ id: claimed!.id, token: lease.token }], 60)).has(claimed!.id);
     const published = await recordPublished(conn, claimed!.id, lease.token, {
       published_path: dest, size_bytes: 1, file_count: 1, checksum_sha256: 'b'.repeat(64), manifest: null, source_cleanup_pending: true,
     }, { attempt: 1, durationMs: 1, worker: 'w' });
     const removed = await recordSourceRemoved(conn, claimed!.id, { worker: 'w' });
     const found = await findProductByDataId(conn, id);
-    return [row?.status, claimed?.status, extended, published?.status, removed, found?.status];
+    return [row?.status, claimed?.status, extended, confirmed, published?.status, removed, found?.status];
   };
 
   it('keep answering and writing after a migration adds columns to the tables they use', async () => {
@@ -62,7 +63,7 @@ describe('prepared hot statements', () => {
     await insertToken(db.pool, { name: 'pipeline', token_sha256: 'a'.repeat(64), scopes: ['read'] });
     const before = await hotReads();
     expect(before).toEqual({ detail: 'p-1', token: 'pipeline', failed: ['p-2'], failedCount: 1 });
-    const published = ['staging', 'publishing', true, 'published', true, 'published'];
+    const published = ['staging', 'publishing', true, true, 'published', true, 'published'];
     expect(await publishPath('w-1')).toEqual(published);
 
     // A prepared SELECT * on the same connection is what breaks (so this test can tell).

@@ -7,11 +7,8 @@ export async function extendLease(db: Queryable, id: number, token: string, leas
   return (await extendLeases(db, [{ id, token }], leaseSeconds)).has(id);
 }
 
-/**
- * extendLease for many leases in one statement (a group's last check before its copies become
- * visible): the ids of the rows that still hold their token, each pushed forward.
- */
-export async function extendLeases(db: Queryable, leases: ReadonlyArray<{ id: number; token: string }>, leaseSeconds: number): Promise<Set<number>> {
+/** extendLease for many leases in one statement: the ids of the rows that still hold their token, each pushed forward. */
+async function extendLeases(db: Queryable, leases: ReadonlyArray<{ id: number; token: string }>, leaseSeconds: number): Promise<Set<number>> {
   if (leases.length === 0) return new Set();
   const res = await db.query<{ id: string | number }>(prepared(
     `UPDATE products p
@@ -19,6 +16,39 @@ export async function extendLeases(db: Queryable, leases: ReadonlyArray<{ id: nu
        FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
       WHERE p.id = l.id AND p.lease_token = l.token AND p.status = 'publishing'
       RETURNING p.id`,
+    [leases.map((l) => l.id), leases.map((l) => l.token), leaseSeconds],
+  ));
+  return new Set(res.rows.map((r) => Number(r.id)));
+}
+
+/**
+ * The last check before copies become visible: the ids of the rows that still hold their token,
+ * with at least half the lease length left when this returns. Only a lease with less than that
+ * left is pushed forward (a slow durability step); a fresh one (a group of small files finishes
+ * well within a lease) is read, not rewritten. Extending every lease here wrote a new row version
+ * of each product, with an entry in every one of the table's indexes: about a kilobyte of WAL per
+ * product for a check (docs/performance.md, eighth pass). A lease with half its length left cannot
+ * expire, or be reclaimed, before the commit that follows, as an extended one could not.
+ */
+export async function confirmLeases(db: Queryable, leases: ReadonlyArray<{ id: number; token: string }>, leaseSeconds: number): Promise<Set<number>> {
+  if (leases.length === 0) return new Set();
+  // The UPDATE's effects are not visible to the outer SELECT (it reads the statement's snapshot),
+  // so a row is counted once: by the SELECT when it had half a lease left, else by the UPDATE,
+  // which re-checks its token against the row as it is now.
+  const res = await db.query<{ id: string | number }>(prepared(
+    `WITH l AS (SELECT * FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)),
+     extended AS (
+       UPDATE products p
+          SET lease_expires_at = now() + make_interval(secs => $3::float8)
+         FROM l
+        WHERE p.id = l.id AND p.lease_token = l.token AND p.status = 'publishing'
+          AND p.lease_expires_at < now() + make_interval(secs => $3::float8 / 2)
+        RETURNING p.id
+     )
+     SELECT p.id FROM products p JOIN l ON p.id = l.id AND p.lease_token = l.token
+      WHERE p.status = 'publishing' AND p.lease_expires_at >= now() + make_interval(secs => $3::float8 / 2)
+     UNION ALL
+     SELECT id FROM extended`,
     [leases.map((l) => l.id), leases.map((l) => l.token), leaseSeconds],
   ));
   return new Set(res.rows.map((r) => Number(r.id)));

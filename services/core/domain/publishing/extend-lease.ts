@@ -1,10 +1,18 @@
 import { PeriodicTask } from '../../lifecycle/periodic-task';
-import { extendLease as extendLeaseRow } from '../../repositories/lease.repository';
+import { confirmLeases, extendLease as extendLeaseRow } from '../../repositories/lease.repository';
 import type { Lease, PublishingDeps } from './publishing.types';
 
 /** Extends a lease; false when this worker no longer holds it (it must stop and touch nothing). */
 export function extendLease(deps: PublishingDeps, lease: Lease): Promise<boolean> {
   return extendLeaseRow(deps.pool, lease.productId, lease.token, deps.config.publish.leaseSeconds);
+}
+
+/**
+ * The last lease check before a copy becomes visible (confirmLeases): false when this worker no
+ * longer holds the lease; else it has at least half its length left.
+ */
+export async function confirmLease(deps: PublishingDeps, lease: Lease): Promise<boolean> {
+  return (await confirmLeases(deps.pool, [{ id: lease.productId, token: lease.token }], deps.config.publish.leaseSeconds)).has(lease.productId);
 }
 
 /**

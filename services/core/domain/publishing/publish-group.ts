@@ -6,7 +6,7 @@ import { closeAll } from '../../publish/dir-handle';
 import { syncDirsOnce, syncHandle } from '../../publish/fsync';
 import { mapLimit } from '../../publish/map-limit';
 import { GroupDirs } from '../../publish/group-dirs';
-import { extendLeases } from '../../repositories/lease.repository';
+import { confirmLeases } from '../../repositories/lease.repository';
 import { lockBulkStateChanges } from '../../repositories/product.repository';
 import { isGroupCandidate, recordClaimed, recordPublished, recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
@@ -202,15 +202,15 @@ async function syncParents(members: Member[]): Promise<void> {
 }
 
 /**
- * Extends every member's lease in one statement; a member whose lease is gone drops out, lost. A
- * failed statement (PostgreSQL unreachable) fails each member alone, as its own check would have:
- * its failure is then recorded, or found lost, like any other.
+ * Confirms every member's lease in one statement (confirmLeases); a member whose lease is gone
+ * drops out, lost. A failed statement (PostgreSQL unreachable) fails each member alone, as its own
+ * check would have: its failure is then recorded, or found lost, like any other.
  */
 async function checkLeases(deps: PublishingDeps, members: Member[]): Promise<void> {
   if (members.length === 0) return;
   let held: Set<number>;
   try {
-    held = await extendLeases(deps.pool, members.map((m) => ({ id: m.lease.productId, token: m.lease.token })), deps.config.publish.leaseSeconds);
+    held = await confirmLeases(deps.pool, members.map((m) => ({ id: m.lease.productId, token: m.lease.token })), deps.config.publish.leaseSeconds);
   } catch (err) {
     for (const m of members) m.error = err;
     return;

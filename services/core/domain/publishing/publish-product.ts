@@ -12,7 +12,7 @@ import type { GroupDirs } from '../../publish/group-dirs';
 import type { ProductRow } from '../../repositories/product.types';
 import { claimProduct } from './claim-product';
 import { commitPublish } from './commit-publish';
-import { extendLease, LeaseKeeper } from './extend-lease';
+import { confirmLease, LeaseKeeper } from './extend-lease';
 import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
 import { removeSource } from './remove-source';
@@ -268,7 +268,7 @@ export async function placeStaged(
 ): Promise<{ reusedExisting: boolean; parent?: FileHandle }> {
   const { paths, digest } = staged;
   // Last check before the product becomes visible: a worker that lost its lease must not place it.
-  if (!opts.group?.leaseChecked && !(await extendLease(deps, lease))) throw new LeaseLostError();
+  if (!opts.group?.leaseChecked && !(await confirmLease(deps, lease))) throw new LeaseLostError();
   const shared = opts.group?.dirs;
   let finalParent: FileHandle;
   try {
