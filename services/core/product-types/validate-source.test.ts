@@ -79,7 +79,7 @@ describe('product type validators against the field\'s own libraries', () => {
     expect((await judge(fx, 'large-summed-corrupt-data.fits', defs.image!, 8 * 1024 * 1024)).why).toMatch(/primary HDU: DATASUM is \d+ but the data sum to \d+/);
   });
 
-  it('judges the same while the copy writes its buffers around the page cache, three writes in flight', async () => {
+  it('judges the same while the copy writes its buffers around the page cache, several writes in flight', async () => {
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'ferry-fits-direct-'));
     try {
       for (const name of ['large-summed.fits', 'large-summed-corrupt-data.fits']) {
