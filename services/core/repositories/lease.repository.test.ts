@@ -47,18 +47,19 @@ describe('confirmLeases (the last lease check before copies become visible)', ()
     expect((await version(short.id)).left).toBeGreaterThan(LEASE_SECONDS - 5);
   });
 
-  it('leaves out a lease taken over, expired and not yet reclaimed, or ended, and changes none of them', async () => {
+  it('leaves out a lease taken over or ended and changes neither; holds again an expired one nobody reclaimed', async () => {
     const taken = await leased('taken', LEASE_SECONDS);
     const expired = await leased('expired', -1);
     const ended = await leased('ended', LEASE_SECONDS);
     await db.pool.query(`UPDATE products SET lease_token = gen_random_uuid() WHERE id = $1`, [taken.id]);
     await db.pool.query(`UPDATE products SET status = 'staging', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1`, [ended.id]);
     const before = await Promise.all([taken, expired, ended].map((l) => version(l.id)));
-    // An expired lease still under this token may be extended (nobody reclaimed it): it is held again.
+    // Nobody reclaimed the expired lease: it is still this token's, and extended.
     expect(await confirmLeases(db.pool, [taken, ended], LEASE_SECONDS)).toEqual(new Set());
     expect(await confirmLeases(db.pool, [expired], LEASE_SECONDS)).toEqual(new Set([expired.id]));
     const after = await Promise.all([taken, expired, ended].map((l) => version(l.id)));
     expect([after[0]!.ctid, after[2]!.ctid]).toEqual([before[0]!.ctid, before[2]!.ctid]);
+    expect(after[1]!.left).toBeGreaterThan(LEASE_SECONDS - 5);
   });
 
   it('answers a group in one statement: the fresh and the short lease held, the lost one not', async () => {
