@@ -32,8 +32,8 @@ export const DEFAULT_DIRECT_MIN_BYTES = 64 * 1024 * 1024;
  * Direct writes: 4 MiB each, six in flight while the next chunk is read and hashed, so 28 MiB of
  * buffers per large copy. 1 GiB on one bench machine: 8 MiB × 1 in flight 1.3–1.4 s, 8 MiB × 2
  * 0.83–0.94 s, 4 MiB × 3 0.80 s; on a later one, whose disk writes as fast as SHA-256 hashes,
- * 4 MiB × 3 0.74–1.07 s (mean 0.91, 20 runs; the copy stalled 100-230 ms on its writes in 7 of
- * them) and 4 MiB × 6 0.71–0.96 s (mean 0.83; the longest stall 65 ms). docs/performance.md.
+ * 4 MiB × 3 0.74–1.07 s (mean 0.91, 20 runs; in 5 of them the copy waited 113-233 ms in all
+ * on its writes) and 4 MiB × 6 0.71–0.96 s (mean 0.83; at most 65 ms). docs/performance.md.
  */
 const DIRECT_CHUNK = 4 * 1024 * 1024;
 const DIRECT_WRITES = 6;
