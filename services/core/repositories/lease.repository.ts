@@ -4,21 +4,12 @@ import type { ProductRow } from './product.types';
 
 /** Pushes the lease expiry forward; false when the row no longer holds this token. */
 export async function extendLease(db: Queryable, id: number, token: string, leaseSeconds: number): Promise<boolean> {
-  return (await extendLeases(db, [{ id, token }], leaseSeconds)).has(id);
-}
-
-/** extendLease for many leases in one statement: the ids of the rows that still hold their token, each pushed forward. */
-async function extendLeases(db: Queryable, leases: ReadonlyArray<{ id: number; token: string }>, leaseSeconds: number): Promise<Set<number>> {
-  if (leases.length === 0) return new Set();
-  const res = await db.query<{ id: string | number }>(prepared(
-    `UPDATE products p
-        SET lease_expires_at = now() + make_interval(secs => $3)
-       FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
-      WHERE p.id = l.id AND p.lease_token = l.token AND p.status = 'publishing'
-      RETURNING p.id`,
-    [leases.map((l) => l.id), leases.map((l) => l.token), leaseSeconds],
+  const res = await db.query(prepared(
+    `UPDATE products SET lease_expires_at = now() + make_interval(secs => $3)
+      WHERE id = $1 AND lease_token = $2 AND status = 'publishing'`,
+    [id, token, leaseSeconds],
   ));
-  return new Set(res.rows.map((r) => Number(r.id)));
+  return res.rowCount === 1;
 }
 
 /**
