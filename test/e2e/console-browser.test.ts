@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -104,7 +105,7 @@ beforeAll(async () => {
   await worker.waitForLog((l) => l.message === 'worker started', 60000);
   base = `https://localhost:${nginx.ports.https}`;
 
-  browser = await launchChromium();
+  browser = await launchChromium([nginx.ports.https]);
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
   await context.addInitScript(RECORD_CSP_VIOLATIONS);
   page = await context.newPage();
@@ -246,6 +247,22 @@ describe('the operator console in a browser', () => {
     const res = await page.request.post(`${base}/console/products/bad-sum-1/retry`, { form: { _csrf: await pageCsrf() }, maxRedirects: 0 });
     expect(res.status()).toBe(403);
     expect(await productStatus('bad-sum-1')).toBe('failed');
+  });
+
+  it('keeps loading pages while addresses on the machine come and go', async () => {
+    // What the container stack and the network-namespace tests do beside this file. A browser that
+    // saw it would drop its requests with net::ERR_NETWORK_CHANGED (launchChromium says why not).
+    const a = `fa${process.pid % 100000}`;
+    execFileSync('ip', ['link', 'add', a, 'type', 'veth', 'peer', 'name', `fb${process.pid % 100000}`]);
+    execFileSync('ip', ['link', 'set', a, 'up']);
+    execFileSync('ip', ['link', 'set', `fb${process.pid % 100000}`, 'up']);
+    const flap = spawn('bash', ['-c', `while :; do ip addr add 127.200.0.1/32 dev ${a}; sleep 0.05; ip addr del 127.200.0.1/32 dev ${a}; sleep 0.05; done`], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 20; i++) expect((await page.goto(`${base}/console/sign-in`))?.status()).toBe(200);
+    } finally {
+      flap.kill();
+      execFileSync('ip', ['link', 'del', a]);
+    }
   });
 
   it('reported no CSP violation on any page', () => {

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT } from './repo-root';
@@ -6,12 +8,59 @@ import { REPO_ROOT } from './repo-root';
 /** Debian's Chromium (`apt-get install chromium`; .ci/prepare.sh installs it). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Headless Chromium with nothing of its own phoning home, so a test sees only the page's traffic. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+/**
+ * A network namespace of its own for the browser, reaching `ports` on this machine's loopback
+ * (test/support/loopback-ns.py): undefined where one cannot be made (not root). Its process and
+ * a wrapper that runs a program inside it; stop() ends both.
+ */
+async function loopbackNamespace(ports: readonly number[]): Promise<{ wrap(program: string): string; stop(): void } | undefined> {
+  const child = spawn('python3', [path.join(__dirname, 'loopback-ns.py'), ...ports.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = await new Promise<string | undefined>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^ready (\S+)$/m.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', () => resolve(undefined));
+    child.once('error', () => resolve(undefined));
   });
+  if (!ready) {
+    child.kill('SIGKILL');
+    return undefined;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-browser-'));
+  return {
+    wrap(program) {
+      const script = path.join(dir, 'in-namespace');
+      fs.writeFileSync(script, `#!/bin/sh\nexec nsenter --net=${ready} -- ${program} "$@"\n`, { mode: 0o755 });
+      return script;
+    },
+    stop() {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Headless Chromium with nothing of its own phoning home, so a test sees only the page's traffic,
+ * in a network namespace of its own that reaches `ports` on the loopback. Chromium drops every
+ * request in flight with ERR_NETWORK_CHANGED when an address on the machine changes, and tests
+ * running beside it (the container stack, network namespaces) add and remove addresses; in its
+ * own namespace it sees none of that. Where no namespace can be made (not root) it runs as is.
+ */
+export async function launchChromium(ports: readonly number[]): Promise<Browser> {
+  const ns = await loopbackNamespace(ports);
+  const browser = await chromium.launch({
+    executablePath: ns ? ns.wrap(CHROMIUM) : CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  }).catch((err: unknown) => {
+    ns?.stop();
+    throw err;
+  });
+  browser.once('disconnected', () => ns?.stop());
+  return browser;
 }
 
 /** Where browser tests leave their screenshots (gitignored). */
