@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { getProduct } from '../../core/domain/products/get-product';
 import { listProducts } from '../../core/domain/products/list-products';
+import { DataIdLookup } from '../../core/domain/products/data-id-lookup';
 import { registerProduct } from '../../core/domain/products/register-product';
 import { registerProducts } from '../../core/domain/products/register-products';
 import { RegistrationWriter } from '../../core/domain/products/registration-writer';
@@ -21,11 +22,11 @@ import { presentProduct, presentProductDetail } from './product.presenter';
  */
 export function productsRoutes(deps: RegistryDeps): Router {
   const router = Router();
-  const writer = new RegistrationWriter(deps);
+  const single = { lookup: new DataIdLookup(deps.pool, deps.config.products.batchMax), writer: new RegistrationWriter(deps) };
 
   router.post('/', requireScope('publish'), async (req, res) => {
     const body = registerProductSchema.parse(req.body ?? {});
-    const { product, created } = await registerProduct(deps, writer, body);
+    const { product, created } = await registerProduct(deps, single, body);
     res.status(created ? 201 : 200).json(presentProduct(product));
   });
 

@@ -24,10 +24,19 @@ export async function findProductByDataId(db: Queryable, dataId: string): Promis
   return res.rows[0];
 }
 
-/** The products with these data_ids (those that exist), in one query. */
+/**
+ * The products with these data_ids (those that exist), in one query: one probe of the data_id
+ * index per id. Written as a lateral look-up because the prepared `data_id = ANY($1)` keeps the
+ * plan made while the table was young, a sequential scan, as it grows (about 1 ms a call at
+ * 5,000 products, against 0.05 ms for this).
+ */
 export async function findProductsByDataIds(db: Queryable, dataIds: readonly string[]): Promise<ProductRow[]> {
   if (dataIds.length === 0) return [];
-  const res = await db.query<ProductRow>('SELECT * FROM products WHERE data_id = ANY($1::text[])', [dataIds]);
+  const res = await db.query<ProductRow>(prepared(
+    `SELECT p.* FROM unnest($1::text[]) AS k(data_id)
+       CROSS JOIN LATERAL (SELECT ${productColumns()} FROM products WHERE data_id = k.data_id LIMIT 1) p`,
+    [dataIds],
+  ));
   return res.rows;
 }
 

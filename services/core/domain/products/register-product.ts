@@ -12,6 +12,7 @@ import type { RegistryDeps } from '../registry-deps';
 import { checkLineage } from './check-lineage';
 import { checkProductType } from './check-product-type';
 import { checkSupersedes, supersedesItself } from './check-supersedes';
+import type { DataIdLookup } from './data-id-lookup';
 import type { RegistrationWriter } from './registration-writer';
 
 /** What a producer registers. */
@@ -185,14 +186,21 @@ export async function insertRegistration(
   return { product, created: true };
 }
 
+/** What the single registrations of one api process share: their look-ups and their writes go together. */
+export interface SingleRegistrations {
+  lookup: DataIdLookup;
+  writer: RegistrationWriter;
+}
+
 /**
  * Registers a staged product after every safeguard passed, in one transaction that writes the
  * row and its `registered` event, then enqueues it unless auto_publish is false. Registering
  * the identical product again returns the existing row (created false) and writes nothing. The
- * transaction is `writer`'s, shared with the single registrations that arrived meanwhile.
+ * look-up of an existing product and the transaction are `shared`'s, made together with those of
+ * the single registrations that arrived meanwhile.
  */
-export async function registerProduct(deps: RegistryDeps, writer: RegistrationWriter, input: RegisterProductInput): Promise<RegisterProductResult> {
-  const prepared = await prepareRegistration(deps, input, await findProductByDataId(deps.pool, input.data_id));
+export async function registerProduct(deps: RegistryDeps, shared: SingleRegistrations, input: RegisterProductInput): Promise<RegisterProductResult> {
+  const prepared = await prepareRegistration(deps, input, await shared.lookup.find(input.data_id));
   if (prepared.outcome === 'answered') return prepared.result;
-  return writer.write(prepared);
+  return shared.writer.write(prepared);
 }
