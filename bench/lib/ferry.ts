@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { apiNodeFlags } from '../../test/support/compose';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
@@ -109,12 +110,26 @@ export async function startFerry(
   const worker = opts.worker === false ? undefined : startNodeProcess('worker/main.js', { ...env, METRICS_PORT: String(await freePort()) });
   const url = `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  // The load generator shares the two cores with Ferry, so it must cost as little as it can:
+  // node:http with kept-alive connections spends about a third of the CPU per request that
+  // fetch does here (docs/performance.md, ninth pass).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const send = (method: string, p: string, body: string | undefined) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request(url + p, { method, agent, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 
   const ferry: Ferry = {
     url, token, redisPrefix: prefix, stageRoot, productsRoot, db,
     async request(method, p, body) {
-      const res = await fetch(url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const res = await send(method, p, body === undefined ? undefined : JSON.stringify(body));
+      return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown> };
     },
     async register(product) {
       const res = await this.request('POST', '/api/products', product);
@@ -145,6 +160,7 @@ export async function startFerry(
       return cpuSeconds(api.child.pid);
     },
     async stop() {
+      agent.destroy();
       await Promise.all([stop(api), worker && stop(worker)]);
       await deleteRedisPrefix(prefix);
       await db.drop();
