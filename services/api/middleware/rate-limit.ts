@@ -37,8 +37,9 @@ class RecoveringRedisStore extends RedisStore {
 /**
  * Limits requests per token when one was accepted, otherwise per client address (req.ip, which
  * `trust proxy` makes the real client behind nginx). Counters sit in Redis so limits hold across
- * replicas; each request costs one Redis round trip (one EVALSHA that increments and reads the
- * counter). When Redis is unreachable the request passes: availability over strict limiting.
+ * replicas; each request costs one EVALSHA that increments and reads the counter (the api's
+ * connection is auto-pipelined, so concurrent requests' counts reach Redis in one write). When
+ * Redis is unreachable the request passes: availability over strict limiting.
  */
 export function createRateLimit(opts: RateLimitOptions): RequestHandler {
   const timeoutMs = opts.commandTimeoutMs ?? 1000;
