@@ -37,7 +37,7 @@ export const bulkBody = z.object({ data_id: many });
 export const createTokenForm = z.object({ name: z.string(), scopes: many });
 
 /** GET /console/events */
-export const eventsQuery = z.object({ topic: z.string().min(1).max(300) });
+export const eventsQuery = z.object({ topic: z.string().min(1).max(300), seen: z.string().regex(/^[0-9a-f]{32}$/).optional() });
 
 /** A datetime-local field as a Date (UTC), or undefined when empty. */
 export function utcDate(v: string): Date | undefined {

@@ -1,10 +1,21 @@
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 
 /** One open event stream: renders the topic's data for its own viewer (scopes, CSRF token). */
 interface Subscriber<T> {
   res: Response;
   render(data: T): { event: string; html: string };
+  /** liveTag of the fragment this viewer has: the last one sent, or the one its page was rendered with. */
   last?: string;
+}
+
+/**
+ * A short digest of a live fragment. A page puts the tag of the fragment it was rendered with in
+ * its stream's URL (`seen`), so the stream's first message is sent only if something changed since:
+ * a fragment swapped in for nothing would wipe what the operator had begun typing into its forms.
+ */
+export function liveTag(fragment: string): string {
+  return createHash('sha256').update(fragment).digest('hex').slice(0, 32);
 }
 
 interface Topic<T> {
@@ -42,8 +53,11 @@ export class LiveHub<T> {
 
   constructor(private readonly o: LiveHubOptions<T>) {}
 
-  /** Streams `topic` to this response until the client goes away or the hub closes. */
-  async subscribe(req: Request, res: Response, topic: string, render: Subscriber<T>['render']): Promise<boolean> {
+  /**
+   * Streams `topic` to this response until the client goes away or the hub closes. `seen` is the
+   * liveTag of the fragment the viewer's page already shows: not sent again.
+   */
+  async subscribe(req: Request, res: Response, topic: string, render: Subscriber<T>['render'], seen?: string): Promise<boolean> {
     if (this.closed) return false;
     if (!this.topics.has(topic) && this.topics.size >= (this.o.maxTopics ?? 1000)) return false;
     const data = await this.o.load(topic);
@@ -56,7 +70,7 @@ export class LiveHub<T> {
     res.flushHeaders();
     req.socket.setKeepAlive(true);
     req.socket.setTimeout(0);
-    const sub: Subscriber<T> = { res, render };
+    const sub: Subscriber<T> = { res, render, last: seen };
     let t = this.topics.get(topic);
     if (!t) {
       t = { subscribers: new Set() };
@@ -92,8 +106,9 @@ export class LiveHub<T> {
 
   private send(sub: Subscriber<T>, data: T): void {
     const { event, html } = sub.render(data);
-    if (html === sub.last) return;
-    sub.last = html;
+    const tag = liveTag(html);
+    if (tag === sub.last) return;
+    sub.last = tag;
     sub.res.write(sseMessage(event, html));
   }
 

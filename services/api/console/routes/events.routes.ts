@@ -12,13 +12,13 @@ import { viewContext } from '../views/view-context';
 export function eventsRoutes(deps: ConsoleDeps, hub: LiveHub<LiveData>): Router {
   const router = Router();
   router.get('/events', async (req, res) => {
-    const { topic } = eventsQuery.parse(req.query);
+    const { topic, seen } = eventsQuery.parse(req.query);
     // Rendered for this viewer: its scopes decide the verbs, its session the CSRF field.
     const ctx = viewContext(req, deps.config.console.grafanaUrl);
     const opened = await hub.subscribe(req, res, topic, (d) =>
       d.kind === 'overview'
         ? { event: 'overview', html: overviewLive(d.overview).value }
-        : { event: 'product', html: productLive(ctx, d.product, d.events, deps.config.console.hostPaths).value });
+        : { event: 'product', html: productLive(ctx, d.product, d.events, deps.config.console.hostPaths).value }, seen);
     if (!opened) throw new NotFoundError(`no live topic ${topic}`, 'topic_not_found');
   });
   return router;

@@ -1,6 +1,7 @@
 import type { ConsoleOverview } from '../../../core/domain/console/console-overview';
 import type { WorkerCopy } from '../../../core/domain/monitoring/service-status';
 import { PRODUCT_STATUSES } from '../../../core/repositories/product.types';
+import { liveTag } from '../live/live-hub';
 import { historyChart } from './chart.view';
 import { formatAge, formatBytes, formatCount, formatTime } from './format';
 import { html, type SafeHtml } from './html';
@@ -57,8 +58,9 @@ ${pauseState(o)}
 /** The overview page. The live part is wrapped in the one event-stream connection of this tab. */
 export function overviewPage(ctx: ViewContext, o: ConsoleOverview, types: readonly string[]): SafeHtml {
   const total = o.history.reduce((a, h) => ({ publishes: a.publishes + h.publishes, bytes: a.bytes + h.bytes }), { publishes: 0, bytes: 0 });
+  const live = overviewLive(o);
   return layout(ctx, 'Overview', html`
-<div hx-ext="sse" sse-connect="${BASE}/events?topic=overview"><div id="overview-live" sse-swap="overview">${overviewLive(o)}</div></div>
+<div hx-ext="sse" sse-connect="${BASE}/events?topic=overview&amp;seen=${liveTag(live.value)}"><div id="overview-live" sse-swap="overview">${live}</div></div>
 ${pauseControls(ctx, o, types)}
 <section aria-labelledby="history-h"><h2 id="history-h">Publishes in the last 24 hours</h2>
 <p>${formatCount(total.publishes)} publishes, ${formatBytes(total.bytes)}.</p>

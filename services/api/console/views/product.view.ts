@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Descendant } from '../../../core/domain/lifecycle/retract-product';
 import type { ManifestEntry, ProductEventRow, ProductRow } from '../../../core/repositories/product.types';
+import { liveTag } from '../live/live-hub';
 import { formatBytes, formatTime } from './format';
 import { html, type SafeHtml } from './html';
 import { actionButton, BASE, csrfField, layout } from './layout.view';
@@ -109,8 +110,9 @@ export function productPage(
 ): SafeHtml {
   const at = `${BASE}/products/${encodeURIComponent(p.data_id)}`;
   const { total, entries, offset, pageSize } = manifest;
+  const live = productLive(ctx, p, events, host);
   return layout(ctx, `Product ${p.data_id}`, html`
-<div hx-ext="sse" sse-connect="${BASE}/events?topic=${encodeURIComponent(`product:${p.data_id}`)}"><div id="product-live" sse-swap="product">${productLive(ctx, p, events, host)}</div></div>
+<div hx-ext="sse" sse-connect="${BASE}/events?topic=${encodeURIComponent(`product:${p.data_id}`)}&amp;seen=${liveTag(live.value)}"><div id="product-live" sse-swap="product">${live}</div></div>
 ${corrections(p, relations.supersededBy)}
 ${derived(relations.review)}
 <section aria-labelledby="metadata-h"><h2 id="metadata-h">Metadata</h2>
