@@ -1,6 +1,7 @@
 import type { RegistryDeps } from '../registry-deps';
 import type { CheckedItem } from './insert-registrations';
 import type { ReadyRegistration, RegisterProductResult } from './register-product';
+import { BatchesInTurn } from './batches-in-turn';
 import { writeRegistrations } from './register-products';
 
 interface Waiting {
@@ -24,39 +25,31 @@ interface Waiting {
  * type's rules) ran in each request on its own.
  */
 export class RegistrationWriter {
-  private readonly waiting: Waiting[] = [];
-  private writing = false;
+  private readonly turns: BatchesInTurn<Waiting>;
 
-  constructor(private readonly deps: RegistryDeps) {}
+  constructor(private readonly deps: RegistryDeps) {
+    this.turns = new BatchesInTurn(deps.config.products.batchMax, (taken) => this.writeTogether(taken));
+  }
 
   /** Writes one checked registration with whatever others are waiting; resolves once it is committed and enqueued. */
   write(prepared: ReadyRegistration): Promise<RegisterProductResult> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ item: { input: prepared.input, prepared, afterDataIdCheck: true }, resolve, reject });
-      if (!this.writing) void this.drain();
+      this.turns.push({ item: { input: prepared.input, prepared, afterDataIdCheck: true }, resolve, reject });
     });
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
+  private async writeTogether(taken: Waiting[]): Promise<void> {
     try {
-      while (this.waiting.length > 0) {
-        const taken = this.waiting.splice(0, this.deps.config.products.batchMax);
-        try {
-          await this.answer(taken);
-        } catch (err) {
-          if (taken.length === 1) {
-            taken[0]!.reject(err);
-            continue;
-          }
-          // One request's write may be what failed (a value PostgreSQL refuses): each is written
-          // again alone, so that no request fails for another's. With the database gone, each
-          // fails as fast as the first did.
-          for (const w of taken) await this.answer([w]).catch(w.reject);
-        }
+      await this.answer(taken);
+    } catch (err) {
+      if (taken.length === 1) {
+        taken[0]!.reject(err);
+        return;
       }
-    } finally {
-      this.writing = false;
+      // One request's write may be what failed (a value PostgreSQL refuses): each is written
+      // again alone, so that no request fails for another's. With the database gone, each
+      // fails as fast as the first did.
+      for (const w of taken) await this.answer([w]).catch(w.reject);
     }
   }
 
