@@ -252,10 +252,9 @@ describe('the operator console in a browser', () => {
   it('keeps loading pages while addresses on the machine come and go', async () => {
     // What the container stack and the network-namespace tests do beside this file. A browser that
     // saw it would drop its requests with net::ERR_NETWORK_CHANGED (launchChromium says why not).
-    const a = `fa${process.pid % 100000}`;
-    execFileSync('ip', ['link', 'add', a, 'type', 'veth', 'peer', 'name', `fb${process.pid % 100000}`]);
-    execFileSync('ip', ['link', 'set', a, 'up']);
-    execFileSync('ip', ['link', 'set', `fb${process.pid % 100000}`, 'up']);
+    const [a, b] = ['fa', 'fb'].map((side) => `${side}${process.pid % 100000}`) as [string, string];
+    execFileSync('ip', ['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+    for (const end of [a, b]) execFileSync('ip', ['link', 'set', end, 'up']);
     const flap = spawn('bash', ['-c', `while :; do ip addr add 127.200.0.1/32 dev ${a}; sleep 0.02; ip addr del 127.200.0.1/32 dev ${a}; sleep 0.02; done`], { stdio: 'ignore' });
     try {
       // One request per load (the stylesheet, not a page with its scripts and styles): 40 loads
