@@ -1,7 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
-import { closeAll, openRoot } from './dir-handle';
+import { closeAll, openRoot, walkDirs } from './dir-handle';
 import { availableBytes, checkFreeSpace } from './free-space';
 import { ensureParentDirs } from './place-product';
+import type { SharedParents } from './product-paths';
 import { createLeaseDirIn, openScratch, removeLeaseDirIn } from './temp-area';
 
 /**
@@ -10,10 +11,12 @@ import { createLeaseDirIn, openScratch, removeLeaseDirIn } from './temp-area';
  * itself. A group's products mostly sit in one or a few directories, and opening, stat-ing and
  * closing the same ones for every member cost more of the worker than copying 64 KiB does. Each
  * handle is opened exactly as the single path opens it (through its parent's handle, never
- * following a link), so sharing changes how often, not how. Below STAGE_ROOT nothing is shared:
- * every member walks to its own source from the root, before and after its copy, as on the single
- * path. PRODUCTS_ROOT's free space is read once too, and each member's copy reserves its size
- * from it, so the group's copies together leave the margin.
+ * following a link), so sharing changes how often, not how. Below STAGE_ROOT, each distinct source
+ * directory is walked to once before the copies (`sources`) and once more after all of them, when
+ * the group verifies its members' sources (verifyUnchanged): a directory swapped, moved away or
+ * made a link meanwhile fails every member in it, as each member's own walks would have.
+ * PRODUCTS_ROOT's free space is read once too, and each member's copy reserves its size from it,
+ * so the group's copies together leave the margin.
  *
  * The members' copies share one temp dir, named after the first member's lease (a new directory
  * costs the file system an inode, as much as a small copy's own file). The group removes it, with
@@ -25,6 +28,9 @@ import { createLeaseDirIn, openScratch, removeLeaseDirIn } from './temp-area';
 export class GroupDirs {
   private readonly existing = new Map<string, Promise<FileHandle | undefined>>();
   private readonly placed = new Map<string, Promise<FileHandle>>();
+  private readonly sourceDirs = new Map<string, Promise<FileHandle>>();
+  /** The members' source directories below STAGE_ROOT, each walked to once per group. */
+  readonly sources: SharedParents = { parentOf: (parents) => this.once(this.sourceDirs, parents, () => walkDirs(this.stage, parents)) };
   private free?: Promise<number>;
   private reserved = 0;
 
@@ -82,7 +88,7 @@ export class GroupDirs {
 
   /** Closes every handle the group opened, once each. */
   async close(): Promise<void> {
-    const opened = await Promise.all([...this.existing.values(), ...this.placed.values()].map((p) => p.catch(() => undefined)));
+    const opened = await Promise.all([...this.existing.values(), ...this.placed.values(), ...this.sourceDirs.values()].map((p) => p.catch(() => undefined)));
     await closeAll([...opened, this.temp, this.scratch, this.products, this.stage]);
   }
 

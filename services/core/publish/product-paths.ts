@@ -51,23 +51,42 @@ export interface OpenedParent {
 }
 
 /**
+ * Parent directories below a root that their owner opens once and keeps open (a group's sources):
+ * each walked from the root's handle like any other, one component at a time, never following a link.
+ */
+export interface SharedParents {
+  /** The directory `parents` names below the root, opened on first use; closed by the owner, never by the caller. */
+  parentOf(parents: readonly string[]): Promise<FileHandle>;
+}
+
+/**
  * Opens a root and walks to a product's parent directory, one component at a time, never following
  * a symlink. A missing component is `missingClass`; a symlink or a file in the way is `path_invalid`.
- * With `root`, the walk starts at that open handle of the root (a group opens it once for all its
- * members; each still walks every component itself), and close() leaves it open.
+ * With `from` an open handle of the root, the walk starts there (a group opens it once for all its
+ * members); with shared parents, the handle is theirs. Either way close() leaves what it was given open.
  */
 export async function openProductParent(
-  rootPath: string, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error' = 'source_missing', root?: FileHandle,
+  rootPath: string, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error' = 'source_missing',
+  from?: FileHandle | SharedParents,
 ): Promise<OpenedParent> {
-  const own = root ? undefined : await openRoot(rootPath);
+  if (from && 'parentOf' in from) {
+    const parent = await from.parentOf(paths.parents).catch((err: unknown) => parentWalkFailed(err, rootName, paths, missingClass));
+    return { parent, close: async () => undefined };
+  }
+  const own = from ? undefined : await openRoot(rootPath);
   try {
-    const parent = await walkDirs((root ?? own)!, paths.parents);
+    const parent = await walkDirs((from ?? own)!, paths.parents);
     return { parent, close: async () => { await parent.close(); await own?.close(); } };
   } catch (err) {
     await own?.close();
-    const label = `${rootName}/${paths.relative}`;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError(missingClass, `${label} does not exist`, { cause: err });
-    if (isNotDirectory(err)) throw new PublishError('path_invalid', `a parent of ${label} is a symlink or not a directory`, { cause: err });
-    throw err;
+    parentWalkFailed(err, rootName, paths, missingClass);
   }
+}
+
+/** A failed walk to a product's parent, as the product's error: `missingClass` for a missing component, path_invalid for a link or file in the way. */
+export function parentWalkFailed(err: unknown, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error'): never {
+  const label = `${rootName}/${paths.relative}`;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError(missingClass, `${label} does not exist`, { cause: err });
+  if (isNotDirectory(err)) throw new PublishError('path_invalid', `a parent of ${label} is a symlink or not a directory`, { cause: err });
+  throw err;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { statusCountDrift } from '../../../../test/support/products';
+import { writeFile } from '../../../../test/support/dirs';
 import { eventNames, listTree, productRow, sha256, stageProduct } from '../../../../test/support/publish-fixtures';
 import { usePublishingTest } from '../../../../test/support/publishing-test';
 import { tempRoot } from '../../publish/temp-area';
@@ -178,6 +179,30 @@ describe('publishGroup', () => {
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
   });
 
+  it('verifies every member after all the copies: a source directory swapped after its copies fails each member in it', async () => {
+    for (const m of ['p', 'q']) await stage(`v/a/${m}.fits`, `the real ${m}`, m);
+    await stage('v/b/r.fits', 'the real r', 'r');
+    const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'p', {
+      // Once r is copied (p and q were copied before it, or with it), v/a is moved away and a new
+      // v/a takes its place with files of the same names and contents: other entries, not the ones copied.
+      testHook: async (point, dataId) => {
+        if (point !== 'after-copy' || dataId !== 'r') return;
+        await fs.rename(path.join(fx.roots.stageRoot, 'v/a'), path.join(fx.roots.stageRoot, 'v/moved'));
+        for (const m of ['p', 'q']) await writeFile(fx.roots.stageRoot, `v/a/${m}.fits`, `the real ${m}`);
+      },
+    });
+    const byId = Object.fromEntries(group!.map((g) => [g.product.data_id, g.result]));
+    expect(byId.r!.outcome).toBe('published');
+    for (const m of ['p', 'q']) {
+      expect(byId[m]).toMatchObject({ outcome: 'retry', error: { errorClass: 'source_changed' } });
+      await expect(fs.access(path.join(fx.roots.productsRoot, `v/a/${m}.fits`))).rejects.toThrow();
+      // Neither the entries copied nor the new ones were removed.
+      expect(await fs.readFile(path.join(fx.roots.stageRoot, `v/moved/${m}.fits`), 'utf8')).toBe(`the real ${m}`);
+      expect(await fs.readFile(path.join(fx.roots.stageRoot, `v/a/${m}.fits`), 'utf8')).toBe(`the real ${m}`);
+    }
+    expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
+  });
+
   it("fsyncs every member's copy through the copy's own handle before any member is placed", async () => {
     for (let i = 0; i < 4; i++) await stage(`sync/s-${i}.fits`, `synced ${i}`, `s-${i}`);
     // What each fsync'd handle named at that moment, how it was opened, and whether any product was visible yet.
@@ -209,14 +234,14 @@ describe('publishGroup', () => {
 
     const group = await publishGroup(fx.deps({ PUBLISH_MODE: 'move' }), 'spread-0');
 
-    expect(group!.map((m) => m.result.outcome)).toEqual(Array(rels.length).fill('published'));
+    expect(group!.map((m) => [m.product.data_id, m.result.outcome, (m.result as { error?: unknown }).error])).toEqual(rels.map((_, i) => [`spread-${i}`, 'published', undefined]));
     for (const [i, rel] of rels.entries()) {
       expect(await fs.readFile(path.join(fx.roots.productsRoot, rel), 'utf8')).toBe(`spread ${i}`);
       await expect(fs.access(path.join(fx.roots.stageRoot, rel))).rejects.toThrow();
       expect(await eventNames(fx.db.pool, `spread-${i}`)).toEqual(['claimed', 'published', 'source_removed']);
     }
     expect(await listTree(tempRoot(fx.roots.productsRoot))).toEqual([]);
-    // The sources went through the stage's trash, and none is left there.
+    // None of the sources is left in the stage's trash.
     expect(await listTree(tempRoot(fx.roots.stageRoot))).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { lockBulkStateChanges } from '../../repositories/product.repository';
 import { isGroupCandidate, recordClaimed, recordPublished, recordSourceRemoved } from '../../repositories/product-state';
 import type { ProductRow } from '../../repositories/product.types';
 import { LeaseKeeper } from './extend-lease';
-import { placeStaged, stageCopy, type PublishContext, type PublishResult, type StagedCopy } from './publish-product';
+import { placeStaged, stageCopy, verifyUnchanged, type PublishContext, type PublishResult, type StagedCopy } from './publish-product';
 import type { Lease, PublishingDeps } from './publishing.types';
 import { recordFailure } from './record-failure';
 import { releaseLease } from './release-lease';
@@ -54,7 +54,8 @@ const alive = (m: Member) => m.error === undefined;
 /**
  * Publishes small products in a group: ONE statement claims the named product and up to
  * PUBLISH_GROUP_SIZE - 1 more due small files (the claim rules of one: due, unheld, unpaused, each
- * its own lease and `claimed` event); their copies run in parallel without their own fsyncs; ONE
+ * its own lease and `claimed` event); their copies run in parallel without their own fsyncs, and
+ * their sources are verified unchanged together (each source directory walked to again once); ONE
  * durability step fsyncs every copy (in parallel) before any is placed; each is placed without
  * clobbering, then every final parent directory is fsynced once; ONE statement commits them,
  * each with its own `published` event and only where its lease still holds; move mode then
@@ -130,6 +131,14 @@ export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: Gr
     await each(COPIES_IN_FLIGHT, async (m) => {
       m.staged = await stageCopy(deps, m.product, m.lease, opts(m));
     });
+    // The single path's post-copy verify, for every member copied, each source directory walked to once.
+    const copied = members.filter((m) => alive(m) && !m.staged!.existing);
+    if (copied.length > 0) {
+      const errors = await verifyUnchanged(deps.config.paths.stageRoot, copied.map((m) => ({ ...m.staged!, product: m.product })), group!.dirs.stage);
+      copied.forEach((m, i) => {
+        if (errors[i] !== undefined) m.error = errors[i];
+      });
+    }
     // The group's durability step: every copy on disk before any of them becomes visible.
     await each(SYNCS_IN_FLIGHT, async (m) => {
       if (!m.staged!.existing) await syncHandle(m.staged!.written!, `PRODUCTS_ROOT/${m.staged!.paths.relative}`);

@@ -5,7 +5,8 @@ import { copyTree, sameContent, type TreeDigest } from '../../publish/copy-tree'
 import { closeAll, isNotDirectory, lstatAt, openRoot, walkDirs } from '../../publish/dir-handle';
 import { ensureFreeSpace } from '../../publish/free-space';
 import { ensureParentDirs, placeNoClobber } from '../../publish/place-product';
-import { openProductParent, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
+import { mapLimit } from '../../publish/map-limit';
+import { openProductParent, parentWalkFailed, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
 import { scanTree, snapshotDifference, type TreeSnapshot } from '../../publish/scan-source';
 import { createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
 import type { GroupDirs } from '../../publish/group-dirs';
@@ -166,13 +167,20 @@ export interface StagedCopy {
   handles: Array<FileHandle | undefined>;
 }
 
+/** Sources a group's verify re-reads at once: each a stat, once the walk to their directory is made again. */
+const VERIFIES_IN_FLIGHT = 8;
+
 /** How a copy is made: the abort signal, progress, and whether its fsync is left to a group. */
 export interface StageOptions {
   signal: AbortSignal;
   onBytes: (n: number) => void;
   hooks: PublishContext;
   syncLater?: boolean;
-  /** A group's shared root handles (the group closes them), and whether it checked every lease just before placing. */
+  /**
+   * A group's shared handles (the group closes them), and whether it checked every lease just
+   * before placing. A member's copy is then not verified here: the group verifies all its members'
+   * sources once every copy is made (verifyUnchanged).
+   */
   group?: { dirs: GroupDirs; leaseChecked: boolean };
 }
 
@@ -205,7 +213,7 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
   const paths = productPaths(product.destination_path);
   const label = `STAGE_ROOT/${paths.relative}`;
   const shared = opts.group?.dirs;
-  const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'source_missing', shared?.stage);
+  const source = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'source_missing', shared?.sources);
   const handles: Array<FileHandle | undefined> = [];
   try {
     const before = await scanTree(source.parent, paths.name, product.kind, label);
@@ -247,7 +255,8 @@ export async function stageCopy(deps: PublishingDeps, product: ProductRow, lease
     } : undefined;
     const digest = await copyTree(src, copy, before, { ...ctl, observer, keepOutput });
     await hooks.testHook?.('after-copy', product.data_id);
-    await verifyUnchanged(stageRoot, paths, product, before, shared?.stage);
+    // A group verifies its members' sources together, once all its copies are made.
+    if (!shared) await throwFirst(verifyUnchanged(stageRoot, [{ paths, product, before }]));
     assertChecksums(observer);
     checkExpected(product, digest);
     return { digest, existing: false, paths, before, source, products, copy, written, handles };
@@ -302,28 +311,66 @@ async function openFinalParent(products: FileHandle, paths: ProductPaths): Promi
   }
 }
 
+/** A copied source and what its scan saw. */
+export interface ScannedSource {
+  paths: ProductPaths;
+  product: ProductRow;
+  before: TreeSnapshot;
+}
+
 /**
- * The post-copy verify: walks to the source again from STAGE_ROOT (`root`: a group's open handle of
- * it) and requires the same entries (dev, ino), sizes and times as the scan; any difference is
- * `source_changed` (retryable).
+ * The post-copy verify: walks to each source's parent again from STAGE_ROOT (`root`: a group's
+ * open handle of it), once per distinct parent, and requires the same entries (dev, ino), sizes
+ * and times as the scan; any difference is `source_changed` (retryable). Each source's error, in
+ * order; undefined where it is unchanged.
  */
-async function verifyUnchanged(stageRoot: string, paths: ProductPaths, product: ProductRow, before: TreeSnapshot, root?: FileHandle): Promise<void> {
+export async function verifyUnchanged(stageRoot: string, sources: readonly ScannedSource[], root?: FileHandle): Promise<unknown[]> {
   const changed = (why: string) => new PublishError('source_changed', `source changed during the copy: ${why}`);
-  let again: OpenedParent;
-  try {
-    again = await openProductParent(stageRoot, 'STAGE_ROOT', paths, 'io_error', root);
-  } catch (err) {
-    throw err instanceof PublishError ? changed(err.message) : err;
-  }
-  try {
-    const after = await scanTree(again.parent, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error').catch((err) => {
-      throw err instanceof PublishError ? changed(err.message) : err;
-    });
-    const why = snapshotDifference(before, after);
-    if (why) throw changed(why);
-  } finally {
-    await again.close();
-  }
+  const errors: unknown[] = sources.map(() => undefined);
+  const byParent = new Map<string, number[]>();
+  sources.forEach((s, i) => {
+    const key = s.paths.parents.join('/');
+    byParent.set(key, [...(byParent.get(key) ?? []), i]);
+  });
+  await Promise.all([...byParent.values()].map(async (items) => {
+    let again: OpenedParent;
+    try {
+      again = await openProductParent(stageRoot, 'STAGE_ROOT', sources[items[0]!]!.paths, 'io_error', root);
+    } catch (walkErr) {
+      // Each source named in its own error, as its own walk would have.
+      for (const i of items) {
+        try {
+          parentWalkFailed((walkErr as Error).cause ?? walkErr, 'STAGE_ROOT', sources[i]!.paths, 'io_error');
+        } catch (err) {
+          errors[i] = err instanceof PublishError ? changed(err.message) : err;
+        }
+      }
+      return;
+    }
+    try {
+      await mapLimit(items, VERIFIES_IN_FLIGHT, async (i) => {
+        const { paths, product, before } = sources[i]!;
+        try {
+          const after = await scanTree(again.parent, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error').catch((err) => {
+            throw err instanceof PublishError ? changed(err.message) : err;
+          });
+          const why = snapshotDifference(before, after);
+          if (why) throw changed(why);
+        } catch (err) {
+          errors[i] = err;
+        }
+      });
+    } finally {
+      await again.close();
+    }
+  }));
+  return errors;
+}
+
+/** Throws the first error of a step that returns one per item. */
+async function throwFirst(errors: Promise<unknown[]>): Promise<void> {
+  const first = (await errors).find((e) => e !== undefined);
+  if (first !== undefined) throw first;
 }
 
 function checkExpected(product: ProductRow, digest: TreeDigest): void {
