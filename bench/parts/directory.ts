@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { emptyDir, settlePageCache, writeTree } from '../lib/files';
-import { startFerry } from '../lib/ferry';
+import { SINGLE_POLL_MS, startFerry } from '../lib/ferry';
 import { medianOf, since, sq, timeShell } from '../lib/measure';
 import { withRatios, type BenchContext, type PartResult, type Row } from '../lib/result';
 
@@ -31,7 +31,7 @@ export async function directoryProduct(ctx: BenchContext): Promise<PartResult> {
     }, async (i) => {
       const t0 = process.hrtime.bigint();
       await ferry.register({ data_id: `dir-${i}`, data_type: 'ms', stage_path: `product-${i}.ms` });
-      await ferry.waitPublished(i + 1);
+      await ferry.waitPublished(i + 1, { pollMs: SINGLE_POLL_MS });
       return since(t0);
     });
     rows.push({ name: 'Ferry', seconds });
