@@ -83,12 +83,17 @@ describe('migrations against real PostgreSQL', () => {
       );
       return res.rows.map((r) => r.t);
     };
+    // The status counts are sums kept over shards: which shard holds what is the trigger's own
+    // layout (a migration may lay them out anew), the sums per (data_type, status) are the data.
+    const rowsOf: Record<string, string> = {
+      product_status_counts: 'SELECT data_type, status, sum(count) AS count FROM product_status_counts GROUP BY 1, 2 HAVING sum(count) <> 0',
+    };
     const snapshot = async (tables: string[]): Promise<Record<string, string>> => {
       const out: Record<string, string> = {};
       for (const t of tables) {
         // The text of every row, ordered, so a lost or altered row changes the digest.
         const res = await db.pool.query<{ n: string; digest: string }>(
-          `SELECT count(*)::text AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS digest FROM "${t}" x`,
+          `SELECT count(*)::text AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS digest FROM ${rowsOf[t] ? `(${rowsOf[t]})` : `"${t}"`} x`,
         );
         out[t] = `${res.rows[0]!.n}:${res.rows[0]!.digest}`;
       }

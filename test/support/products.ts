@@ -57,16 +57,18 @@ export async function registryCounts(db: Queryable): Promise<{ products: number;
 }
 
 /**
- * The rows of the trigger-kept status counts that differ from counts recomputed from products,
- * shard by shard: empty when the trigger kept up with every change (multi-row statements too).
+ * The (data_type, status) pairs whose trigger-kept count (the sum over its shards, as every reader
+ * takes it) differs from the count recomputed from products: empty when the trigger kept up with
+ * every change (multi-row statements too). A shard row left at zero is a drift too: the trigger deletes those.
  */
 export async function statusCountDrift(db: Queryable): Promise<unknown[]> {
   const res = await db.query(
-    `SELECT data_type, status, shard, k.count AS kept, r.count AS recomputed
-       FROM product_status_counts k
-       FULL JOIN (SELECT data_type, status, (id % 64)::smallint AS shard, count(*) AS count FROM products GROUP BY 1, 2, 3) r
-      USING (data_type, status, shard)
-      WHERE k.count IS DISTINCT FROM r.count`,
+    `SELECT data_type, status, k.count AS kept, r.count AS recomputed, k.zero_rows
+       FROM (SELECT data_type, status, sum(count)::bigint AS count, count(*) FILTER (WHERE count = 0)::int AS zero_rows
+               FROM product_status_counts GROUP BY 1, 2) k
+       FULL JOIN (SELECT data_type, status, count(*) AS count FROM products GROUP BY 1, 2) r
+      USING (data_type, status)
+      WHERE COALESCE(k.count, 0) <> COALESCE(r.count, 0) OR k.zero_rows > 0`,
   );
   return res.rows;
 }

@@ -79,7 +79,7 @@ export async function insertRegistrations(
 ): Promise<BatchOutcome[]> {
   const ready = items.flatMap(({ prepared }, index) => (isReady(prepared) ? [{ index, p: prepared }] : []));
   const keys = ready.map(({ p }) => ({ dest: p.source.relativePath, dataId: p.input.data_id }));
-  // The insert still changes many status-count shards at once: the batch takes its turn with group claims and commits.
+  // The insert changes many products at once: the batch takes its turn with group claims and commits (lockBulkStateChanges).
   if (ready.length > 1) await lockBulkStateChanges(tx);
   if (ready.length > 0) await lockDestinations(tx, keys);
   const obstacles = ready.length > 0 ? await findRegistrationObstacles(tx, keys) : { byDataId: new Map<string, ProductRow>(), overlapping: new Map<number, ProductRow>() };
