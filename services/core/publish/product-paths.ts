@@ -70,7 +70,9 @@ export async function openProductParent(
   from?: FileHandle | SharedParents,
 ): Promise<OpenedParent> {
   if (from && 'parentOf' in from) {
-    const parent = await from.parentOf(paths.parents).catch((err: unknown) => parentWalkFailed(err, rootName, paths, missingClass));
+    const parent = await from.parentOf(paths.parents).catch((err: unknown) => {
+      throw parentWalkError(err, rootName, paths, missingClass);
+    });
     return { parent, close: async () => undefined };
   }
   const own = from ? undefined : await openRoot(rootPath);
@@ -79,14 +81,17 @@ export async function openProductParent(
     return { parent, close: async () => { await parent.close(); await own?.close(); } };
   } catch (err) {
     await own?.close();
-    parentWalkFailed(err, rootName, paths, missingClass);
+    throw parentWalkError(err, rootName, paths, missingClass);
   }
 }
 
-/** A failed walk to a product's parent, as the product's error: `missingClass` for a missing component, path_invalid for a link or file in the way. */
-export function parentWalkFailed(err: unknown, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error'): never {
+/**
+ * A failed walk to a product's parent (walkDirs), as the product's error: `missingClass` for a
+ * missing component, path_invalid for a link or file in the way, anything else as it was.
+ */
+export function parentWalkError(err: unknown, rootName: RootName, paths: ProductPaths, missingClass: 'source_missing' | 'io_error'): unknown {
   const label = `${rootName}/${paths.relative}`;
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new PublishError(missingClass, `${label} does not exist`, { cause: err });
-  if (isNotDirectory(err)) throw new PublishError('path_invalid', `a parent of ${label} is a symlink or not a directory`, { cause: err });
-  throw err;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new PublishError(missingClass, `${label} does not exist`, { cause: err });
+  if (isNotDirectory(err)) return new PublishError('path_invalid', `a parent of ${label} is a symlink or not a directory`, { cause: err });
+  return err;
 }

@@ -6,7 +6,7 @@ import { closeAll, isNotDirectory, lstatAt, openRoot, walkDirs } from '../../pub
 import { ensureFreeSpace } from '../../publish/free-space';
 import { ensureParentDirs, placeNoClobber } from '../../publish/place-product';
 import { mapLimit } from '../../publish/map-limit';
-import { openProductParent, parentWalkFailed, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
+import { openProductParent, parentWalkError, productPaths, type OpenedParent, type ProductPaths } from '../../publish/product-paths';
 import { scanTree, snapshotDifference, type TreeSnapshot } from '../../publish/scan-source';
 import { createLeaseTempDir, removeLeaseTempDir } from '../../publish/temp-area';
 import type { GroupDirs } from '../../publish/group-dirs';
@@ -330,40 +330,44 @@ export async function verifyUnchanged(stageRoot: string, sources: readonly Scann
   const byParent = new Map<string, number[]>();
   sources.forEach((s, i) => {
     const key = s.paths.parents.join('/');
-    byParent.set(key, [...(byParent.get(key) ?? []), i]);
+    const items = byParent.get(key);
+    if (items) items.push(i);
+    else byParent.set(key, [i]);
   });
-  await Promise.all([...byParent.values()].map(async (items) => {
-    let again: OpenedParent;
-    try {
-      again = await openProductParent(stageRoot, 'STAGE_ROOT', sources[items[0]!]!.paths, 'io_error', root);
-    } catch (walkErr) {
-      // Each source named in its own error, as its own walk would have.
-      for (const i of items) {
-        try {
-          parentWalkFailed((walkErr as Error).cause ?? walkErr, 'STAGE_ROOT', sources[i]!.paths, 'io_error');
-        } catch (err) {
+  const own = root ? undefined : await openRoot(stageRoot);
+  try {
+    await Promise.all([...byParent.values()].map(async (items) => {
+      let again: FileHandle;
+      try {
+        again = await walkDirs((root ?? own)!, sources[items[0]!]!.paths.parents);
+      } catch (walkErr) {
+        // Each source named in its own error, as its own walk would have.
+        for (const i of items) {
+          const err = parentWalkError(walkErr, 'STAGE_ROOT', sources[i]!.paths, 'io_error');
           errors[i] = err instanceof PublishError ? changed(err.message) : err;
         }
+        return;
       }
-      return;
-    }
-    try {
-      await mapLimit(items, VERIFIES_IN_FLIGHT, async (i) => {
-        const { paths, product, before } = sources[i]!;
-        try {
-          const after = await scanTree(again.parent, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error').catch((err) => {
-            throw err instanceof PublishError ? changed(err.message) : err;
-          });
-          const why = snapshotDifference(before, after);
-          if (why) throw changed(why);
-        } catch (err) {
-          errors[i] = err;
-        }
-      });
-    } finally {
-      await again.close();
-    }
-  }));
+      try {
+        await mapLimit(items, VERIFIES_IN_FLIGHT, async (i) => {
+          const { paths, product, before } = sources[i]!;
+          try {
+            const after = await scanTree(again, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error').catch((err) => {
+              throw err instanceof PublishError ? changed(err.message) : err;
+            });
+            const why = snapshotDifference(before, after);
+            if (why) throw changed(why);
+          } catch (err) {
+            errors[i] = err;
+          }
+        });
+      } finally {
+        await again.close();
+      }
+    }));
+  } finally {
+    await own?.close();
+  }
   return errors;
 }
 
