@@ -326,6 +326,8 @@ export interface ScannedSource {
  */
 export async function verifyUnchanged(stageRoot: string, sources: readonly ScannedSource[], root?: FileHandle): Promise<unknown[]> {
   const changed = (why: string) => new PublishError('source_changed', `source changed during the copy: ${why}`);
+  // A source the walk or the scan can no longer reach as it was: that is a change too.
+  const asChanged = (err: unknown) => (err instanceof PublishError ? changed(err.message) : err);
   const errors: unknown[] = sources.map(() => undefined);
   const byParent = new Map<string, number[]>();
   sources.forEach((s, i) => {
@@ -342,23 +344,17 @@ export async function verifyUnchanged(stageRoot: string, sources: readonly Scann
         again = await walkDirs((root ?? own)!, sources[items[0]!]!.paths.parents);
       } catch (walkErr) {
         // Each source named in its own error, as its own walk would have.
-        for (const i of items) {
-          const err = parentWalkError(walkErr, 'STAGE_ROOT', sources[i]!.paths, 'io_error');
-          errors[i] = err instanceof PublishError ? changed(err.message) : err;
-        }
+        for (const i of items) errors[i] = asChanged(parentWalkError(walkErr, 'STAGE_ROOT', sources[i]!.paths, 'io_error'));
         return;
       }
       try {
         await mapLimit(items, VERIFIES_IN_FLIGHT, async (i) => {
           const { paths, product, before } = sources[i]!;
           try {
-            const after = await scanTree(again, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error').catch((err) => {
-              throw err instanceof PublishError ? changed(err.message) : err;
-            });
-            const why = snapshotDifference(before, after);
-            if (why) throw changed(why);
+            const why = snapshotDifference(before, await scanTree(again, paths.name, product.kind, `STAGE_ROOT/${paths.relative}`, 'io_error'));
+            if (why) errors[i] = changed(why);
           } catch (err) {
-            errors[i] = err;
+            errors[i] = asChanged(err);
           }
         });
       } finally {
