@@ -1,21 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import IORedis from 'ioredis';
 import { createLogger } from '../core/logging/create-logger';
 import { PUBLISH_JOB } from '../core/jobs/publish-queue';
+import { freePort } from '../../test/support/free-port';
 import { assertProcessorsFor, checkRedisEvictionPolicy } from './startup-checks';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('worker start-up checks', () => {
   it('fails start-up when a job name has no processor', () => {

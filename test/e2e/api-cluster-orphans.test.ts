@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
-import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { startNodeProcess, type NodeProcess } from '../support/node-process';
+import { freePort } from '../support/free-port';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 
 jest.setTimeout(60000);

@@ -1,7 +1,8 @@
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
-import { freePort, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { startNodeProcess, type NodeProcess } from '../support/node-process';
+import { freePort } from '../support/free-port';
 import { parseExposition, promtoolProblems, sumOf } from '../support/prometheus';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../support/redis';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';

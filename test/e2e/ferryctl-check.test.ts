@@ -1,6 +1,7 @@
 import { emptyRegistry } from '../support/database';
 import { seedEvent, seedProduct } from '../support/products';
-import { adminEnv, ferryctl, freePort, spawnFerryctl, startStack, type FerryStack } from './ferryctl-harness';
+import { freePort } from '../support/free-port';
+import { adminEnv, ferryctl, spawnFerryctl, startStack, type FerryStack } from './ferryctl-harness';
 
 // The project-level testTimeout is not applied when several projects run together: set it here.
 jest.setTimeout(120_000);

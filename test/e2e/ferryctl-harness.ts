@@ -3,7 +3,8 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
-import { freePort, ROOT, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { ROOT, startNodeProcess, type NodeProcess } from '../support/node-process';
+import { freePort } from '../support/free-port';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 
 /** Process-level harness for the ferryctl e2e tests: a real api (and worker) from dist/, ferryctl as a child process. */
@@ -12,7 +13,6 @@ export const FERRYCTL = path.join(ROOT, 'dist', 'cli', 'ferryctl.js');
 export { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 import { TEST_ADMIN_TOKEN as ADMIN_TOKEN } from '../support/tokens';
 
-export { freePort } from '../support/node-process';
 
 /** A process started here: SIGTERM first, SIGKILL when it has not exited after 15 s. */
 async function stopProcess(p: NodeProcess | undefined): Promise<void> {

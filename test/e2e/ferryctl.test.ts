@@ -7,7 +7,8 @@ import path from 'node:path';
 import { version } from '../../services/core/version';
 import { writeFile } from '../support/dirs';
 import { waitFor } from '../support/wait-for';
-import { adminEnv, ferryctl, freePort, startStack, type FerryStack } from './ferryctl-harness';
+import { freePort } from '../support/free-port';
+import { adminEnv, ferryctl, startStack, type FerryStack } from './ferryctl-harness';
 
 // The project-level testTimeout is not applied when several projects run together: set it here.
 jest.setTimeout(120_000);

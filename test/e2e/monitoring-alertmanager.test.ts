@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
-import { ALERTMANAGER_DIR, type Managed, TEST_RUNBOOK_BASE_URL, freePort, readYaml, renderedAlertRules, startProcess } from '../support/monitoring';
+import { ALERTMANAGER_DIR, type Managed, TEST_RUNBOOK_BASE_URL, readYaml, renderedAlertRules, startProcess } from '../support/monitoring';
+import { freePort } from '../support/free-port';
 import { waitFor } from '../support/wait-for';
 
 /**

@@ -6,9 +6,8 @@ import YAML from 'yaml';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createTestRoots, writeFile, type TestRoots } from '../support/dirs';
 import { testEnv } from '../support/env';
-import {
-  PROMETHEUS_DIR, ROOT, type Managed, concreteQuery, dashboards, freePort, readYaml, recordingRules, startProcess,
-} from '../support/monitoring';
+import { PROMETHEUS_DIR, ROOT, type Managed, concreteQuery, dashboards, readYaml, recordingRules, startProcess } from '../support/monitoring';
+import { freePort } from '../support/free-port';
 import { startNodeProcess, type NodeProcess } from '../support/node-process';
 import { deleteRedisPrefix, testRedisPrefix } from '../support/redis';
 import { TEST_ADMIN_TOKEN } from '../support/tokens';

@@ -7,7 +7,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { startApiBehindNginx, type ApiBehindNginx } from '../support/api-behind-nginx';
 import { composeNginxEnv, prepareNginx, type NginxUnderTest } from '../support/nginx';
-import { freePort, type NodeProcess } from '../support/node-process';
+import { type NodeProcess } from '../support/node-process';
+import { freePort } from '../support/free-port';
 
 // The real nginx/ configuration (rendered from the compose file's own nginx environment) in front
 // of the real api (node dist/api/main.js) on loopback, with a certificate from deploy/generate-cert.sh.

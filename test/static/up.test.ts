@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../support/compose';
+import { freePort } from '../support/free-port';
 
 // deploy/up.sh in a copy of the deployment files, with a docker CLI stand-in that records what it
 // is asked to do (there is no engine here; the container lab boots the stack for real).
@@ -20,15 +20,6 @@ esac
 let sandbox: string;
 let bin: string;
 let data: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 beforeEach(() => {
   sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-up-'));

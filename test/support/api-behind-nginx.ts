@@ -7,7 +7,8 @@ import { createTestDatabase, type TestDatabase } from './database';
 import { createTestRoots, type TestRoots } from './dirs';
 import { testEnv } from './env';
 import { prepareNginx, type NginxUnderTest } from './nginx';
-import { freePort, startNodeProcess, type NodeProcess } from './node-process';
+import { startNodeProcess, type NodeProcess } from './node-process';
+import { freePort } from './free-port';
 import { deleteRedisPrefix, testRedisPrefix } from './redis';
 import { TEST_ADMIN_TOKEN } from './tokens';
 

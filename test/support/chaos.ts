@@ -6,7 +6,8 @@ import type { ProductEventRow, ProductRow } from '../../services/core/repositori
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestRoots, type TestRoots } from './dirs';
 import { testEnv } from './env';
-import { freePort, startNodeProcess, type NodeProcess } from './node-process';
+import { startNodeProcess, type NodeProcess } from './node-process';
+import { freePort } from './free-port';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres';
 import { startPrivateRedis, type PrivateRedis } from './private-redis';
 import { listTree, sha256 } from './publish-fixtures';
@@ -43,19 +44,38 @@ export const FAST_RECOVERY: Record<string, string> = {
   PUBLISH_MODE: 'move',
 };
 
+/** How many times a chaos process that exits before it is ready is started, as a restart policy would. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts a process and waits for its ready line. One that exits by itself before it is ready is
+ * started again, with a note saying why, as the stack's restart policy would: these files test what
+ * crashes do to products, and a process that once fails to start (a port taken since it was chosen,
+ * say) is not such a crash. A process that never gets ready, or fails every attempt, fails the test.
+ */
+async function startUntilReady(what: string, start: () => Promise<NodeProcess>, ready: (l: Record<string, unknown>) => boolean): Promise<NodeProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const proc = await start();
+    try {
+      await proc.waitForLog(ready, 60000);
+      return proc;
+    } catch (err) {
+      const exitedByItself = proc.child.exitCode !== null || proc.child.signalCode !== null;
+      proc.kill();
+      await proc.exited;
+      if (!exitedByItself || attempt >= START_ATTEMPTS) throw err;
+      console.warn(`[chaos] ${what} exited before it was ready; starting it again (${attempt + 1} of ${START_ATTEMPTS}): ${(err as Error).message}`);
+    }
+  }
+}
+
 /** Spawns `node dist/worker/main.js` against the target and waits until it says it started. */
-export async function startChaosWorker(t: ChaosTarget, instance: string, extra: Record<string, string> = {}): Promise<WorkerProcess> {
-  const w = spawnWorker(testEnv({ databaseUrl: t.databaseUrl, redisPrefix: t.redisPrefix, stageRoot: t.roots.stageRoot, productsRoot: t.roots.productsRoot }, {
+export function startChaosWorker(t: ChaosTarget, instance: string, extra: Record<string, string> = {}): Promise<WorkerProcess> {
+  const env = testEnv({ databaseUrl: t.databaseUrl, redisPrefix: t.redisPrefix, stageRoot: t.roots.stageRoot, productsRoot: t.roots.productsRoot }, {
     FERRY_INSTANCE: instance, METRICS_PORT: '0', LOG_LEVEL: 'info', REDIS_URL: t.redisUrl,
     WORKER_HEARTBEAT_FILE: path.join(t.roots.base, `${instance}.heartbeat`), ...FAST_RECOVERY, ...extra,
-  }));
-  try {
-    await w.waitForLog((l) => l.message === 'worker started', 60000);
-  } catch (err) {
-    await killWorker(w);
-    throw err;
-  }
-  return w;
+  });
+  return startUntilReady(`worker ${instance}`, async () => spawnWorker(env), (l) => l.message === 'worker started');
 }
 
 /** A running api process (one HTTP process, no cluster) and its base URL. */
@@ -67,21 +87,17 @@ export interface ChaosApi {
 
 /** Spawns `node dist/api/main.js` (API_WORKERS=1) against the target and waits until it listens. */
 export async function startChaosApi(t: ChaosTarget, instance: string, extra: Record<string, string> = {}): Promise<ChaosApi> {
-  const port = await freePort();
-  const proc = startNodeProcess('api/main.js', testEnv(
-    { databaseUrl: t.databaseUrl, redisPrefix: t.redisPrefix, stageRoot: t.roots.stageRoot, productsRoot: t.roots.productsRoot },
-    {
-      PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: CHAOS_ADMIN_TOKEN, FERRY_INSTANCE: instance, REDIS_URL: t.redisUrl,
-      LOG_LEVEL: 'info', RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_TOKEN: '1000000', SHUTDOWN_GRACE_SECONDS: '1', ...extra,
-    },
-  ));
-  try {
-    await proc.waitForLog((l) => l.message === 'api listening', 60000);
-  } catch (err) {
-    proc.kill();
-    await proc.exited;
-    throw err;
-  }
+  let port = 0;
+  const proc = await startUntilReady(`api ${instance}`, async () => {
+    port = await freePort();
+    return startNodeProcess('api/main.js', testEnv(
+      { databaseUrl: t.databaseUrl, redisPrefix: t.redisPrefix, stageRoot: t.roots.stageRoot, productsRoot: t.roots.productsRoot },
+      {
+        PORT: String(port), METRICS_PORT: '0', API_WORKERS: '1', FERRY_ADMIN_TOKEN: CHAOS_ADMIN_TOKEN, FERRY_INSTANCE: instance, REDIS_URL: t.redisUrl,
+        LOG_LEVEL: 'info', RATE_LIMIT_PER_IP: '1000000', RATE_LIMIT_PER_TOKEN: '1000000', SHUTDOWN_GRACE_SECONDS: '1', ...extra,
+      },
+    ));
+  }, (l) => l.message === 'api listening');
   return {
     proc,
     base: `http://127.0.0.1:${port}`,

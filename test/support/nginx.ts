@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadCompose, readEnvFile, REPO_ROOT, serviceEnv } from './compose';
-import { freePort } from './node-process';
+import { freePort } from './free-port';
 
 /** The real nginx/ configuration, rendered for a native run on loopback. */
 export interface NginxUnderTest {

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from './repo-root';
 
@@ -55,6 +54,8 @@ export function startNodeProcess(script: string, env: NodeJS.ProcessEnv, args: s
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  // A process that fails to start says why in its JSON log on stdout, not on stderr.
+  const lastLines = () => lines.slice(-5).map((l) => JSON.stringify(l)).join('\n');
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
@@ -65,12 +66,12 @@ export function startNodeProcess(script: string, env: NodeJS.ProcessEnv, args: s
       const found = lines.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('')}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('')}; last log lines: ${lastLines()}`)), timeoutMs);
         waiters.push({ match, resolve: (l) => { clearTimeout(timer); resolve(l); } });
-        void exited.then(() => {
+        void exited.then((how) => {
           setTimeout(() => {
             clearTimeout(timer);
-            reject(new Error(`process exited before a matching log line; stderr: ${stderr.join('')}`));
+            reject(new Error(`process exited (${how}) before a matching log line; stderr: ${stderr.join('')}; last log lines: ${lastLines()}`));
           }, 50);
         });
       });
@@ -79,16 +80,4 @@ export function startNodeProcess(script: string, env: NodeJS.ProcessEnv, args: s
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (for settings that refuse 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { migrate } from '../../services/core/db/migrate';
-import { freePort } from './node-process';
+import { freePort } from './free-port';
 
 const run = promisify(execFile);
 

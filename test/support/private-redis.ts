@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
-import { freePort } from './node-process';
+import { freePort } from './free-port';
 
 /**
  * A redis-server of the test's own (random loopback port, own directory, no persistence), so a

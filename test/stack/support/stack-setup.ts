@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../support/free-port';
 import { copyCheckout } from './checkout-copy';
 import { note, run, type Engine } from './docker-engine';
 import type { Owner } from './stage-products';
@@ -22,18 +22,6 @@ export interface StackWorkspace {
   httpPort: number;
   httpsPort: number;
   domain: string;
-}
-
-/** A TCP port free on the loopback address right now. */
-function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, address, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // Variables that would point the deploy scripts somewhere else than the stack under test

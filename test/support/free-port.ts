@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+
+/** The lowest port freePort draws. */
+const LOWEST = 10000;
+
+/** The first port of the kernel's ephemeral range (listen on 0, outgoing connections). */
+function ephemeralLow(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Whether address:port can be listened on right now. */
+function canListen(port: number, address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, address, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port free a moment ago on address (127.0.0.1 unless given), for a process a test starts next (for settings that refuse
+ * 0). Drawn at random below the kernel's ephemeral range, never by listening on 0: a port the kernel
+ * picked goes back into that range when closed, where any process's listen on 0 or outgoing
+ * connection may take it before the process under test binds it. A CI run lost an api that way
+ * (exit 1 with EADDRINUSE, nothing on stderr). Below the range only another freePort can collide.
+ */
+export async function freePort(address = '127.0.0.1'): Promise<number> {
+  const high = ephemeralLow() - 1;
+  for (let tries = 0; tries < 100 && high > LOWEST; tries++) {
+    const port = LOWEST + crypto.randomInt(high - LOWEST + 1);
+    if (await canListen(port, address)) return port;
+  }
+  throw new Error(`no free port found on ${address} between ${LOWEST} and ${high}`);
+}
