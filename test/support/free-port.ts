@@ -5,6 +5,9 @@ import net from 'node:net';
 /** The lowest port freePort draws. */
 const LOWEST = 10000;
 
+/** Ports this process has handed out: two draws in one test (ten at once, in places) never coincide. */
+const given = new Set<number>();
+
 /** The first port of the kernel's ephemeral range (listen on 0, outgoing connections). */
 function ephemeralLow(): number {
   try {
@@ -24,16 +27,19 @@ function canListen(port: number, address: string): Promise<boolean> {
 }
 
 /**
- * A port free a moment ago on address (127.0.0.1 unless given), for a process a test starts next (for settings that refuse
- * 0). Drawn at random below the kernel's ephemeral range, never by listening on 0: a port the kernel
- * picked goes back into that range when closed, where any process's listen on 0 or outgoing
- * connection may take it before the process under test binds it. A CI run lost an api that way
- * (exit 1 with EADDRINUSE, nothing on stderr). Below the range only another freePort can collide.
+ * A port free a moment ago on address (127.0.0.1 unless given), for a process a test starts next
+ * (for settings that refuse 0). Drawn at random below the kernel's ephemeral range, never by
+ * listening on 0: a port the kernel picked goes back into that range when closed, where any
+ * process's listen on 0 or outgoing connection may take it before the process under test binds it,
+ * and that process then exits at start-up with EADDRINUSE. Below the range only another freePort
+ * can take it.
  */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
   const high = ephemeralLow() - 1;
   for (let tries = 0; tries < 100 && high > LOWEST; tries++) {
     const port = LOWEST + crypto.randomInt(high - LOWEST + 1);
+    if (given.has(port)) continue;
+    given.add(port);
     if (await canListen(port, address)) return port;
   }
   throw new Error(`no free port found on ${address} between ${LOWEST} and ${high}`);
