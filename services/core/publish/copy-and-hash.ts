@@ -173,7 +173,7 @@ export interface CopyTarget {
  * 512 KiB slices, so no step blocks the loop for long; an observer (FITS checksums) may check chunk
  * n on its own thread meanwhile, and a buffer is refilled only once its write and its check are
  * done. Through the page cache the ring is two buffers, with write-back kicked every 128 MiB; a
- * large file written directly keeps three writes in flight. The copy then gets the source's mode
+ * large file written directly keeps DIRECT_WRITES (six) in flight. The copy then gets the source's mode
  * (minus the bits `ctl.dropModeBits` drops) and mtime and is fsynced before close. Verifies the
  * bytes read equal the size seen before the copy and that the source's size and mtime are
  * unchanged afterwards.
