@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { emptyDir, writeTree } from '../lib/files';
 import { startFerry, type Ferry } from '../lib/ferry';
-import { have, quantile, since, sq, timeShell } from '../lib/measure';
+import { have, median, medianOf, quantile, since, sq, timeShell } from '../lib/measure';
 import { withRatios, type BenchContext, type PartResult, type Row } from '../lib/result';
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -14,6 +14,22 @@ async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<voi
 
 /** Products per batch registration request (the default REGISTER_BATCH_MAX). */
 const BATCH = 500;
+
+/**
+ * The median of ctx.repeat Ferry runs (by time; its registration latencies come with it), and the
+ * peak memory of all of them: one run of a few seconds swings by a fifth on a shared machine.
+ */
+async function medianFerryRun(
+  ctx: BenchContext, dir: string, label: string, env: Record<string, string>,
+  register: (ferry: Ferry, files: string[]) => Promise<number[]>,
+): Promise<{ row: Row; peak: { api?: number; worker?: number } }> {
+  const runs: Array<{ row: Row; peak: { api?: number; worker?: number } }> = [];
+  for (let i = 0; i < ctx.repeat; i++) runs.push(await ferryRun(ctx, dir, label, env, register));
+  const seconds = median(runs.map((r) => r.row.seconds!));
+  const mid = runs.find((r) => r.row.seconds === seconds)!;
+  const most = (k: 'api' | 'worker') => Math.max(...runs.map((r) => r.peak[k] ?? 0)) || undefined;
+  return { row: mid.row, peak: { api: most('api'), worker: most('worker') } };
+}
 
 /** One Ferry run: stage the files, register them with `register` (returns request latencies), wait until all are published. */
 async function ferryRun(
@@ -54,11 +70,12 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
   ];
   for (const [name, script] of tools) {
     if (!(await have(name.split(' ')[0]!))) continue;
-    await emptyDir(tree);
-    await emptyDir(dst);
-    await writeTree(tree, count, size);
-    await timeShell('sync');
-    const seconds = await timeShell(`${script} && sync`);
+    const seconds = await medianOf(ctx.repeat, async () => {
+      await emptyDir(tree);
+      await emptyDir(dst);
+      await writeTree(tree, count, size);
+      await timeShell('sync');
+    }, () => timeShell(`${script} && sync`));
     rows.push({ name, seconds, products_per_s: count / seconds });
   }
 
@@ -73,13 +90,13 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
     return latencies;
   };
   // As deployed (the target's row): the worker publishes due small files in groups whichever way they were registered.
-  const single = await ferryRun(ctx, dir, 'one by one', {}, oneByOne);
+  const single = await medianFerryRun(ctx, dir, 'one by one', {}, oneByOne);
   rows.push(single.row);
   // For comparison: groups off, so each product also has its own claim, fsyncs and commit.
-  const ungrouped = await ferryRun(ctx, dir, 'one by one, groups off', { PUBLISH_GROUP_MAX_BYTES: '0' }, oneByOne);
+  const ungrouped = await medianFerryRun(ctx, dir, 'one by one, groups off', { PUBLISH_GROUP_MAX_BYTES: '0' }, oneByOne);
   rows.push(ungrouped.row);
   // Batches: BATCH products per registration request, published in groups (one claim, one durability step, one commit each).
-  const batched = await ferryRun(ctx, dir, `batch of ${BATCH} + groups`, { PUBLISH_GROUP_MAX_BYTES: String(4 * 1024 * 1024) }, async (ferry, files) => {
+  const batched = await medianFerryRun(ctx, dir, `batch of ${BATCH} + groups`, { PUBLISH_GROUP_MAX_BYTES: String(4 * 1024 * 1024) }, async (ferry, files) => {
     const latencies: number[] = [];
     const batches = Array.from({ length: Math.ceil(files.length / BATCH) }, (_, b) => b);
     await inPool(batches, 2, async (b) => {
@@ -104,7 +121,7 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
   const rclone = rows.find((r) => r.name.startsWith('rclone'));
   return {
     part: 'small',
-    title: `Many small products: ${count} × 64 KiB, registered through the API (one by one, and in batches), end to end`,
+    title: `Many small products: ${count} × 64 KiB, registered through the API (one by one, and in batches), end to end, median of ${ctx.repeat}`,
     baseline: base.name,
     rows: withRatios(rows, base),
     peak_rss: peak,
