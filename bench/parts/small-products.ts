@@ -15,6 +15,18 @@ async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<voi
 /** Products per batch registration request (the default REGISTER_BATCH_MAX). */
 const BATCH = 500;
 
+/** One Ferry run's row and the peak memory of its processes. */
+interface FerryRun {
+  row: Row;
+  peak: { api?: number; worker?: number };
+}
+
+/** The highest peak of each process over several runs. */
+function highestPeak(runs: readonly FerryRun[]): FerryRun['peak'] {
+  const most = (k: 'api' | 'worker') => Math.max(...runs.map((r) => r.peak[k] ?? 0)) || undefined;
+  return { api: most('api'), worker: most('worker') };
+}
+
 /**
  * The median of ctx.repeat Ferry runs (by time; its registration latencies come with it), and the
  * peak memory of all of them: one run of a few seconds swings by a fifth on a shared machine.
@@ -22,20 +34,18 @@ const BATCH = 500;
 async function medianFerryRun(
   ctx: BenchContext, dir: string, label: string, env: Record<string, string>,
   register: (ferry: Ferry, files: string[]) => Promise<number[]>,
-): Promise<{ row: Row; peak: { api?: number; worker?: number } }> {
-  const runs: Array<{ row: Row; peak: { api?: number; worker?: number } }> = [];
+): Promise<FerryRun> {
+  const runs: FerryRun[] = [];
   for (let i = 0; i < ctx.repeat; i++) runs.push(await ferryRun(ctx, dir, label, env, register));
   const seconds = median(runs.map((r) => r.row.seconds!));
-  const mid = runs.find((r) => r.row.seconds === seconds)!;
-  const most = (k: 'api' | 'worker') => Math.max(...runs.map((r) => r.peak[k] ?? 0)) || undefined;
-  return { row: mid.row, peak: { api: most('api'), worker: most('worker') } };
+  return { row: runs.find((r) => r.row.seconds === seconds)!.row, peak: highestPeak(runs) };
 }
 
 /** One Ferry run: stage the files, register them with `register` (returns request latencies), wait until all are published. */
 async function ferryRun(
   ctx: BenchContext, dir: string, label: string, env: Record<string, string>,
   register: (ferry: Ferry, files: string[]) => Promise<number[]>,
-): Promise<{ row: Row; peak: { api?: number; worker?: number } }> {
+): Promise<FerryRun> {
   const count = ctx.smallCount;
   const ferry = await startFerry(path.join(dir, 'ferry'), { mode: 'move', concurrency: ctx.concurrency, env });
   try {
@@ -109,11 +119,7 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
     return latencies;
   });
   rows.push(batched.row);
-  const runs = [single, ungrouped, batched];
-  const peak = {
-    api: Math.max(...runs.map((r) => r.peak.api ?? 0)) || undefined,
-    worker: Math.max(...runs.map((r) => r.peak.worker ?? 0)) || undefined,
-  };
+  const peak = highestPeak([single, ungrouped, batched]);
 
   const base = rows[0]!;
   const ferryRow = single.row;

@@ -17,6 +17,9 @@ function ephemeralLow(): number {
   }
 }
 
+/** Read once: the range is the machine's, not the test's. */
+const EPHEMERAL_LOW = ephemeralLow();
+
 /** Whether address:port can be listened on right now. */
 function canListen(port: number, address: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -35,7 +38,7 @@ function canListen(port: number, address: string): Promise<boolean> {
  * can take it.
  */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
-  const high = ephemeralLow() - 1;
+  const high = EPHEMERAL_LOW - 1;
   for (let tries = 0; tries < 100 && high > LOWEST; tries++) {
     const port = LOWEST + crypto.randomInt(high - LOWEST + 1);
     if (given.has(port)) continue;
