@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { freePort } from '../../test/support/free-port';
 import { startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
+import { cpuSeconds } from './cpu';
 import { settlePageCache } from './files';
 import { medianOf, since, sq } from './measure';
 
@@ -22,19 +23,6 @@ export async function peakRss(pid: number | undefined): Promise<number | undefin
   const children = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
   const theirs = await Promise.all(children.map((c) => peakRss(c)));
   return Number(m[1]) * 1024 + theirs.reduce<number>((sum, r) => sum + (r ?? 0), 0);
-}
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/** CPU seconds (utime + stime over all threads) of a process, from /proc/<pid>/stat. */
-export async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the command name (which may hold spaces), from field 3 (state): utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
-  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / USER_HZ : undefined;
 }
 
 /**
@@ -53,6 +41,8 @@ export interface Ferry {
   stageRoot: string;
   productsRoot: string;
   db: TestDatabase;
+  /** The api's and the worker's process ids (the worker's undefined when it was not started). */
+  pids: { api?: number; worker?: number };
   request(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   register(product: { data_id: string; data_type: string; stage_path: string }): Promise<void>;
   /**
@@ -140,6 +130,7 @@ export async function startFerry(
 
   const ferry: Ferry = {
     url, token, redisPrefix: prefix, stageRoot, productsRoot, db,
+    pids: { api: api.child.pid, worker: worker?.child.pid },
     async request(method, p, body) {
       const res = await send(method, p, body === undefined ? undefined : JSON.stringify(body));
       return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown> };

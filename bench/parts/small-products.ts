@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { cpuMsPerItem, cpuSnapshot } from '../lib/cpu';
 import { emptyDir, writeTree } from '../lib/files';
 import { startFerry, type Ferry } from '../lib/ferry';
 import { have, median, medianOf, quantile, since, sq, timeShell } from '../lib/measure';
@@ -51,13 +52,17 @@ async function ferryRun(
   try {
     const files = await writeTree(ferry.stageRoot, count, 64 * 1024);
     await timeShell('sync');
+    const cpu0 = await cpuSnapshot(ferry.pids);
     const t0 = process.hrtime.bigint();
     const latencies = await register(ferry, files);
     await ferry.waitPublished(count);
     const seconds = since(t0);
+    const cpu1 = await cpuSnapshot(ferry.pids);
     const row: Row = {
       name: `Ferry ${label} (${ctx.concurrency} jobs)`, seconds, products_per_s: count / seconds,
       register_p50_ms: quantile(latencies, 0.5), register_p99_ms: quantile(latencies, 0.99),
+      // Where a product's CPU went, and how much of the two cores stood idle: what to work on next.
+      ...cpuMsPerItem(cpu0, cpu1, count),
     };
     return { row, peak: await ferry.peakRss() };
   } finally {
@@ -130,7 +135,7 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
   const rclone = rows.find((r) => r.name.startsWith('rclone'));
   return {
     part: 'small',
-    title: `Many small products: ${count} × 64 KiB, registered through the API (one by one, and in batches), end to end, median of ${ctx.repeat}`,
+    title: `Many small products: ${count} × 64 KiB, registered through the API (one by one, and in batches), end to end, median of ${ctx.repeat}; cpu_ms_*: ms of CPU a product by process, and of idle cores`,
     baseline: base.name,
     rows: withRatios(rows, base),
     peak_rss: peak,
