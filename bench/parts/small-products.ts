@@ -112,7 +112,7 @@ export async function smallProducts(ctx: BenchContext): Promise<PartResult> {
   rows.push(ungrouped.row);
   // Batches: BATCH products per registration request, published in groups (one claim, one
   // durability step, one commit each), of up to 128 as a site registering in batches sets them:
-  // +11-14 % here over the default 64, which one by one keeps (docs/performance.md, thirteenth pass).
+  // 12 % faster here than the default 64, which one by one keeps (docs/performance.md, thirteenth pass).
   const batchEnv = { PUBLISH_GROUP_MAX_BYTES: String(4 * 1024 * 1024), PUBLISH_GROUP_SIZE: '128' };
   const batched = await medianFerryRun(ctx, dir, `batch of ${BATCH} + groups of 128`, batchEnv, async (ferry, files) => {
     const latencies: number[] = [];
