@@ -29,15 +29,20 @@ export interface CpuSnapshot {
   idle: number;
 }
 
-/** CPU seconds of every live process whose command name passes `match` (PostgreSQL's backends, say). */
-async function cpuOfCommands(match: (comm: string) => boolean): Promise<number> {
+/**
+ * CPU seconds of the live processes whose command name starts with each of `prefixes` (PostgreSQL's
+ * backends, say), summed per prefix, in one pass over /proc.
+ */
+async function cpuByCommand<P extends string>(prefixes: readonly P[]): Promise<Record<P, number>> {
+  const sums = Object.fromEntries(prefixes.map((p) => [p, 0])) as Record<P, number>;
   const pids = (await fs.readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  const seconds = await Promise.all(pids.map(async (pid) => {
+  await Promise.all(pids.map(async (pid) => {
     const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    return comm && match(comm) ? statCpuSeconds(stat) ?? 0 : 0;
+    const prefix = comm ? prefixes.find((p) => comm.startsWith(p)) : undefined;
+    if (prefix !== undefined) sums[prefix] += statCpuSeconds(stat) ?? 0;
   }));
-  return seconds.reduce((a, b) => a + b, 0);
+  return sums;
 }
 
 /**
@@ -46,9 +51,8 @@ async function cpuOfCommands(match: (comm: string) => boolean): Promise<number> 
  * (the api's and the worker's pools keep theirs while they are busy).
  */
 export async function cpuSnapshot(pids: { api?: number; worker?: number }): Promise<CpuSnapshot> {
-  const [worker, api, postgres, redis, stat] = await Promise.all([
-    cpuSeconds(pids.worker), cpuSeconds(pids.api),
-    cpuOfCommands((c) => c.startsWith('postgres')), cpuOfCommands((c) => c.startsWith('redis-server')),
+  const [worker, api, { postgres, 'redis-server': redis }, stat] = await Promise.all([
+    cpuSeconds(pids.worker), cpuSeconds(pids.api), cpuByCommand(['postgres', 'redis-server']),
     fs.readFile('/proc/stat', 'utf8'),
   ]);
   // The machine's line: user nice system idle iowait ..., in ticks.
