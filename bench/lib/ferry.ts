@@ -7,7 +7,6 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/databa
 import { freePort } from '../../test/support/free-port';
 import { startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
-import { cpuSeconds } from './cpu';
 import { settlePageCache } from './files';
 import { medianOf, since, sq } from './measure';
 
@@ -41,7 +40,10 @@ export interface Ferry {
   stageRoot: string;
   productsRoot: string;
   db: TestDatabase;
-  /** The api's and the worker's process ids (the worker's undefined when it was not started). */
+  /**
+   * The api's and the worker's process ids (the worker's undefined when it was not started), for
+   * their CPU time (cpuSeconds; an api's cluster workers are not counted: the bench runs one process).
+   */
   pids: { api?: number; worker?: number };
   request(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   register(product: { data_id: string; data_type: string; stage_path: string }): Promise<void>;
@@ -51,10 +53,6 @@ export interface Ferry {
    */
   waitPublished(count: number, opts?: { pollMs?: number; timeoutMs?: number }): Promise<void>;
   peakRss(): Promise<{ api?: number; worker?: number }>;
-  /** CPU seconds (user + system, all threads) the worker process has used so far. */
-  workerCpuSeconds(): Promise<number | undefined>;
-  /** The same for the api process (its cluster workers are not counted: the bench runs one process). */
-  apiCpuSeconds(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -156,12 +154,6 @@ export async function startFerry(
     },
     async peakRss() {
       return { api: await peakRss(api.child.pid), worker: await peakRss(worker?.child.pid) };
-    },
-    async workerCpuSeconds() {
-      return cpuSeconds(worker?.child.pid);
-    },
-    async apiCpuSeconds() {
-      return cpuSeconds(api.child.pid);
     },
     async stop() {
       agent.destroy();

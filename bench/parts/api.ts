@@ -62,7 +62,7 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
   let peak;
   try {
     const helloCpu = () => cpuSeconds(hello.child.pid);
-    const ferryCpu = () => ferry.apiCpuSeconds();
+    const ferryCpu = () => cpuSeconds(ferry.pids.api);
     const targets: [string, string, NginxUnderTest, () => Promise<number | undefined>][] = [
       ['Express "hello" (baseline)', '/api/hello', nginxHello, helloCpu],
       ['floor: Express + 1 Redis + the same PG read and JSON', '/api/products/seed-4321', nginxFloor, () => cpuSeconds(floor.child.pid)],

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { Pool } from 'pg';
 import { searchProducts } from '../../services/core/repositories/sky-search.repository';
 import { createTestDatabase } from '../../test/support/database';
+import { cpuSeconds } from '../lib/cpu';
 import { publishSeconds, stageColdCopy, startFerry, type Ferry } from '../lib/ferry';
 import { median, quantile, since } from '../lib/measure';
 import type { BenchContext, PartResult, Row } from '../lib/result';
@@ -85,9 +86,9 @@ export async function astroProducts(ctx: BenchContext): Promise<PartResult> {
       for (const a of i % 2 === 0 ? [0, 1] : [1, 0]) {
         const ferry = ferries[a]!;
         await stageColdCopy(ferry, src, i);
-        const cpu0 = await ferry.workerCpuSeconds();
+        const cpu0 = await cpuSeconds(ferry.pids.worker);
         seconds[a]!.push(await publishSeconds(ferry, i));
-        const cpu1 = await ferry.workerCpuSeconds();
+        const cpu1 = await cpuSeconds(ferry.pids.worker);
         if (cpu0 !== undefined && cpu1 !== undefined) cpu[a]!.push(cpu1 - cpu0);
       }
     }
