@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { apiNodeFlags } from '../../test/support/compose';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
@@ -8,21 +7,9 @@ import { freePort } from '../../test/support/free-port';
 import { startNodeProcess, type NodeProcess } from '../../test/support/node-process';
 import { deleteRedisPrefix, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/redis';
 import { settlePageCache } from './files';
+import { peakRss } from './memory';
+import { jsonClient, waitPublishedIn, type PublishTarget } from './publish-target';
 import { medianOf, since, sq } from './measure';
-
-/**
- * Peak resident set size (VmHWM) of a live process, in bytes, with its children's added: an api
- * with API_WORKERS > 1 is a cluster primary and its workers.
- */
-export async function peakRss(pid: number | undefined): Promise<number | undefined> {
-  if (!pid) return undefined;
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  if (!m) return undefined;
-  const children = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
-  const theirs = await Promise.all(children.map((c) => peakRss(c)));
-  return Number(m[1]) * 1024 + theirs.reduce<number>((sum, r) => sum + (r ?? 0), 0);
-}
 
 /**
  * The registry poll's interval where one product's register → published time is measured. A poll
@@ -32,12 +19,12 @@ export async function peakRss(pid: number | undefined): Promise<number | undefin
  */
 export const SINGLE_POLL_MS = 5;
 
-export interface Ferry {
+/** A running Ferry: a PublishTarget with its api's address and token, its registry and its data roots. */
+export interface Ferry extends PublishTarget {
   url: string;
   token: string;
   /** REDIS_PREFIX: everything under it is deleted when Ferry stops. */
   redisPrefix: string;
-  stageRoot: string;
   productsRoot: string;
   db: TestDatabase;
   /**
@@ -45,15 +32,7 @@ export interface Ferry {
    * their CPU time (cpuSeconds; an api's cluster workers are not counted: the bench runs one process).
    */
   pids: { api?: number; worker?: number };
-  request(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   register(product: { data_id: string; data_type: string; stage_path: string }): Promise<void>;
-  /**
-   * Waits until `count` products are published, polling the registry every `pollMs` (25 by
-   * default; SINGLE_POLL_MS where one product's time is measured).
-   */
-  waitPublished(count: number, opts?: { pollMs?: number; timeoutMs?: number }): Promise<void>;
-  peakRss(): Promise<{ api?: number; worker?: number }>;
-  stop(): Promise<void>;
 }
 
 async function stop(p: NodeProcess): Promise<void> {
@@ -110,53 +89,22 @@ export async function startFerry(
   const api = startNodeProcess('api/main.js', { ...env, NODE_OPTIONS: apiNodeOptions, PORT: String(port), METRICS_PORT: String(await freePort()) });
   const worker = opts.worker === false ? undefined : startNodeProcess('worker/main.js', { ...env, METRICS_PORT: String(await freePort()) });
   const url = `http://127.0.0.1:${port}`;
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  // The load generator shares the two cores with Ferry, so it must cost as little as it can:
-  // node:http with kept-alive connections spends about a third of the CPU per request that
-  // fetch does here (docs/performance.md, ninth pass).
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const send = (method: string, p: string, body: string | undefined) => new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = http.request(url + p, { method, agent, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  const client = jsonClient(url, token);
 
   const ferry: Ferry = {
     url, token, redisPrefix: prefix, stageRoot, productsRoot, db,
     pids: { api: api.child.pid, worker: worker?.child.pid },
-    async request(method, p, body) {
-      const res = await send(method, p, body === undefined ? undefined : JSON.stringify(body));
-      return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown> };
-    },
+    request: client.request,
     async register(product) {
       const res = await this.request('POST', '/api/products', product);
       if (res.status !== 201) throw new Error(`register ${product.data_id}: ${res.status} ${JSON.stringify(res.body)}`);
     },
-    async waitPublished(count, { pollMs = 25, timeoutMs = 900000 } = {}) {
-      const t0 = Date.now();
-      for (;;) {
-        // Straight from the registry's trigger-kept counts: polling an API endpoint every 25 ms
-        // would spend a good part of the 2 cores on the observer rather than on the publishes.
-        const res = await db.pool.query<{ status: string; n: number }>(
-          `SELECT status::text AS status, sum(count)::bigint AS n FROM product_status_counts WHERE status IN ('published', 'failed') GROUP BY status`,
-        );
-        const body = Object.fromEntries(res.rows.map((r) => [r.status, Number(r.n)]));
-        if ((body.published ?? 0) >= count) return;
-        if ((body.failed ?? 0) > 0) throw new Error(`publishes failed: ${JSON.stringify(body)}`);
-        if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${count} published: ${JSON.stringify(body)}`);
-        await new Promise((r) => setTimeout(r, pollMs));
-      }
-    },
+    waitPublished: (count, opts) => waitPublishedIn(db.pool, count, opts),
     async peakRss() {
       return { api: await peakRss(api.child.pid), worker: await peakRss(worker?.child.pid) };
     },
     async stop() {
-      agent.destroy();
+      client.close();
       await Promise.all([stop(api), worker && stop(worker)]);
       await deleteRedisPrefix(prefix);
       await db.drop();

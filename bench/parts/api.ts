@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareNginx, type NginxUnderTest } from '../../test/support/nginx';
 import { createTestCertificate } from '../../test/support/tls';
+import { startBaseline, stopBaseline } from '../lib/baseline';
 import { cpuSeconds } from '../lib/cpu';
 import { startFerry } from '../lib/ferry';
 import { assertAllOk, load, medianLoad } from '../lib/load';
@@ -26,16 +26,6 @@ async function nginxFor(upstreamPort: number, cert: { certFile: string; keyFile:
   }
   await nginx.start();
   return nginx;
-}
-
-/** Starts a baseline server (bench/lib/<script>) in its own process; resolves with it and its port. */
-async function startBaseline(script: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '../lib', script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { child, port };
 }
 
 /** API_WORKERS for the api under test: the cluster size is chosen by running this part with each. */
@@ -90,12 +80,9 @@ export async function apiLatency(ctx: BenchContext): Promise<PartResult> {
     peak = await ferry.peakRss();
   } finally {
     await Promise.all([nginxHello.stop(), nginxFloor.stop(), nginxFloorHttp.stop(), nginxFerry.stop()]);
-    for (const f of [floor, floorHttp]) {
-      f.child.kill('SIGTERM');
-      await new Promise((r) => f.child.once('exit', r));
-    }
+    await Promise.all([stopBaseline(floor), stopBaseline(floorHttp)]);
     await ferry.stop();
-    hello.child.kill('SIGTERM');
+    await stopBaseline(hello);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const base = rows[0]!;
