@@ -131,6 +131,23 @@ describe('worker runtime', () => {
     expect(await rt.metrics.registry.getSingleMetricAsString('ferry_reconciler_requeued_total')).toMatch(/ferry_reconciler_requeued_total\{[^}]*\} [1-9]/);
   });
 
+  it('publishes every small file due from the one job that published a group, each exactly once, and forgets the jobs it finds', async () => {
+    // No sweep but the one at start: only the drain can publish the products without a job.
+    const rt = await start({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '3', RECONCILE_INTERVAL_SECONDS: '3600' });
+    await rt.reconciler.sweep();
+    for (let i = 0; i < 10; i++) await stageProduct(db.pool, roots.stageRoot, `b/s${i}.fits`, `small ${i}`, { dataId: `s${i}` });
+    await stageProduct(db.pool, roots.stageRoot, 'b/large.fits', Buffer.alloc(2000, 1), { dataId: 'large' });
+    // A job of a product that the drain takes first is dropped from the queue, not run.
+    await enqueuePublish(rt.queue, 's9', 60000);
+    await enqueuePublish(rt.queue, 's0');
+    await waitFor(async () => (await db.pool.query("SELECT count(*)::int AS n FROM products WHERE status = 'published'")).rows[0].n === 10, 15000, 'the drain');
+    for (let i = 0; i < 10; i++) expect(await eventNames(db.pool, `s${i}`)).toEqual(['claimed', 'published', 'source_removed']);
+    expect(await status('large')).toBe('staging');
+    expect(await rt.queue.getJob(publishJobId('s9'))).toBeUndefined();
+    const body = await (await fetch(`http://127.0.0.1:${rt.metricsPort}/metrics`)).text();
+    expect(body).toMatch(/ferry_publish_group_size_count(\{[^}]*\})? 4\b/);
+  });
+
   it('re-enqueues due products the queue never received', async () => {
     await stageProduct(db.pool, roots.stageRoot, 'lost.fits', 'never queued', { dataId: 'lost' });
     await start();

@@ -4,6 +4,7 @@ import type { Config } from '../core/config';
 import { createPool } from '../core/db/pool';
 import { workerHeartbeatKey, workerInfoKey } from '../core/jobs/heartbeat-key';
 import { createPublishQueue, enqueuePublish, PUBLISH_JOB, PUBLISH_QUEUE, publishJobId, type PublishJobData } from '../core/jobs/publish-queue';
+import { queuedPublishJobs } from '../core/jobs/missing-publish-jobs';
 import { ShutdownRegistry } from '../core/lifecycle/shutdown-registry';
 import type { Logger } from '../core/logging/create-logger';
 import { createMetrics, zeroPublishCounters, type Metrics } from '../core/metrics/create-metrics';
@@ -68,7 +69,9 @@ export async function startWorker(
       publishing, metrics, logger, shutdownSignal: graceExpired.signal, isStopping: () => stopping.signal.aborted, limiter, progress,
       testHook: config.publish.testHookDir ? fileTestHook(config.publish.testHookDir) : undefined,
       forgetJobs: async (dataIds) => {
-        await Promise.all(dataIds.map((id) => queue.remove(publishJobId(id))));
+        // Most products of a batch have no job of their own (publish-dispatch.ts): one round trip
+        // finds the jobs there are, instead of a removal script run for every member.
+        await Promise.all((await queuedPublishJobs(queue, dataIds)).map((id) => queue.remove(publishJobId(id))));
       },
       requeue: async (dataId, delayMs) => {
         await enqueuePublish(queue, dataId, delayMs);

@@ -13,7 +13,7 @@ describe('POST /api/products/batch', () => {
   let stage: string;
 
   beforeAll(async () => {
-    t = await createTestApi({ env: { REGISTER_BATCH_MAX: String(BATCH_MAX) } });
+    t = await createTestApi({ env: { REGISTER_BATCH_MAX: String(BATCH_MAX), PUBLISH_GROUP_MAX_BYTES: '100', PUBLISH_GROUP_SIZE: '4' } });
     stage = t.roots.stageRoot;
   });
   afterAll(() => t.close());
@@ -195,6 +195,25 @@ describe('POST /api/products/batch', () => {
     expect(res.status).toBe(200);
     expect(res.body.created).toBe(BATCH_MAX);
     expect(await statusCountDrift(t.db.pool)).toEqual([]);
+  });
+
+  it('queues one job for each PUBLISH_GROUP_SIZE small files it creates, the first of each, and one for every product no group takes', async () => {
+    for (let i = 0; i < 9; i++) await writeFile(stage, `gq/s${i}.fits`, `small ${i}`);
+    await writeFile(stage, 'gq/big.fits', 'x'.repeat(101));
+    await writeFile(stage, 'gq/dir/a.bin', 'a');
+    const items = [
+      ...[0, 1, 2].map((i) => ({ data_id: `gq-s${i}`, data_type: 'image', stage_path: `gq/s${i}.fits` })),
+      { data_id: 'gq-big', data_type: 'image', stage_path: 'gq/big.fits' },
+      { data_id: 'gq-dir', data_type: 'ms', stage_path: 'gq/dir' },
+      ...[3, 4, 5, 6, 7, 8].map((i) => ({ data_id: `gq-s${i}`, data_type: 'image', stage_path: `gq/s${i}.fits` })),
+    ];
+    const before = await snapshot();
+    const res = await batch({ products: items });
+    expect(res.body.created).toBe(11);
+    expect(await snapshot()).toEqual({ products: before.products + 11, events: before.events + 11, jobs: before.jobs + 5 });
+    const queued = [];
+    for (const it of items) if (await t.deps.queue.getJob(publishJobId(it.data_id))) queued.push(it.data_id);
+    expect(queued).toEqual(['gq-s0', 'gq-big', 'gq-dir', 'gq-s4', 'gq-s8']);
   });
 
   it('refuses a malformed envelope with 400 validation_error and writes nothing', async () => {

@@ -88,19 +88,9 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
     const group = await publishGroup(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
     let result: PublishResult;
     if (group) {
-      for (const m of group) if (m.product.data_id !== dataId) deps.progress.end(m.product.data_id);
-      // The other products' jobs find them published (or due again) when they run; here they are counted and logged.
-      for (const m of group) if (m.product.data_id !== dataId) reportMember(deps, m);
-      metrics.publishGroupSize.observe(group.length);
-      // Their jobs were dropped at the claim: one that is not published gets its job back, as the single path would delay it.
-      for (const m of group) {
-        if (m.product.data_id === dataId) continue;
-        const delay = requeueDelay(m.result);
-        if (delay !== undefined) {
-          await deps.requeue?.(m.product.data_id, delay).catch((err) => log.warn('requeue failed; the reconciler enqueues the product', { err, member: m.product.data_id }));
-        }
-      }
+      await settleGroup(deps, group, dataId, log);
       result = group.find((m) => m.product.data_id === dataId)!.result;
+      await drainDueGroups(deps, hooks, log);
     } else {
       result = await publishProduct(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
     }
@@ -145,6 +135,48 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
         return delayUntil(job, token, Date.now() + 1000);
     }
   };
+}
+
+/**
+ * After a group: the other members (every member of a drained group) counted and logged, and given
+ * their jobs back where they are not published. Their queued jobs were dropped at the claim (a
+ * product registered in a batch may have had none: publish-dispatch.ts); one that is not published
+ * gets a job, as the single path would delay it.
+ */
+async function settleGroup(deps: PublishProcessorDeps, group: GroupMemberResult[], ownDataId: string | undefined, log: Logger): Promise<void> {
+  const others = group.filter((m) => m.product.data_id !== ownDataId);
+  for (const m of others) {
+    deps.progress.end(m.product.data_id);
+    reportMember(deps, m);
+  }
+  deps.metrics.publishGroupSize.observe(group.length);
+  for (const m of others) {
+    const delay = requeueDelay(m.result);
+    if (delay !== undefined) {
+      await deps.requeue?.(m.product.data_id, delay).catch((err) => log.warn('requeue failed; the reconciler enqueues the product', { err, member: m.product.data_id }));
+    }
+  }
+}
+
+/**
+ * A job that published its product in a group goes on with the small files due when it finished,
+ * a group at a time, until none is left or the worker stops. A batch registration gives a job to
+ * only one product in each group's worth of small files (publish-dispatch.ts): the others are
+ * published here. Only what was due when the drain began is taken, so products registered later
+ * wait for their own jobs, behind whatever was queued before them.
+ */
+async function drainDueGroups(deps: PublishProcessorDeps, hooks: GroupContext, log: Logger): Promise<void> {
+  const dueBy = new Date();
+  try {
+    while (!deps.isStopping() && !deps.shutdownSignal.aborted) {
+      const group = await publishGroup(deps.publishing, undefined, hooks, dueBy);
+      if (!group) return;
+      await settleGroup(deps, group, undefined, log);
+    }
+  } catch (err) {
+    // The job's own product is settled; a claim that failed (PostgreSQL unreachable) changed nothing.
+    log.warn('drain stopped; the reconciler enqueues the products still due', { err });
+  }
 }
 
 /** Metrics and a log line for a product published (or not) in another product's group: its job only mirrors the row later. */

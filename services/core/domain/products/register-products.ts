@@ -3,6 +3,7 @@ import { mapLimit } from '../../publish/map-limit';
 import { findProductsByDataIds } from '../../repositories/product.repository';
 import type { RegistryDeps } from '../registry-deps';
 import { enqueueManySafely } from './enqueue-safely';
+import { productsToEnqueue } from './publish-dispatch';
 import { insertRegistrations, refusedOrThrow, type BatchOutcome, type CheckedItem } from './insert-registrations';
 import { checkRegistrationInput, prepareCheckedRegistration, type RegisterProductInput } from './register-product';
 
@@ -45,7 +46,8 @@ export async function registerProducts(deps: RegistryDeps, inputs: readonly Regi
 /**
  * The writing half of registrations already checked, for a batch or for single registrations
  * written together (RegistrationWriter): ONE transaction (run again after a deadlock), then the
- * products created are enqueued after the commit in one round trip.
+ * products created are enqueued after the commit in one round trip, small files one job to a
+ * group's worth (productsToEnqueue).
  */
 export async function writeRegistrations(deps: RegistryDeps, items: readonly CheckedItem[]): Promise<BatchOutcome[]> {
   let outcomes: BatchOutcome[];
@@ -57,10 +59,10 @@ export async function writeRegistrations(deps: RegistryDeps, items: readonly Che
       if ((err as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt >= DEADLOCK_ATTEMPTS) throw err;
     }
   }
-  const toEnqueue = items
-    .filter(({ prepared }, index) => prepared.outcome === 'ready' && prepared.autoPublish && isCreated(outcomes[index]!))
-    .map(({ input }) => input.data_id);
-  await enqueueManySafely(deps, toEnqueue);
+  const created = items
+    .map(({ prepared }, index) => (prepared.outcome === 'ready' && prepared.autoPublish && isCreated(outcomes[index]!) ? prepared : undefined))
+    .filter((p) => p !== undefined);
+  await enqueueManySafely(deps, productsToEnqueue(deps.config.publish, created));
   return outcomes;
 }
 

@@ -87,6 +87,28 @@ describe('publishGroup', () => {
     expect(await fs.readFile(path.join(fx.roots.stageRoot, 's/f4'), 'utf8')).toBe('f4');
   });
 
+  it('drains without a named product: the oldest small files due by the given time, up to PUBLISH_GROUP_SIZE, and undefined once none is left', async () => {
+    for (let i = 0; i < 5; i++) await stage(`d/f${i}`, `f${i}`, `f${i}`);
+    await stage('d/large.fits', Buffer.alloc(2000, 1), 'large');
+    await stage('d/held.fits', 'held', 'held');
+    await fx.db.pool.query("UPDATE products SET held = true, due_at = NULL WHERE data_id = 'held'");
+    // Due after the drain began: left for its own job.
+    await stage('d/later.fits', 'later', 'later');
+    const dueBy = new Date();
+    await fx.db.pool.query("UPDATE products SET due_at = $1::timestamptz + interval '1 second' WHERE data_id = 'later'", [dueBy]);
+    const deps = fx.deps({ PUBLISH_GROUP_SIZE: '3', PUBLISH_MODE: 'copy' });
+
+    const first = await publishGroup(deps, undefined, {}, dueBy);
+    expect(first!.map((m) => [m.product.data_id, m.result.outcome])).toEqual([['f0', 'published'], ['f1', 'published'], ['f2', 'published']]);
+    const second = await publishGroup(deps, undefined, {}, dueBy);
+    expect(second!.map((m) => m.product.data_id)).toEqual(['f3', 'f4']);
+    expect(await publishGroup(deps, undefined, {}, dueBy)).toBeUndefined();
+    for (const id of ['large', 'held', 'later']) expect([id, await statusOf(id)]).toEqual([id, 'staging']);
+    expect(await publishGroup(fx.deps({ PUBLISH_GROUP_MAX_BYTES: '0' }), undefined, {}, new Date(Date.now() + 5000))).toBeUndefined();
+    expect(await statusOf('later')).toBe('staging');
+    expect(await statusCountDrift(fx.db.pool)).toEqual([]);
+  });
+
   it('answers undefined, claiming nothing, when the named product is not a due small file or groups are off', async () => {
     await stage('u/large.fits', Buffer.alloc(2000, 1), 'large');
     await stage('u/small.fits', 'small', 'small');

@@ -62,16 +62,20 @@ const alive = (m: Member) => m.error === undefined;
  * removes the sources and clears their markers in one more statement. A product that fails
  * anywhere fails alone, with its own error class, recorded as the single path records it.
  * undefined when the named product is not a due small file (the caller takes the single path).
+ * Without a named product (a drain), the group is the oldest small files due by `dueBy`; undefined
+ * when there are none (or groups are off).
  * A crash anywhere leaves each product published (its commit done) or leased until its lease
  * expires, then due again; a placed copy left uncommitted is found identical by the next attempt;
  * a source removed but its marker not yet cleared is finished by the reconciler.
  */
-export async function publishGroup(deps: PublishingDeps, dataId: string, ctx: GroupContext = {}): Promise<GroupMemberResult[] | undefined> {
+export async function publishGroup(
+  deps: PublishingDeps, dataId: string | undefined, ctx: GroupContext = {}, dueBy = new Date(),
+): Promise<GroupMemberResult[] | undefined> {
   const { groupMaxBytes, groupSize, leaseSeconds } = deps.config.publish;
   if (groupMaxBytes <= 0) return undefined;
-  const target = { dataId, dueBy: new Date(), maxBytes: groupMaxBytes };
+  const target = { dataId, dueBy, maxBytes: groupMaxBytes };
   // Most jobs of a grouped product find it taken by another's group: they skip the claim's turn.
-  if (!(await isGroupCandidate(deps.pool, target))) return undefined;
+  if (dataId !== undefined && !(await isGroupCandidate(deps.pool, { ...target, dataId }))) return undefined;
   const rows = await withTransaction(deps.pool, async (tx) => {
     await lockBulkStateChanges(tx);
     return recordClaimed(tx, { group: { ...target, limit: groupSize } }, {

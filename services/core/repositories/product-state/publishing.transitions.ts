@@ -20,10 +20,11 @@ const NO_LEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NUL
 /**
  * Which due small products a group claim takes: `dataId` (the job in hand) when it is a due,
  * unpaused `staging` file of at most `maxBytes`, and then up to `limit - 1` more like it, oldest
- * due first; rows another claim has locked are skipped, not waited for.
+ * due first; without `dataId` (a drain: the job in hand is done, and others are still due), the
+ * `limit` oldest due. Rows another claim has locked are skipped, not waited for.
  */
 export interface GroupClaimTarget {
-  group: { dataId: string; dueBy: Date; maxBytes: number; limit: number };
+  group: { dataId?: string; dueBy: Date; maxBytes: number; limit: number };
 }
 
 // Claims leave products of a paused service or data type alone: the pause is part of every claim
@@ -47,7 +48,7 @@ export async function isGroupCandidate(db: Queryable, g: Omit<GroupClaimTarget['
  * staging → publishing, `claimed`: a fresh lease (token, owner, expiry), the attempt counted.
  * undefined when the row is missing, not in `staging`, held, (by data_id) not yet due, or paused. A group
  * target claims every member in one statement, each with its own lease token and `claimed` event,
- * and returns the rows (none when the named product is not a member).
+ * and returns the rows, the named product first (none when it is named and not a member).
  */
 export async function recordClaimed(db: Queryable, target: ClaimTarget, lease: NewLease): Promise<ProductRow | undefined>;
 export async function recordClaimed(db: Queryable, target: GroupClaimTarget, lease: Omit<NewLease, 'token'>): Promise<ProductRow[]>;
@@ -61,15 +62,15 @@ export async function recordClaimed(db: Queryable, target: ClaimTarget | GroupCl
       `WITH own AS (
          SELECT id FROM products WHERE data_id = $1 AND ${groupMember('$4', '$5')} FOR UPDATE SKIP LOCKED
        ), others AS (
-         SELECT id FROM products WHERE data_id <> $1 AND ${groupMember('$4', '$5')} AND EXISTS (SELECT 1 FROM own)
+         SELECT id FROM products WHERE data_id IS DISTINCT FROM $1 AND ${groupMember('$4', '$5')} AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM own))
           ORDER BY next_attempt_at, id LIMIT $6 FOR UPDATE SKIP LOCKED
        ), c AS (
          UPDATE products SET status = 'publishing', lease_token = gen_random_uuid(), ${leaseColumns}
           WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM others)
           RETURNING *
        ), e AS (${eventInsert('claimed', 'c', { attempt: 'publish_attempts', worker: '$2' })})
-       SELECT ${productColumns()} FROM c ORDER BY data_id = $1 DESC, id`,
-      [g.dataId, lease.owner, lease.seconds, g.dueBy, g.maxBytes, Math.max(0, g.limit - 1)],
+       SELECT ${productColumns()} FROM c ORDER BY data_id = $1 DESC NULLS LAST, id`,
+      [g.dataId ?? null, lease.owner, lease.seconds, g.dueBy, g.maxBytes, g.dataId === undefined ? g.limit : Math.max(0, g.limit - 1)],
     ));
     return res.rows;
   }

@@ -1,0 +1,23 @@
+import type { Config } from '../../config';
+import type { ReadyRegistration } from './register-product';
+
+/**
+ * Which products registered together get a queued job of their own. A small file that the worker
+ * publishes in groups (PUBLISH_GROUP_MAX_BYTES, PUBLISH_GROUP_SIZE) needs none: one job in each
+ * group's worth of them is enough, because a job that publishes a group goes on claiming groups
+ * of the small files due until none is left (the worker's drain). Every other product keeps its
+ * job. A batch of 500 then costs four or eight queue entries instead of 500, and the worker
+ * removes no jobs for the group's other members (docs/performance.md, fourteenth pass).
+ * Registrations come in the order given, so each group's worth is led by its first product.
+ * A product left without a job is never lost: the reconciler enqueues every due product the
+ * queue lacks.
+ */
+export function productsToEnqueue(publish: Pick<Config['publish'], 'groupMaxBytes' | 'groupSize'>, created: readonly ReadyRegistration[]): string[] {
+  const ids: string[] = [];
+  let grouped = 0;
+  for (const r of created) {
+    const groupable = publish.groupMaxBytes > 0 && r.source.kind === 'file' && r.source.sizeBytes <= publish.groupMaxBytes;
+    if (!groupable || grouped++ % publish.groupSize === 0) ids.push(r.input.data_id);
+  }
+  return ids;
+}
