@@ -6,6 +6,7 @@ import { createTestDatabase, emptyRegistry, type TestDatabase } from '../../test
 import { createTestRoots, type TestRoots } from '../../test/support/dirs';
 import { testEnv } from '../../test/support/env';
 import { eventNames, productRow, sha256, stageProduct } from '../../test/support/publish-fixtures';
+import { armHook, hookReached, releaseHook } from '../../test/support/test-hooks';
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../../test/support/redis';
 import { waitFor } from '../../test/support/wait-for';
 import { loadConfig } from '../core/config';
@@ -131,18 +132,27 @@ describe('worker runtime', () => {
     expect(await rt.metrics.registry.getSingleMetricAsString('ferry_reconciler_requeued_total')).toMatch(/ferry_reconciler_requeued_total\{[^}]*\} [1-9]/);
   });
 
-  it('publishes every small file due from the one job that published a group, each exactly once, and forgets the jobs it finds', async () => {
+  it('publishes every small file due when a job began from that one job, each exactly once, and forgets the jobs it finds', async () => {
     // No sweep but the one at start: only the drain can publish the products without a job.
-    const rt = await start({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '3', RECONCILE_INTERVAL_SECONDS: '3600' });
+    const hooks = path.join(roots.base, 'hooks');
+    await fs.mkdir(hooks);
+    const rt = await start({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '3', RECONCILE_INTERVAL_SECONDS: '3600', PUBLISH_TEST_HOOK_DIR: hooks });
     await rt.reconciler.sweep();
     for (let i = 0; i < 10; i++) await stageProduct(db.pool, roots.stageRoot, `b/s${i}.fits`, `small ${i}`, { dataId: `s${i}` });
     await stageProduct(db.pool, roots.stageRoot, 'b/large.fits', Buffer.alloc(2000, 1), { dataId: 'large' });
     // A job of a product that the drain takes first is dropped from the queue, not run.
     await enqueuePublish(rt.queue, 's9', 60000);
+    await armHook(hooks, 'after-scan', 's0');
     await enqueuePublish(rt.queue, 's0');
+    // Due only after the job began: its own job's business, not this drain's.
+    await hookReached(hooks, 'after-scan', 's0');
+    await stageProduct(db.pool, roots.stageRoot, 'b/late.fits', 'late', { dataId: 'late' });
+    await releaseHook(hooks, 'after-scan', 's0');
     await waitFor(async () => (await db.pool.query("SELECT count(*)::int AS n FROM products WHERE status = 'published'")).rows[0].n === 10, 15000, 'the drain');
     for (let i = 0; i < 10; i++) expect(await eventNames(db.pool, `s${i}`)).toEqual(['claimed', 'published', 'source_removed']);
+    await waitFor(async () => (await rt.worker.isRunning()) && (await rt.queue.getActiveCount()) === 0, 5000, 'the job to end');
     expect(await status('large')).toBe('staging');
+    expect(await status('late')).toBe('staging');
     expect(await rt.queue.getJob(publishJobId('s9'))).toBeUndefined();
     const body = await (await fetch(`http://127.0.0.1:${rt.metricsPort}/metrics`)).text();
     expect(body).toMatch(/ferry_publish_group_size_count(\{[^}]*\})? 4\b/);

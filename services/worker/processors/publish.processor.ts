@@ -85,12 +85,14 @@ export function createPublishProcessor(deps: PublishProcessorDeps): Processor {
       onGroupClaimed: async (ids) => deps.forgetJobs?.(ids.filter((id) => id !== dataId)),
     };
     // A due small file goes with others like it in a group; anything else (or groups off) one by one.
-    const group = await publishGroup(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
+    // The job's group and its drain take only what was due when the job began.
+    const dueBy = new Date();
+    const group = await publishGroup(deps.publishing, dataId, hooks, dueBy).finally(() => deps.progress.end(dataId));
     let result: PublishResult;
     if (group) {
       await settleGroup(deps, group, dataId, log);
       result = group.find((m) => m.product.data_id === dataId)!.result;
-      await drainDueGroups(deps, hooks, log);
+      await drainDueGroups(deps, hooks, log, dueBy);
     } else {
       result = await publishProduct(deps.publishing, dataId, hooks).finally(() => deps.progress.end(dataId));
     }
@@ -159,14 +161,14 @@ async function settleGroup(deps: PublishProcessorDeps, group: GroupMemberResult[
 }
 
 /**
- * A job that published its product in a group goes on with the small files due when it finished,
- * a group at a time, until none is left or the worker stops. A batch registration gives a job to
- * only one product in each group's worth of small files (publish-dispatch.ts): the others are
- * published here. Only what was due when the drain began is taken, so products registered later
- * wait for their own jobs, behind whatever was queued before them.
+ * A job that published its product in a group goes on with the small files still due, a group at
+ * a time, until none is left or the worker stops. A batch registration gives a job to only one
+ * product in each group's worth of small files (publish-dispatch.ts): the others are published
+ * here. Only what was due by `dueBy`, when the job began, is taken: every product of the job's
+ * own registration was, and products registered later wait for their own jobs, behind whatever was
+ * queued before them (and a job that runs on while Redis is unreachable takes no new work).
  */
-async function drainDueGroups(deps: PublishProcessorDeps, hooks: GroupContext, log: Logger): Promise<void> {
-  const dueBy = new Date();
+async function drainDueGroups(deps: PublishProcessorDeps, hooks: GroupContext, log: Logger, dueBy: Date): Promise<void> {
   try {
     while (!deps.isStopping() && !deps.shutdownSignal.aborted) {
       const group = await publishGroup(deps.publishing, undefined, hooks, dueBy);
