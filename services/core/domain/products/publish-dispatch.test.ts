@@ -3,10 +3,10 @@ import { productsToEnqueue } from './publish-dispatch';
 import type { ReadyRegistration } from './register-product';
 
 /** A registration ready to write, with only what the dispatch reads filled in. */
-function ready(dataId: string, kind: StagedSource['kind'], sizeBytes: number): ReadyRegistration {
+function ready(dataId: string, kind: StagedSource['kind'], sizeBytes: number, dataType = 'image'): ReadyRegistration {
   return {
     outcome: 'ready', autoPublish: true,
-    input: { data_id: dataId, data_type: 'image', stage_path: `${dataId}.fits` },
+    input: { data_id: dataId, data_type: dataType, stage_path: `${dataId}.fits` },
     source: { relativePath: `${dataId}.fits`, absolutePath: `/stage/${dataId}.fits`, kind, sizeBytes, fileCount: 1 },
   } as ReadyRegistration;
 }
@@ -20,6 +20,11 @@ describe('productsToEnqueue', () => {
       ready('s2', 'file', 10), ready('s3', 'file', 10), ready('s4', 'file', 10), ready('s5', 'file', 10), ready('s6', 'file', 10),
     ];
     expect(productsToEnqueue(publish, created)).toEqual(['s0', 'big', 'dir', 's3', 's6']);
+  });
+
+  it('counts each data type on its own, so that a job paused with its type leads only products of that type', () => {
+    const created = ['i0', 'm0', 'i1', 'm1', 'i2', 'm2', 'i3', 'm3'].map((id) => ready(id, 'file', 10, id.startsWith('i') ? 'image' : 'mosaic'));
+    expect(productsToEnqueue(publish, created)).toEqual(['i0', 'm0', 'i3', 'm3']);
   });
 
   it('gives every product its own job when groups are off', () => {

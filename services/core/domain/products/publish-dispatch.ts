@@ -8,16 +8,20 @@ import type { ReadyRegistration } from './register-product';
  * of the small files due until none is left (the worker's drain). Every other product keeps its
  * job. A batch of 500 then costs four or eight queue entries instead of 500, and the worker
  * removes no jobs for the group's other members (docs/performance.md, fourteenth pass).
- * Registrations come in the order given, so each group's worth is led by its first product.
- * A product left without a job is never lost: the reconciler enqueues every due product the
- * queue lacks.
+ * Registrations come in the order given, so each group's worth is led by its first product. They
+ * are counted per data type: a pause is per type, and a job that met one waits (and is promoted
+ * when it is lifted) for the products of its own type, which its group and drain then take. A
+ * product left without a job is never lost: the reconciler enqueues every due product the queue
+ * lacks.
  */
 export function productsToEnqueue(publish: Pick<Config['publish'], 'groupMaxBytes' | 'groupSize'>, created: readonly ReadyRegistration[]): string[] {
   const ids: string[] = [];
-  let grouped = 0;
+  const grouped = new Map<string, number>();
   for (const r of created) {
     const groupable = publish.groupMaxBytes > 0 && r.source.kind === 'file' && r.source.sizeBytes <= publish.groupMaxBytes;
-    if (!groupable || grouped++ % publish.groupSize === 0) ids.push(r.input.data_id);
+    const n = grouped.get(r.input.data_type) ?? 0;
+    if (groupable) grouped.set(r.input.data_type, n + 1);
+    if (!groupable || n % publish.groupSize === 0) ids.push(r.input.data_id);
   }
   return ids;
 }
