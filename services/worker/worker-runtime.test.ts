@@ -10,10 +10,12 @@ import { armHook, hookReached, releaseHook } from '../../test/support/test-hooks
 import { deleteRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from '../../test/support/redis';
 import { waitFor } from '../../test/support/wait-for';
 import { loadConfig } from '../core/config';
+import { resumePublishing } from '../core/domain/lifecycle/resume-publishing';
 import { retryProduct } from '../core/domain/monitoring/retry-product';
 import { workerHeartbeatKey } from '../core/jobs/heartbeat-key';
 import { createPublishQueue, enqueuePublish, publishJobId } from '../core/jobs/publish-queue';
 import { createLogger } from '../core/logging/create-logger';
+import { insertPause } from '../core/repositories/publishing-control.repository';
 import { startWorker, type WorkerRuntime } from './worker-runtime';
 
 jest.setTimeout(90000);
@@ -156,6 +158,25 @@ describe('worker runtime', () => {
     expect(await rt.queue.getJob(publishJobId('s9'))).toBeUndefined();
     const body = await (await fetch(`http://127.0.0.1:${rt.metricsPort}/metrics`)).text();
     expect(body).toMatch(/ferry_publish_group_size_count(\{[^}]*\})? 4\b/);
+  });
+
+  it('publishes the small files of a paused type once the pause is lifted, though only the first of them had a job', async () => {
+    const rt = await start({ PUBLISH_GROUP_MAX_BYTES: '1000', PUBLISH_GROUP_SIZE: '3', RECONCILE_INTERVAL_SECONDS: '3600' });
+    await rt.reconciler.sweep();
+    await insertPause(db.pool, { scope: 'mosaic', actor: 'test', reason: 'test' });
+    for (let i = 0; i < 3; i++) {
+      await stageProduct(db.pool, roots.stageRoot, `p/i${i}.fits`, `image ${i}`, { dataId: `i${i}` });
+      await stageProduct(db.pool, roots.stageRoot, `p/m${i}.fits`, `mosaic ${i}`, { dataId: `m${i}`, dataType: 'mosaic' });
+    }
+    // As a batch registration queues them: the first of each type's group's worth.
+    await enqueuePublish(rt.queue, 'i0');
+    await enqueuePublish(rt.queue, 'm0');
+    const published = async (prefix: string) => (await db.pool.query("SELECT count(*)::int AS n FROM products WHERE status = 'published' AND data_id LIKE $1", [`${prefix}%`])).rows[0].n;
+    await waitFor(async () => (await published('i')) === 3, 15000, 'the images');
+    await waitFor(async () => (await rt.queue.getJob(publishJobId('m0')))?.isDelayed(), 5000, "the mosaic's job to meet the pause");
+    expect(await published('m')).toBe(0);
+    await resumePublishing({ pool: db.pool, queue: rt.queue, logger: createLogger({ service: 'test', level: 'error', stream: new PassThrough() }) }, { dataType: 'mosaic', actor: 'test' });
+    await waitFor(async () => (await published('m')) === 3, 15000, 'the mosaics after the resume');
   });
 
   it('re-enqueues due products the queue never received', async () => {
