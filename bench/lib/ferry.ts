@@ -27,11 +27,6 @@ export interface Ferry extends PublishTarget {
   redisPrefix: string;
   productsRoot: string;
   db: TestDatabase;
-  /**
-   * The api's and the worker's process ids (the worker's undefined when it was not started), for
-   * their CPU time (cpuSeconds; an api's cluster workers are not counted: the bench runs one process).
-   */
-  pids: { api?: number; worker?: number };
   register(product: { data_id: string; data_type: string; stage_path: string }): Promise<void>;
 }
 

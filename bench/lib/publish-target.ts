@@ -61,7 +61,11 @@ export async function waitPublishedIn(pool: Pool, count: number, { pollMs = 25, 
 /** What the small part registers products with and waits on: a Ferry, or the floor publisher. */
 export interface PublishTarget {
   stageRoot: string;
-  /** The processes whose CPU the row reports (the floor's one process counts as the worker). */
+  /**
+   * The processes whose CPU a row reports: a Ferry's api and worker (the worker's undefined when it
+   * was not started; an api's cluster workers are not counted: the bench runs one process), the
+   * floor's one process as the worker.
+   */
   pids: { api?: number; worker?: number };
   request(method: string, p: string, body?: unknown): Promise<JsonAnswer>;
   /**
