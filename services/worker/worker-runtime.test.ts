@@ -64,6 +64,9 @@ describe('worker runtime', () => {
     return rt;
   }
   const status = async (id: string) => (await productRow(db.pool, id)).status;
+  /** How many products whose data_id starts with `prefix` are published. */
+  const publishedCount = async (prefix = '') =>
+    (await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM products WHERE status = 'published' AND data_id LIKE $1", [`${prefix}%`])).rows[0]!.n;
 
   it('publishes a queued product, logs with data_id, attempt and lease, beats and exports metrics', async () => {
     const rt = await start();
@@ -150,7 +153,7 @@ describe('worker runtime', () => {
     await hookReached(hooks, 'after-scan', 's0');
     await stageProduct(db.pool, roots.stageRoot, 'b/late.fits', 'late', { dataId: 'late' });
     await releaseHook(hooks, 'after-scan', 's0');
-    await waitFor(async () => (await db.pool.query("SELECT count(*)::int AS n FROM products WHERE status = 'published'")).rows[0].n === 10, 15000, 'the drain');
+    await waitFor(async () => (await publishedCount()) === 10, 15000, 'the drain');
     for (let i = 0; i < 10; i++) expect(await eventNames(db.pool, `s${i}`)).toEqual(['claimed', 'published', 'source_removed']);
     await waitFor(async () => (await rt.worker.isRunning()) && (await rt.queue.getActiveCount()) === 0, 5000, 'the job to end');
     expect(await status('large')).toBe('staging');
@@ -171,12 +174,11 @@ describe('worker runtime', () => {
     // As a batch registration queues them: the first of each type's group's worth.
     await enqueuePublish(rt.queue, 'i0');
     await enqueuePublish(rt.queue, 'm0');
-    const published = async (prefix: string) => (await db.pool.query("SELECT count(*)::int AS n FROM products WHERE status = 'published' AND data_id LIKE $1", [`${prefix}%`])).rows[0].n;
-    await waitFor(async () => (await published('i')) === 3, 15000, 'the images');
+    await waitFor(async () => (await publishedCount('i')) === 3, 15000, 'the images');
     await waitFor(async () => (await rt.queue.getJob(publishJobId('m0')))?.isDelayed(), 5000, "the mosaic's job to meet the pause");
-    expect(await published('m')).toBe(0);
+    expect(await publishedCount('m')).toBe(0);
     await resumePublishing({ pool: db.pool, queue: rt.queue, logger: createLogger({ service: 'test', level: 'error', stream: new PassThrough() }) }, { dataType: 'mosaic', actor: 'test' });
-    await waitFor(async () => (await published('m')) === 3, 15000, 'the mosaics after the resume');
+    await waitFor(async () => (await publishedCount('m')) === 3, 15000, 'the mosaics after the resume');
   });
 
   it('re-enqueues due products the queue never received', async () => {
