@@ -16,6 +16,7 @@ import { Heartbeat } from './heartbeat';
 import { PublishControls } from './publish-controls';
 import { PublishProgress } from './publish-progress';
 import { stopOnesSumThread } from '../core/product-types/fits/ones-sum-thread';
+import { stopFileThreads } from '../core/publish/file-threads';
 import { createPublishProcessor, type Processor } from './processors/publish.processor';
 import { Reconciler } from './reconciler';
 import { fileTestHook } from './test-hook';
@@ -141,6 +142,7 @@ export async function startWorker(
     clearTimeout(graceTimer);
   });
   shutdown.add('stop checksum thread', () => stopOnesSumThread());
+  shutdown.add('stop file threads', () => stopFileThreads());
   shutdown.add('stop heartbeat', () => heartbeat.stop());
   shutdown.add('stop control refresh', () => controls.stop());
   shutdown.add('close metrics listener', () => metricsServer.close());

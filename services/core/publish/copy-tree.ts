@@ -4,9 +4,11 @@ import type { ManifestEntry, ProductKind } from '../repositories/product.types';
 import { copyAndHash, checkAborted, DEFAULT_DROP_MODE_BITS, sanitizeMode, type CopyControl, type CopyTarget } from './copy-and-hash';
 import { at, closeAll, isNotDirectory, openDirAt } from './dir-handle';
 import { syncFileAt, syncHandle } from './fsync';
+import { THREAD_FILE_MAX_BYTES, type FileCopyJob, type FileCopyResult } from './file-thread';
+import { callError, copyOnThreads, fileThreadsAvailable } from './file-threads';
 import { directoryDigest, sortManifest } from './manifest';
 import { mapLimit } from './map-limit';
-import type { TreeSnapshot } from './scan-source';
+import type { TreeEntry, TreeSnapshot } from './scan-source';
 
 /** What a product is: the figures committed to the registry. */
 export interface TreeDigest {
@@ -19,8 +21,17 @@ export interface TreeDigest {
   manifest: ManifestEntry[] | null;
 }
 
-/** Files of a directory product copied at once: each copy waits on the thread pool for its reads and writes. */
+/** Larger files of a directory product copied at once: each copy waits on the thread pool for its reads and writes. */
 const FILES_IN_FLIGHT = 16;
+/**
+ * A directory product's small files (up to THREAD_FILE_MAX_BYTES) go to the file threads in
+ * batches of at most this many files and bytes: one message each way per batch, and the abort
+ * signal, progress and bandwidth limit are seen between batches (a few milliseconds apart).
+ */
+const BATCH_FILES = 32;
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** Batches handed over at once: enough that no file thread waits for its next one. */
+const BATCHES_IN_FLIGHT = 8;
 /**
  * fsyncs in flight once every file is copied. Copied without their own fsync, then synced together,
  * the files reach the disk in a few journal commits instead of one or more per file.
@@ -41,6 +52,43 @@ export interface CopySource {
   label: string;
 }
 
+/** The small files in batches of at most BATCH_FILES files and BATCH_BYTES bytes. */
+function batches(files: readonly TreeEntry[]): TreeEntry[][] {
+  const out: TreeEntry[][] = [];
+  let batch: TreeEntry[] = [];
+  let bytes = 0;
+  for (const e of files) {
+    if (batch.length > 0 && (batch.length === BATCH_FILES || bytes + e.size > BATCH_BYTES)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(e);
+    bytes += e.size;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
+}
+
+/** A file thread's result as copyAndHash would have given it: the digest, or the error it would have thrown. */
+function threadResult(r: FileCopyResult | undefined, label: string): { sha256: string; size: number } {
+  if (r && 'sha256' in r) return r;
+  if (r && 'change' in r) {
+    const why = { replaced: 'was replaced or removed after it was scanned', not_regular: 'is no longer a regular file', changed: 'changed while it was copied' }[r.change];
+    throw new PublishError('source_changed', `${label} ${why}`);
+  }
+  if (r) throw callError(r.failure);
+  throw new PublishError('internal', `the file thread returned no result for ${label}`);
+}
+
+/** Settles every promise, then throws the first failure: nothing is still running when the caller closes its handles. */
+async function allOrFirstError<T extends unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+}
+
 function baseName(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
@@ -55,8 +103,9 @@ function parentRel(rel: string): string {
  * byte on the way; with dest undefined it only hashes (used to compare an existing destination).
  * Every source directory and file is opened through its parent's handle without following links
  * and must be the entry the scan recorded, so a path swapped for a symlink mid-copy is never
- * followed (`source_changed`). Files are copied FILES_IN_FLIGHT at a time without their own fsync,
- * then fsynced SYNCS_IN_FLIGHT at a time; then directories get their (sanitised) mode and mtime and
+ * followed (`source_changed`). Files are copied without their own fsync (small ones in batches on
+ * the file threads, larger ones FILES_IN_FLIGHT at a time through the thread pool), then fsynced
+ * SYNCS_IN_FLIGHT at a time; then directories get their (sanitised) mode and mtime and
  * are fsynced children-first.
  */
 export async function copyTree(src: CopySource, dest: CopyTarget | undefined, snap: TreeSnapshot, ctl: CopyControl = {}): Promise<TreeDigest> {
@@ -90,13 +139,34 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
       }
     }
     const fileCtl: CopyControl = { ...ctl, chunkBytes: Math.min(ctl.chunkBytes ?? DIRECTORY_FILE_CHUNK, DIRECTORY_FILE_CHUNK), syncLater: true, keepOutput: undefined };
-    const manifest: ManifestEntry[] = await mapLimit(files, FILES_IN_FLIGHT, async (e) => {
-      checkAborted(ctl.signal);
-      const dir = srcDirs.get(parentRel(e.rel))!;
-      const target = dest ? { dir: destDirs.get(parentRel(e.rel))!, name: baseName(e.rel) } : undefined;
-      const r = await copyAndHash(dir, baseName(e.rel), target, e, fileCtl, labelOf(e.rel));
-      return { path: e.rel, size: r.size, sha256: r.sha256 };
-    });
+    // Small files go to the file threads unless a type's check must see their bytes here.
+    const onThreads = !ctl.observer && fileThreadsAvailable();
+    const small = onThreads ? files.filter((e) => e.size <= THREAD_FILE_MAX_BYTES) : [];
+    const large = onThreads ? files.filter((e) => e.size > THREAD_FILE_MAX_BYTES) : files;
+    const mode = (e: TreeEntry) => sanitizeMode(e.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS);
+    const [threaded, pooled] = await allOrFirstError<[ManifestEntry[][], ManifestEntry[]]>([
+      mapLimit(batches(small), BATCHES_IN_FLIGHT, async (batch) => {
+        checkAborted(ctl.signal);
+        const jobs: FileCopyJob[] = batch.map((e) => ({
+          srcDir: srcDirs.get(parentRel(e.rel))!.fd, name: baseName(e.rel), dev: e.dev, ino: e.ino, size: e.size, mtimeMs: e.mtimeMs,
+          destDir: dest ? destDirs.get(parentRel(e.rel))!.fd : undefined, mode: mode(e), atime: e.atime, mtime: e.mtime,
+        }));
+        const results = await copyOnThreads(jobs);
+        const entries = batch.map((e, i) => ({ path: e.rel, ...threadResult(results[i], labelOf(e.rel)) }));
+        const bytes = entries.reduce((n, r) => n + r.size, 0);
+        ctl.onBytes?.(bytes);
+        if (ctl.pace) await ctl.pace(bytes, ctl.signal);
+        return entries;
+      }),
+      mapLimit(large, FILES_IN_FLIGHT, async (e) => {
+        checkAborted(ctl.signal);
+        const dir = srcDirs.get(parentRel(e.rel))!;
+        const target = dest ? { dir: destDirs.get(parentRel(e.rel))!, name: baseName(e.rel) } : undefined;
+        const r = await copyAndHash(dir, baseName(e.rel), target, e, fileCtl, labelOf(e.rel));
+        return { path: e.rel, size: r.size, sha256: r.sha256 };
+      }),
+    ]);
+    const manifest = [...threaded.flat(), ...pooled];
     if (dest) {
       // Every file on disk before the directories that name them are synced.
       await mapLimit(files, SYNCS_IN_FLIGHT, async (e) => {

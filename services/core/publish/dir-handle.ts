@@ -1,6 +1,7 @@
 import { constants as C, type BigIntStats, type Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import { PublishError } from '../errors/publish-error';
+import { FILE_CREATE_FLAGS, FILE_READ_FLAGS } from './file-thread';
 
 // Handle-relative access without a native addon: `/proc/self/fd/<dirfd>/<name>` makes the kernel
 // start the lookup at the directory the handle holds (the magic link is resolved to that open
@@ -8,10 +9,8 @@ import { PublishError } from '../errors/publish-error';
 // component from being followed; rename, unlink, mkdir, rmdir and link never follow it anyway.
 // Why not openat2 through an addon: docs/security.md.
 
-/** Opens a directory to read entries and open children through; O_NONBLOCK keeps a FIFO from blocking an open. */
+/** Opens a directory to read entries and open children through. The file flags are the file thread's, which imports nothing of ours. */
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
-const FILE_READ_FLAGS = C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY;
-const FILE_CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW;
 
 /** What an entry is, as the kernel knows it: the same (dev, ino) is the same file. */
 export interface Identity {

@@ -1,8 +1,10 @@
 import fs, { type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { constants as C, type Stats } from 'node:fs';
 import { PublishError } from '../errors/publish-error';
 import type { ProductKind } from '../repositories/product.types';
 import { at, handlePath, isNotDirectory, lstatAt, openDirAt, type Identity } from './dir-handle';
+import type { LstatRecord } from './file-thread';
+import { fileThreadsAvailable, lstatOnThreads } from './file-threads';
 import { mapLimit } from './map-limit';
 import { hasControlChar } from './product-paths';
 
@@ -29,7 +31,35 @@ export interface TreeSnapshot {
   fileCount: number;
 }
 
-function describe(st: Stats): string | undefined {
+/** What a walk reads of an lstat: fs.Stats, or a file thread's record as entryStats gives it. */
+type EntryStats = Pick<
+  Stats,
+  'dev' | 'ino' | 'mode' | 'size' | 'mtimeMs' | 'ctimeMs' | 'atime' | 'mtime' | 'isDirectory' | 'isSymbolicLink' | 'isBlockDevice' | 'isCharacterDevice' | 'isFIFO' | 'isSocket'
+>;
+
+/** A file thread's lstat record with fs.Stats's answers (its dates as Node makes them: the ms rounded). */
+function entryStats(r: LstatRecord): EntryStats {
+  const type = r.mode & C.S_IFMT;
+  return {
+    dev: r.dev, ino: r.ino, mode: r.mode, size: r.size, mtimeMs: r.mtimeMs, ctimeMs: r.ctimeMs,
+    atime: new Date(Math.round(r.atimeMs)), mtime: new Date(Math.round(r.mtimeMs)),
+    isDirectory: () => type === C.S_IFDIR,
+    isSymbolicLink: () => type === C.S_IFLNK,
+    isBlockDevice: () => type === C.S_IFBLK,
+    isCharacterDevice: () => type === C.S_IFCHR,
+    isFIFO: () => type === C.S_IFIFO,
+    isSocket: () => type === C.S_IFSOCK,
+  };
+}
+
+/** lstat of every name inside `dir`: on the file threads, one message for the lot, else several calls in flight on the thread pool. */
+async function lstatAll(dir: FileHandle, names: string[]): Promise<EntryStats[]> {
+  if (names.length === 0) return [];
+  if (fileThreadsAvailable()) return (await lstatOnThreads(dir.fd, names)).map(entryStats);
+  return mapLimit(names, LSTAT_IN_FLIGHT, (name) => fs.lstat(at(dir, name)));
+}
+
+function describe(st: EntryStats): string | undefined {
   if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isBlockDevice() || st.isCharacterDevice()) return 'a device';
   if (st.isFIFO()) return 'a FIFO';
@@ -37,7 +67,7 @@ function describe(st: Stats): string | undefined {
   return undefined;
 }
 
-function entry(rel: string, st: Stats): TreeEntry {
+function entry(rel: string, st: EntryStats): TreeEntry {
   return {
     rel,
     type: st.isDirectory() ? 'directory' : 'file',
@@ -107,8 +137,8 @@ async function walk(dir: FileHandle, rel: string, label: string, out: TreeEntry[
   for (const name of names) {
     if (hasControlChar(name)) throw new PublishError('unsupported_file_type', `${JSON.stringify(`${here}/${name}`)} has a control character in its name`);
   }
-  // Several lstat calls in flight: each is a thread-pool round trip, and a product may hold thousands.
-  const stats = await mapLimit(names, LSTAT_IN_FLIGHT, (name) => fs.lstat(at(dir, name)));
+  // A product may hold thousands of names: one round trip for them all where the file threads run.
+  const stats = await lstatAll(dir, names);
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     const st = stats[i]!;
