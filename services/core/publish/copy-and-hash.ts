@@ -4,6 +4,7 @@ import { PublishError } from '../errors/publish-error';
 import { allocateAligned } from './aligned-buffer';
 import { createFileAt, openFileAt, reopenDirect } from './dir-handle';
 import { syncHandle } from './fsync';
+import { allSettledOrThrow } from './settle-all';
 import type { TreeEntry } from './scan-source';
 
 /**
@@ -138,12 +139,6 @@ function wholeBlocks(n: number): number {
   return Math.max(DIRECT_BLOCK, n - (n % DIRECT_BLOCK));
 }
 
-/** Settles once every step has (so the buffer they use is free again); rejects with the first failure. */
-async function allSettledOrThrow(steps: Promise<void>[]): Promise<void> {
-  const failed = (await Promise.allSettled(steps)).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
 /** fdatasync with fsync's never-retry rule: a failure fails the copy (fsync_failed). */
 async function dataSync(fh: FileHandle, label: string): Promise<void> {
   try {
@@ -187,7 +182,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
   let reading: Promise<{ bytesRead: number }> | undefined;
   let flushing: Promise<void> | undefined;
   // Per buffer: its write and its check, both done before the buffer is read into again.
-  const busy: Array<Promise<void> | undefined> = [];
+  const busy: Array<Promise<unknown> | undefined> = [];
   let flushedUpTo = 0;
   let handedOver = false;
   try {

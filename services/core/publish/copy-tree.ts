@@ -8,6 +8,7 @@ import { THREAD_FILE_MAX_BYTES, type FileCopyJob, type FileCopyResult } from './
 import { callError, copyOnThreads, fileThreadsAvailable } from './file-threads';
 import { directoryDigest, sortManifest } from './manifest';
 import { mapLimit } from './map-limit';
+import { allSettledOrThrow } from './settle-all';
 import type { TreeEntry, TreeSnapshot } from './scan-source';
 
 /** What a product is: the figures committed to the registry. */
@@ -81,14 +82,6 @@ function threadResult(r: FileCopyResult | undefined, label: string): { sha256: s
   throw new PublishError('internal', `the file thread returned no result for ${label}`);
 }
 
-/** Settles every promise, then throws the first failure: nothing is still running when the caller closes its handles. */
-async function allOrFirstError<T extends unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const settled = await Promise.allSettled(promises);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
-}
-
 function baseName(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
@@ -144,7 +137,8 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
     const small = onThreads ? files.filter((e) => e.size <= THREAD_FILE_MAX_BYTES) : [];
     const large = onThreads ? files.filter((e) => e.size > THREAD_FILE_MAX_BYTES) : files;
     const mode = (e: TreeEntry) => sanitizeMode(e.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS);
-    const [threaded, pooled] = await allOrFirstError<[ManifestEntry[][], ManifestEntry[]]>([
+    // Both lanes settle before a failure is thrown: no batch still names a directory when it is closed.
+    const lanes = await allSettledOrThrow<ManifestEntry[]>([
       mapLimit(batches(small), BATCHES_IN_FLIGHT, async (batch) => {
         checkAborted(ctl.signal);
         const jobs: FileCopyJob[] = batch.map((e) => ({
@@ -157,7 +151,7 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
         ctl.onBytes?.(bytes);
         if (ctl.pace) await ctl.pace(bytes, ctl.signal);
         return entries;
-      }),
+      }).then((perBatch) => perBatch.flat()),
       mapLimit(large, FILES_IN_FLIGHT, async (e) => {
         checkAborted(ctl.signal);
         const dir = srcDirs.get(parentRel(e.rel))!;
@@ -166,7 +160,7 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
         return { path: e.rel, size: r.size, sha256: r.sha256 };
       }),
     ]);
-    const manifest = [...threaded.flat(), ...pooled];
+    const manifest = lanes.flat();
     if (dest) {
       // Every file on disk before the directories that name them are synced.
       await mapLimit(files, SYNCS_IN_FLIGHT, async (e) => {
