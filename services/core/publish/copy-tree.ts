@@ -108,6 +108,8 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
   }
   const dirs = snap.entries.filter((e) => e.type === 'directory');
   const files = snap.entries.filter((e) => e.type === 'file');
+  /** An entry's mode as its copy gets it: the bits PUBLISH_MODE_DROP_BITS names dropped. */
+  const mode = (e: TreeEntry) => sanitizeMode(e.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS);
   // One handle per directory on each side for the whole copy: files are then opened one lookup
   // away from a verified directory.
   const srcDirs = new Map<string, FileHandle>();
@@ -136,7 +138,6 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
     const onThreads = !ctl.observer && fileThreadsAvailable();
     const small = onThreads ? files.filter((e) => e.size <= THREAD_FILE_MAX_BYTES) : [];
     const large = onThreads ? files.filter((e) => e.size > THREAD_FILE_MAX_BYTES) : files;
-    const mode = (e: TreeEntry) => sanitizeMode(e.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS);
     // Both lanes settle before a failure is thrown: no batch still names a directory when it is closed.
     const lanes = await allSettledOrThrow<ManifestEntry[]>([
       mapLimit(batches(small), BATCHES_IN_FLIGHT, async (batch) => {
@@ -172,7 +173,7 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
       // search permission is set only after nothing below needs to be opened.
       for (const e of [...dirs].reverse()) {
         const fh = destDirs.get(e.rel)!;
-        await fh.chmod(sanitizeMode(e.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS));
+        await fh.chmod(mode(e));
         await fh.utimes(e.atime, e.mtime);
         await syncHandle(fh, labelOf(e.rel));
       }
