@@ -126,6 +126,7 @@ function copySmallFile(job: FileCopyJob, buf: Buffer): FileCopyResult {
       if (output !== undefined) for (let off = 0; off < n;) off += fs.writeSync(output, buf, off, n - off, total + off);
       total += n;
       if (total > job.size) return { change: 'changed' };
+      if (n < want) break;
     }
     const after = fs.fstatSync(input);
     if (total !== job.size || after.size !== job.size || after.mtimeMs !== job.mtimeMs) return { change: 'changed' };
