@@ -1,5 +1,15 @@
 import type { Config } from '../../config';
+import type { StagedSource } from '../../publish/stage-path';
 import type { ReadyRegistration } from './register-product';
+
+/**
+ * True when the worker's group claim would take this source: a file of at most
+ * PUBLISH_GROUP_MAX_BYTES. The claim says the same in SQL (groupMember in
+ * publishing.transitions.ts); group-rule.test.ts holds the two to the same answers.
+ */
+export function isGroupable(groupMaxBytes: number, source: Pick<StagedSource, 'kind' | 'sizeBytes'>): boolean {
+  return groupMaxBytes > 0 && source.kind === 'file' && source.sizeBytes <= groupMaxBytes;
+}
 
 /**
  * Which products registered together get a queued job of their own. A small file that the worker
@@ -18,7 +28,7 @@ export function productsToEnqueue(publish: Pick<Config['publish'], 'groupMaxByte
   const ids: string[] = [];
   const grouped = new Map<string, number>();
   for (const r of created) {
-    const groupable = publish.groupMaxBytes > 0 && r.source.kind === 'file' && r.source.sizeBytes <= publish.groupMaxBytes;
+    const groupable = isGroupable(publish.groupMaxBytes, r.source);
     const n = grouped.get(r.input.data_type) ?? 0;
     if (groupable) grouped.set(r.input.data_type, n + 1);
     if (!groupable || n % publish.groupSize === 0) ids.push(r.input.data_id);

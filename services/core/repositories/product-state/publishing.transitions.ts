@@ -31,7 +31,8 @@ export interface GroupClaimTarget {
 // statement, so a claim racing a pause either commits first (its copy runs and finishes) or sees it.
 const notPaused = `NOT ${pausedCondition('products.data_type')}`;
 
-// A row a group may take: due, unheld, a small file, not paused.
+// A row a group may take: due, unheld, a small file, not paused. Which files are small is also
+// decided in TypeScript (isGroupable in publish-dispatch.ts); group-rule.test.ts holds the two equal.
 const groupMember = (dueBy: string, maxBytes: string) => `status = 'staging' AND NOT held AND next_attempt_at <= ${dueBy} AND kind = 'file'
   AND size_bytes <= ${maxBytes} AND ${notPaused}`;
 
