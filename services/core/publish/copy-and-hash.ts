@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { PublishError } from '../errors/publish-error';
 import { allocateAligned } from './aligned-buffer';
-import { createFileAt, openFileAt, reopenDirect } from './dir-handle';
+import { createFileAt, openFileAt, reopenDirect, sourceChanged } from './dir-handle';
 import { syncHandle } from './fsync';
 import { allSettledOrThrow } from './settle-all';
 import type { TreeEntry } from './scan-source';
@@ -239,7 +239,7 @@ export async function copyAndHash(srcDir: FileHandle, name: string, dest: CopyTa
     flushing = undefined;
     const after = await input.stat();
     if (total !== expected.size || after.size !== expected.size || after.mtimeMs !== expected.mtimeMs) {
-      throw new PublishError('source_changed', `${label} changed while it was copied`);
+      throw sourceChanged(label, 'changed');
     }
     if (output) {
       await Promise.all([output.chmod(sanitizeMode(expected.mode, ctl.dropModeBits ?? DEFAULT_DROP_MODE_BITS)), output.utimes(expected.atime, expected.mtime)]);

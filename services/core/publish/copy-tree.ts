@@ -2,7 +2,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import { PublishError } from '../errors/publish-error';
 import type { ManifestEntry, ProductKind } from '../repositories/product.types';
 import { copyAndHash, checkAborted, DEFAULT_DROP_MODE_BITS, sanitizeMode, type CopyControl, type CopyTarget } from './copy-and-hash';
-import { at, closeAll, isNotDirectory, openDirAt } from './dir-handle';
+import { at, closeAll, isNotDirectory, openDirAt, sourceChanged } from './dir-handle';
 import { syncFileAt, syncHandle } from './fsync';
 import { THREAD_FILE_MAX_BYTES, type FileCopyJob, type FileCopyResult } from './file-thread';
 import { callError, copyOnThreads, fileThreadsAvailable } from './file-threads';
@@ -74,10 +74,7 @@ function batches(files: readonly TreeEntry[]): TreeEntry[][] {
 /** A file thread's result as copyAndHash would have given it: the digest, or the error it would have thrown. */
 function threadResult(r: FileCopyResult | undefined, label: string): { sha256: string; size: number } {
   if (r && 'sha256' in r) return r;
-  if (r && 'change' in r) {
-    const why = { replaced: 'was replaced or removed after it was scanned', not_regular: 'is no longer a regular file', changed: 'changed while it was copied' }[r.change];
-    throw new PublishError('source_changed', `${label} ${why}`);
-  }
+  if (r && 'change' in r) throw sourceChanged(label, r.change);
   if (r) throw callError(r.failure);
   throw new PublishError('internal', `the file thread returned no result for ${label}`);
 }
@@ -122,7 +119,7 @@ export async function copyTree(src: CopySource, dest: CopyTarget | undefined, sn
       const name = e.rel ? baseName(e.rel) : src.name;
       srcDirs.set(e.rel, await openDirAt(parent, name, e, labelOf(e.rel)).catch((err: unknown) => {
         if (isNotDirectory(err) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new PublishError('source_changed', `${labelOf(e.rel)} was replaced or removed after it was scanned`, { cause: err });
+          throw sourceChanged(labelOf(e.rel), 'replaced', err);
         }
         throw err;
       }));

@@ -1,7 +1,7 @@
 import { constants as C, type BigIntStats, type Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import { PublishError } from '../errors/publish-error';
-import { FILE_CREATE_FLAGS, FILE_READ_FLAGS } from './file-thread';
+import { FILE_CREATE_FLAGS, FILE_READ_FLAGS, type SourceChange } from './file-thread';
 
 // Handle-relative access without a native addon: `/proc/self/fd/<dirfd>/<name>` makes the kernel
 // start the lookup at the directory the handle holds (the magic link is resolved to that open
@@ -11,6 +11,18 @@ import { FILE_CREATE_FLAGS, FILE_READ_FLAGS } from './file-thread';
 
 /** Opens a directory to read entries and open children through. The file flags are the file thread's, which imports nothing of ours. */
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW;
+
+/** How a copy says its source is no longer the one scanned, whichever path (thread pool or file thread) noticed. */
+const SOURCE_CHANGES: Readonly<Record<SourceChange, string>> = {
+  replaced: 'was replaced or removed after it was scanned',
+  not_regular: 'is no longer a regular file',
+  changed: 'changed while it was copied',
+};
+
+/** The `source_changed` error for `label`, worded by what changed. */
+export function sourceChanged(label: string, change: SourceChange, cause?: unknown): PublishError {
+  return new PublishError('source_changed', `${label} ${SOURCE_CHANGES[change]}`, { cause });
+}
 
 /** What an entry is, as the kernel knows it: the same (dev, ino) is the same file. */
 export interface Identity {
@@ -76,13 +88,13 @@ export async function openFileAt(dir: FileHandle, name: string, expect: Identity
     fh = await fs.open(at(dir, name), FILE_READ_FLAGS);
   } catch (err) {
     if (isNotDirectory(err) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new PublishError('source_changed', `${label} was replaced or removed after it was scanned`, { cause: err });
+      throw sourceChanged(label, 'replaced', err);
     }
     throw err;
   }
   try {
     const st = await checkHandle(fh, expect, label);
-    if (!st.isFile()) throw new PublishError('source_changed', `${label} is no longer a regular file`);
+    if (!st.isFile()) throw sourceChanged(label, 'not_regular');
     return { fh, st };
   } catch (err) {
     await fh.close();
