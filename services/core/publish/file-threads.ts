@@ -20,8 +20,8 @@ const THREADS = Math.min(4, Math.max(2, os.availableParallelism()));
 
 /**
  * Threads idle this long are stopped: a process that walked one directory a while ago (the api's
- * reconcile report, a CLI audit) does not keep their memory; the next request starts them again
- * (tens of milliseconds).
+ * reconcile report, a CLI audit) does not keep their memory; the next request starts them again,
+ * which costs about a tenth of a second (a 2,000-name walk took 142 ms then, 16-25 ms after).
  */
 const IDLE_STOP_MS = 30_000;
 
